@@ -1,0 +1,15 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ChatModule } from './chat/chat.module.js';
+import { SettingsModule } from './config/settings.module.js';
+import type { Settings } from './config/settings.js';
+import { StatusModule } from './status/status.module.js';
+
+@Module({})
+export class AppModule {
+  static forRoot(settings: Settings): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [SettingsModule.forRoot(settings), ChatModule, StatusModule],
+    };
+  }
+}

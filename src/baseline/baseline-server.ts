@@ -1,0 +1,158 @@
+/**
+ * Profile B: the contract on `node:http` + `ws`, no framework. Shares the pure protocol, room
+ * and limiter code with Profile A; validation and dispatch are written by hand.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Settings } from '../config/settings.js';
+import type { ChatConnection } from '../chat/core/chat-connection.js';
+import { ConnectionRegistry } from '../chat/core/connection-registry.js';
+import { RoomRegistry } from '../chat/core/room-registry.js';
+import { HEALTH_BODY, serverStats } from '../chat/core/server-stats.js';
+import { chatConnectionPolicy } from '../limiter/chat-policy.js';
+import { MemoryLimiterStore } from '../limiter/memory-limiter.store.js';
+import { type ClientMessage, DEFAULT_ROOM } from '../protocol/contract.js';
+import {
+  BINARY_FRAME_ERROR_MESSAGE,
+  decodeFrame,
+  errorFrame,
+  FrameError,
+  pongFrame,
+  rateLimitedError,
+  roomError,
+} from '../protocol/frames.js';
+import { validateMessage } from '../protocol/validate.js';
+
+export const WS_PATH = '/ws';
+
+export class BaselineServer {
+  readonly http: Server;
+  readonly connections: ConnectionRegistry;
+  readonly rooms: RoomRegistry;
+  private readonly wss: WebSocketServer;
+  private readonly limiter = new MemoryLimiterStore();
+  private readonly policy;
+  private shuttingDown = false;
+
+  constructor(private readonly settings: Settings) {
+    this.connections = new ConnectionRegistry(settings);
+    this.rooms = new RoomRegistry(this.connections, settings.maxRoomsPerConnection);
+    this.policy = chatConnectionPolicy(settings);
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: settings.maxFrameBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+    this.http = createServer((req, res) => this.handleHttp(req, res));
+    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.handleUpgrade(req, socket, head),
+    );
+  }
+
+  listen(): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(this.settings.port, this.settings.host, () => {
+        this.http.off('error', reject);
+        this.connections.startKeepalive();
+        resolve(this.http.address() as AddressInfo);
+      });
+    });
+  }
+
+  /** Stops accepting, closes every client with 1001, waits for them up to the grace period. */
+  async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    const httpClosed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.http.closeIdleConnections();
+    await this.connections.closeAll(1001, 'server shutting down', this.settings.shutdownGraceMs);
+    this.limiter.close();
+    this.http.closeAllConnections();
+    await httpClosed;
+  }
+
+  private handleHttp(req: IncomingMessage, res: ServerResponse): void {
+    const path = pathOf(req.url);
+    if (path !== '/health' && path !== '/stats') return sendJson(res, 404, { error: 'not_found' });
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method_not_allowed' });
+    const body = path === '/health' ? HEALTH_BODY : serverStats(this.connections.size, this.rooms.size);
+    sendJson(res, 200, body);
+  }
+
+  private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    if (this.shuttingDown || pathOf(req.url) !== WS_PATH) {
+      const status = this.shuttingDown ? '503 Service Unavailable' : '404 Not Found';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.handleConnection(ws));
+  }
+
+  private handleConnection(ws: WebSocket): void {
+    const conn = this.connections.open(ws);
+    ws.on('message', (data: Buffer, isBinary: boolean) => this.handleFrame(conn, data, isBinary));
+    ws.once('close', () => {
+      this.rooms.leaveAll(conn);
+      this.connections.remove(conn);
+      this.limiter.forget(conn.limiterKey);
+    });
+  }
+
+  private handleFrame(conn: ChatConnection, data: Buffer, isBinary: boolean): void {
+    let message: ClientMessage | FrameError;
+    if (isBinary) {
+      message = new FrameError('invalid_message', BINARY_FRAME_ERROR_MESSAGE);
+    } else {
+      const decoded = decodeFrame(data.toString());
+      message = decoded instanceof FrameError ? decoded : validateMessage(decoded);
+    }
+    if (!(message instanceof FrameError)) {
+      // Valid ping and pong are free: they never touch the rate limit.
+      if (message.type === 'ping') {
+        this.connections.send(conn, pongFrame(message.ts ?? Date.now()));
+        return;
+      }
+      if (message.type === 'pong') return;
+    }
+    const decision = this.limiter.tokenBucket(conn.limiterKey, this.policy, 1, true);
+    if (!decision.allowed) {
+      const id = message instanceof FrameError ? message.ref : message.id;
+      return this.sendError(conn, rateLimitedError(decision.retryAfterMs, id));
+    }
+    if (message instanceof FrameError) return this.sendError(conn, message);
+
+    let refused;
+    switch (message.type) {
+      case 'join':
+        refused = this.rooms.join(conn, message.room ?? DEFAULT_ROOM, message.user);
+        break;
+      case 'chat':
+        refused = this.rooms.chat(conn, message.room ?? DEFAULT_ROOM, message.text, message.id, message.ts);
+        break;
+      case 'leave':
+        refused = this.rooms.leave(conn, message.room ?? DEFAULT_ROOM);
+        break;
+    }
+    if (refused !== undefined) this.sendError(conn, roomError(refused, message.id));
+  }
+
+  private sendError(conn: ChatConnection, error: FrameError): void {
+    this.connections.send(conn, errorFrame(error));
+  }
+}
+
+function pathOf(url: string | undefined): string {
+  if (url === undefined) return '';
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const json = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) });
+  res.end(json);
+}

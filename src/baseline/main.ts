@@ -1,0 +1,20 @@
+/** Profile B entry point: `npm run start:baseline`. */
+import { loadSettingsOrExit } from '../config/settings.js';
+import { exitOnSignals } from '../runtime/signals.js';
+import { BaselineServer } from './baseline-server.js';
+
+const log = (level: string, msg: string, fields: object = {}): void => {
+  process.stdout.write(`${JSON.stringify({ time: Date.now(), level, profile: 'baseline', msg, ...fields })}\n`);
+};
+
+const settings = loadSettingsOrExit();
+const server = new BaselineServer(settings);
+const address = await server.listen();
+log('info', 'listening', { host: address.address, port: address.port, path: '/ws' });
+exitOnSignals(
+  async () => {
+    log('info', 'shutting down', { connections: server.connections.size });
+    await server.shutdown();
+  },
+  (err) => log('error', 'shutdown failed', { error: String(err) }),
+);

@@ -1,0 +1,90 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { WsAdapter } from '@nestjs/platform-ws';
+import type { MessageMappingProperties } from '@nestjs/websockets';
+import { EMPTY, fromEvent, type Observable } from 'rxjs';
+import { catchError, concatMap, filter, first, share, takeUntil } from 'rxjs/operators';
+import type { Settings } from '../config/settings.js';
+import { BINARY_FRAME_ERROR_MESSAGE, decodeFrame, FrameError } from '../protocol/frames.js';
+
+/**
+ * Pseudo-event for frames that fail before their type is known (binary, bad JSON, missing or
+ * unknown `type`); its data is the FrameError. No client `type` can reach it: only the contract's
+ * five types are routed by name.
+ */
+export const REJECTED_FRAME = '$rejected';
+
+/** Text frames arrive as strings, binary frames as Buffers (ws MessageEvent). */
+export function routeFrame(data: unknown): { event: string; data: unknown } {
+  if (typeof data !== 'string') {
+    return { event: REJECTED_FRAME, data: new FrameError('invalid_message', BINARY_FRAME_ERROR_MESSAGE) };
+  }
+  const decoded = decodeFrame(data);
+  if (decoded instanceof FrameError) return { event: REJECTED_FRAME, data: decoded };
+  // class-transformer skips these two keys without a word, so the validation pipe could not
+  // report them as unknown fields; they are refused here instead.
+  for (const key of UNSEEN_BY_CLASS_TRANSFORMER) {
+    if (Object.hasOwn(decoded, key)) {
+      return { event: REJECTED_FRAME, data: new FrameError('invalid_message', `property ${key} should not exist`, decoded.id) };
+    }
+  }
+  return { event: decoded.type, data: decoded };
+}
+
+const UNSEEN_BY_CLASS_TRANSFORMER = ['__proto__', 'constructor'] as const;
+
+/**
+ * `@nestjs/platform-ws` with the contract's transport rules:
+ * - every frame is routed to a handler (bad ones to REJECTED_FRAME) instead of being dropped;
+ * - `maxPayload` from the settings (a larger frame closes with 1009), no compression;
+ * - one connection's frames are handled one after another (concatMap; the stock adapter uses
+ *   mergeMap), so a sender's messages keep their order even when a handler awaits;
+ * - client socket errors are not logged (they are the client's fault and `ws` closes the
+ *   connection with the right code); ConnectionRegistry listens for them.
+ */
+export class ChatWsAdapter extends WsAdapter {
+  constructor(
+    app: INestApplicationContext,
+    private readonly settings: Settings,
+  ) {
+    super(app, { messageParser: routeFrame });
+  }
+
+  override create(port: number, options: Record<string, unknown> & { path?: string } = {}): unknown {
+    return super.create(port, {
+      ...options,
+      maxPayload: this.settings.maxFrameBytes,
+      perMessageDeflate: false,
+    });
+  }
+
+  override bindMessageHandlers(
+    client: any,
+    handlers: MessageMappingProperties[],
+    transform: (data: any) => Observable<any>,
+  ): void {
+    const handlersMap = new Map<string, MessageMappingProperties>();
+    for (const handler of handlers) handlersMap.set(handler.message, handler);
+    const close$ = fromEvent(client, 'close').pipe(share(), first());
+    fromEvent(client, 'message')
+      .pipe(
+        concatMap((event) =>
+          this.bindMessageHandler(event, handlersMap, transform).pipe(
+            filter((result) => result !== undefined && result !== null),
+            catchError((err: unknown) => {
+              this.logger.error(err);
+              return EMPTY;
+            }),
+          ),
+        ),
+        takeUntil(close$),
+      )
+      .subscribe((response) => {
+        if (client.readyState === 1) client.send(JSON.stringify(response));
+      });
+  }
+
+  override bindErrorHandler(server: any): any {
+    server.on('error', (err: Error) => this.logger.error(err));
+    return server;
+  }
+}

@@ -1,0 +1,117 @@
+import { Inject, UseFilters, UseGuards } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import {
+  ConnectedSocket,
+  MessageBody,
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+  SubscribeMessage,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import type { BeforeApplicationShutdown } from '@nestjs/common';
+import type { WebSocket } from 'ws';
+import { SETTINGS } from '../config/settings.module.js';
+import type { Settings } from '../config/settings.js';
+import { DEFAULT_ROOM, type ErrorCode } from '../protocol/contract.js';
+import { type FrameError, pongFrame, roomError } from '../protocol/frames.js';
+import { REJECTED_FRAME } from './chat-ws.adapter.js';
+import { ConnectionRateLimitGuard } from './connection-rate-limit.guard.js';
+import { ConnectionRateLimiter } from './connection-rate-limiter.js';
+import { contractValidationPipe } from './contract-validation.pipe.js';
+import { ContractException } from './contract.exception.js';
+import { ContractExceptionFilter } from './contract-exception.filter.js';
+import type { ChatConnection } from './core/chat-connection.js';
+import { ConnectionRegistry } from './core/connection-registry.js';
+import { RoomRegistry } from './core/room-registry.js';
+import { ChatDto, JoinDto, LeaveDto, PingDto } from './dto/messages.dto.js';
+
+export const WS_PATH = '/ws';
+
+/**
+ * The chat over WebSocket (docs/CONTRACT.md). Every frame passes ConnectionRateLimitGuard, then
+ * its DTO's validation; refusals of any kind become error frames in ContractExceptionFilter.
+ */
+@WebSocketGateway({ path: WS_PATH })
+@UseGuards(ConnectionRateLimitGuard)
+@UseFilters(ContractExceptionFilter)
+export class ChatGateway
+  implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, BeforeApplicationShutdown
+{
+  private shuttingDown = false;
+
+  constructor(
+    private readonly connections: ConnectionRegistry,
+    private readonly rooms: RoomRegistry,
+    private readonly rateLimiter: ConnectionRateLimiter,
+    private readonly httpAdapterHost: HttpAdapterHost,
+    @Inject(SETTINGS) private readonly settings: Settings,
+  ) {}
+
+  afterInit(): void {
+    this.connections.startKeepalive();
+  }
+
+  handleConnection(client: WebSocket): void {
+    if (this.shuttingDown) {
+      client.close(1001, 'server shutting down');
+      return;
+    }
+    this.connections.open(client);
+  }
+
+  handleDisconnect(client: WebSocket): void {
+    const conn = this.connections.get(client);
+    if (conn === undefined) return;
+    this.rooms.leaveAll(conn);
+    this.connections.remove(conn);
+    this.rateLimiter.forget(conn);
+  }
+
+  @SubscribeMessage('join')
+  join(@MessageBody(contractValidationPipe) body: JoinDto, @ConnectedSocket() client: WebSocket): void {
+    const conn = this.connection(client);
+    this.refuseIf(this.rooms.join(conn, body.room ?? DEFAULT_ROOM, body.user), body.id);
+  }
+
+  @SubscribeMessage('chat')
+  chat(@MessageBody(contractValidationPipe) body: ChatDto, @ConnectedSocket() client: WebSocket): void {
+    const conn = this.connection(client);
+    this.refuseIf(this.rooms.chat(conn, body.room ?? DEFAULT_ROOM, body.text, body.id, body.ts), body.id);
+  }
+
+  @SubscribeMessage('leave')
+  leave(@MessageBody(contractValidationPipe) body: LeaveDto, @ConnectedSocket() client: WebSocket): void {
+    const conn = this.connection(client);
+    this.refuseIf(this.rooms.leave(conn, body.room ?? DEFAULT_ROOM), body.id);
+  }
+
+  @SubscribeMessage('ping')
+  ping(@MessageBody(contractValidationPipe) body: PingDto, @ConnectedSocket() client: WebSocket): void {
+    this.connections.send(this.connection(client), pongFrame(body.ts ?? Date.now()));
+  }
+
+  /** A valid pong only proves liveness, which every frame already does. */
+  @SubscribeMessage('pong')
+  pong(@MessageBody(contractValidationPipe) _body: PingDto): void {}
+
+  @SubscribeMessage(REJECTED_FRAME)
+  reject(@MessageBody() error: FrameError): never {
+    throw new ContractException(error);
+  }
+
+  /** Stops accepting, closes every client with 1001 and waits for them (bounded by the grace). */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
+    this.httpAdapterHost.httpAdapter.getHttpServer().close();
+    await this.connections.closeAll(1001, 'server shutting down', this.settings.shutdownGraceMs);
+  }
+
+  private connection(client: WebSocket): ChatConnection {
+    return this.connections.get(client) as ChatConnection;
+  }
+
+  private refuseIf(code: ErrorCode | undefined, id: string | undefined): void {
+    if (code !== undefined) throw new ContractException(roomError(code, id));
+  }
+}

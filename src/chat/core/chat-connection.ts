@@ -1,0 +1,22 @@
+import type { WebSocket } from 'ws';
+
+/** Per-connection chat state, shared by both profiles. */
+export class ChatConnection {
+  /** Bound by the first successful join; later joins must use the same user. */
+  user: string | undefined = undefined;
+  /** Rooms this connection is a member of. */
+  readonly rooms = new Set<string>();
+  /** Set by any frame or control frame from the client; cleared by each keepalive tick. */
+  alive = true;
+  /** Set once the connection was cut (slow consumer, dead, shutdown): nothing more is sent. */
+  cut = false;
+  /** Key of this connection's rate-limit state. */
+  readonly limiterKey: string;
+
+  constructor(
+    readonly id: number,
+    readonly socket: WebSocket,
+  ) {
+    this.limiterKey = `conn:${id}`;
+  }
+}

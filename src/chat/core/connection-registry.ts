@@ -1,0 +1,126 @@
+import type { WebSocket } from 'ws';
+import { ChatConnection } from './chat-connection.js';
+
+const OPEN = 1;
+const noop = (): void => {};
+
+export interface ConnectionRegistryOptions {
+  /** Unsent output (bytes) above which a connection is dropped instead of buffered. */
+  readonly maxBufferedBytes: number;
+  /** Interval of WebSocket pings; a connection silent for a whole interval is cut. */
+  readonly keepaliveIntervalMs: number;
+}
+
+/**
+ * The open connections of one server, and the rules that apply to each of them whatever the
+ * profile: liveness (keepalive), the slow-consumer bound on output, and the shutdown close.
+ */
+export class ConnectionRegistry {
+  private readonly connections = new Map<WebSocket, ChatConnection>();
+  private nextId = 1;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  /** Connections cut because their unsent output passed the bound. */
+  slowConsumersDropped = 0;
+  /** Connections cut by the keepalive sweep. */
+  deadConnectionsCut = 0;
+
+  constructor(private readonly options: ConnectionRegistryOptions) {}
+
+  /** Registers a new socket. Every frame, ping or pong from the client marks it alive. */
+  open(socket: WebSocket): ChatConnection {
+    const conn = new ChatConnection(this.nextId++, socket);
+    const markAlive = (): void => {
+      conn.alive = true;
+    };
+    socket.on('message', markAlive);
+    socket.on('pong', markAlive);
+    socket.on('ping', markAlive);
+    // Client faults (oversized frame, bad UTF-8, protocol errors) arrive here; `ws` then closes
+    // the connection with the right code. Without a listener the process would crash.
+    socket.on('error', noop);
+    this.connections.set(socket, conn);
+    return conn;
+  }
+
+  get(socket: WebSocket): ChatConnection | undefined {
+    return this.connections.get(socket);
+  }
+
+  /** Forgets a closed socket. */
+  remove(conn: ChatConnection): void {
+    conn.cut = true;
+    this.connections.delete(conn.socket);
+  }
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  /**
+   * Sends one frame, or cuts the connection if the frame would take its unsent output past the
+   * bound. `data` may be a Buffer encoded once for many recipients; it is sent as a text frame.
+   */
+  send(conn: ChatConnection, data: string | Buffer): void {
+    const socket = conn.socket;
+    if (conn.cut || socket.readyState !== OPEN) return;
+    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    if (socket.bufferedAmount + size > this.options.maxBufferedBytes) {
+      conn.cut = true;
+      this.slowConsumersDropped++;
+      socket.terminate();
+      return;
+    }
+    socket.send(data, { binary: false });
+  }
+
+  startKeepalive(): void {
+    this.stopKeepalive();
+    this.keepaliveTimer = setInterval(() => this.keepaliveTick(), this.options.keepaliveIntervalMs);
+    this.keepaliveTimer.unref();
+  }
+
+  stopKeepalive(): void {
+    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
+    this.keepaliveTimer = undefined;
+  }
+
+  /** Cuts connections that sent nothing since the previous tick; pings the others. */
+  keepaliveTick(): void {
+    for (const conn of this.connections.values()) {
+      if (conn.cut) continue;
+      if (!conn.alive) {
+        conn.cut = true;
+        this.deadConnectionsCut++;
+        conn.socket.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.socket.ping();
+    }
+  }
+
+  /**
+   * Sends close `code` to every client, waits up to `graceMs` for the close handshakes, then
+   * cuts whatever is still open.
+   */
+  async closeAll(code: number, reason: string, graceMs: number): Promise<void> {
+    this.stopKeepalive();
+    const closed: Promise<void>[] = [];
+    for (const conn of this.connections.values()) {
+      const socket = conn.socket;
+      if (socket.readyState === 3) continue;
+      closed.push(new Promise((resolve) => socket.once('close', () => resolve())));
+      if (socket.readyState === OPEN) socket.close(code, reason);
+      else socket.terminate();
+    }
+    if (closed.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([Promise.all(closed), deadline]);
+    clearTimeout(timer);
+    for (const conn of this.connections.values()) conn.socket.terminate();
+    await Promise.all(closed);
+  }
+}

@@ -1,0 +1,97 @@
+import type { ErrorCode } from '../../protocol/contract.js';
+import { chatFrame, joinFrame, leaveFrame } from '../../protocol/frames.js';
+import type { ChatConnection } from './chat-connection.js';
+import type { ConnectionRegistry } from './connection-registry.js';
+
+interface Room {
+  readonly members: Set<ChatConnection>;
+  /** `seq` of the last accepted chat; the first chat of a room gets 1. */
+  seq: number;
+}
+
+/**
+ * Rooms, their members and their `seq` counters; the semantics of join, chat and leave for both
+ * profiles. Each broadcast is serialised and UTF-8 encoded once, then the same bytes go to every
+ * member. A room exists only while it has members.
+ *
+ * Methods return the contract error code to send back, or undefined when the request succeeded.
+ */
+export class RoomRegistry {
+  private readonly rooms = new Map<string, Room>();
+
+  constructor(
+    private readonly connections: ConnectionRegistry,
+    private readonly maxRoomsPerConnection: number,
+  ) {}
+
+  get size(): number {
+    return this.rooms.size;
+  }
+
+  /** Number of members of `room` (0 when it does not exist). */
+  members(room: string): number {
+    return this.rooms.get(room)?.members.size ?? 0;
+  }
+
+  join(conn: ChatConnection, roomName: string, user: string): ErrorCode | undefined {
+    if (conn.user !== undefined && conn.user !== user) return 'invalid_message';
+    if (conn.rooms.has(roomName)) return 'already_joined';
+    if (conn.rooms.size >= this.maxRoomsPerConnection) return 'too_many_rooms';
+    conn.user = user;
+    let room = this.rooms.get(roomName);
+    if (room === undefined) {
+      room = { members: new Set(), seq: 0 };
+      this.rooms.set(roomName, room);
+    }
+    room.members.add(conn);
+    conn.rooms.add(roomName);
+    this.broadcast(room, joinFrame(roomName, user, room.members.size));
+    return undefined;
+  }
+
+  chat(
+    conn: ChatConnection,
+    roomName: string,
+    text: string,
+    id: string | undefined,
+    ts: number | undefined,
+  ): ErrorCode | undefined {
+    const room = conn.rooms.has(roomName) ? this.rooms.get(roomName) : undefined;
+    if (room === undefined) return 'not_joined';
+    room.seq++;
+    this.broadcast(room, chatFrame(roomName, conn.user as string, text, id, ts, room.seq));
+    return undefined;
+  }
+
+  /** Leaves one room; the leaver and the remaining members get the `leave` frame. */
+  leave(conn: ChatConnection, roomName: string): ErrorCode | undefined {
+    if (!conn.rooms.has(roomName)) return 'not_joined';
+    const frame = this.remove(conn, roomName);
+    this.connections.send(conn, frame);
+    return undefined;
+  }
+
+  /** Leaves every room of a closed connection; the remaining members get `leave`. */
+  leaveAll(conn: ChatConnection): void {
+    for (const roomName of conn.rooms) this.remove(conn, roomName);
+  }
+
+  /** Removes `conn` from a room it is in, tells the rest, forgets an empty room. */
+  private remove(conn: ChatConnection, roomName: string): Buffer {
+    conn.rooms.delete(roomName);
+    const room = this.rooms.get(roomName) as Room;
+    room.members.delete(conn);
+    const frame = Buffer.from(leaveFrame(roomName, conn.user as string, room.members.size));
+    if (room.members.size === 0) this.rooms.delete(roomName);
+    else this.broadcastEncoded(room, frame);
+    return frame;
+  }
+
+  private broadcast(room: Room, json: string): void {
+    this.broadcastEncoded(room, Buffer.from(json));
+  }
+
+  private broadcastEncoded(room: Room, frame: Buffer): void {
+    for (const member of room.members) this.connections.send(member, frame);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Token bucket, exactly as docs/CONTRACT.md defines it. Pure: the caller passes the clock
+ * (`now`, integer milliseconds) and owns the state.
+ */
+
+export interface TokenBucketPolicy {
+  /** Bucket size C: the burst a new or idle key may spend at once. */
+  readonly capacity: number;
+  /** Refill rate R in tokens per second. */
+  readonly refillPerSec: number;
+}
+
+/** Stored state of one key: tokens left at time `ts`. A key without state is a full bucket. */
+export interface TokenBucketState {
+  tokens: number;
+  ts: number;
+}
+
+export interface LimiterDecision {
+  readonly allowed: boolean;
+  /** Whole tokens left after the call. */
+  readonly remaining: number;
+  /** 0 when allowed; otherwise how long until `cost` tokens are available. */
+  readonly retryAfterMs: number;
+  /** How long until the bucket is full again. */
+  readonly resetMs: number;
+}
+
+/**
+ * Decides one call and, when `consume` is true, updates `state` in place.
+ *
+ *   t = min(C, tokens + (now - ts) * R / 1000)     (IEEE doubles, in this order)
+ *   allowed iff t >= cost; an allowed consume stores t - cost; any consume stores ts = now.
+ *
+ * A clock that steps back (now < ts) adds no tokens and does not move `ts` back.
+ */
+export function decideTokenBucket(
+  state: TokenBucketState,
+  policy: TokenBucketPolicy,
+  now: number,
+  cost: number,
+  consume: boolean,
+): LimiterDecision {
+  const { capacity, refillPerSec } = policy;
+  const elapsed = now > state.ts ? now - state.ts : 0;
+  const t = Math.min(capacity, state.tokens + (elapsed * refillPerSec) / 1000);
+  const allowed = t >= cost;
+  const after = consume && allowed ? t - cost : t;
+  if (consume) {
+    state.tokens = after;
+    if (now > state.ts) state.ts = now;
+  }
+  return {
+    allowed,
+    remaining: Math.floor(after),
+    retryAfterMs: allowed ? 0 : Math.ceil(((cost - t) * 1000) / refillPerSec),
+    resetMs: Math.ceil(((capacity - after) * 1000) / refillPerSec),
+  };
+}
+
+/** The state of a key seen for the first time: a full bucket. */
+export function fullBucket(policy: TokenBucketPolicy, now: number): TokenBucketState {
+  return { tokens: policy.capacity, ts: now };
+}
+
+/** True when the state is equivalent to no state at all (the bucket has refilled): it can be dropped. */
+export function isBucketFull(state: TokenBucketState, policy: TokenBucketPolicy, now: number): boolean {
+  return state.tokens + ((now - state.ts) * policy.refillPerSec) / 1000 >= policy.capacity;
+}

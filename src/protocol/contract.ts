@@ -1,0 +1,113 @@
+/**
+ * The wire contract shared by every implementation (docs/CONTRACT.md is the normative text).
+ * Pure data and tiny predicates: no Nest, no sockets.
+ */
+
+/** Message types a client may send. */
+export const CLIENT_TYPES = ['join', 'chat', 'ping', 'pong', 'leave'] as const;
+export type ClientType = (typeof CLIENT_TYPES)[number];
+
+/** Error codes of `{"type":"error","code",...}` frames. */
+export type ErrorCode =
+  | 'bad_json'
+  | 'invalid_message'
+  | 'unknown_type'
+  | 'not_joined'
+  | 'already_joined'
+  | 'too_many_rooms'
+  | 'rate_limited'
+  | 'internal_error';
+
+export const DEFAULT_ROOM = 'public';
+
+/** Field schema. These are part of the wire format, not tunable settings. */
+export const ROOM_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+export const USER_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
+export const TEXT_MAX_CHARS = 1024;
+export const ID_MAX_CHARS = 64;
+
+/** The fields each client type may carry; any other field is `invalid_message`. */
+export const ALLOWED_FIELDS: Readonly<Record<ClientType, ReadonlySet<string>>> = {
+  join: new Set(['type', 'room', 'user', 'id']),
+  chat: new Set(['type', 'room', 'text', 'id', 'ts']),
+  ping: new Set(['type', 'ts', 'id']),
+  pong: new Set(['type', 'ts', 'id']),
+  leave: new Set(['type', 'room', 'id']),
+};
+
+export interface JoinMessage {
+  type: 'join';
+  room?: string;
+  user: string;
+  id?: string;
+}
+export interface ChatMessage {
+  type: 'chat';
+  room?: string;
+  text: string;
+  id?: string;
+  ts?: number;
+}
+export interface PingMessage {
+  type: 'ping';
+  ts?: number;
+  id?: string;
+}
+export interface PongMessage {
+  type: 'pong';
+  ts?: number;
+  id?: string;
+}
+export interface LeaveMessage {
+  type: 'leave';
+  room?: string;
+  id?: string;
+}
+export type ClientMessage = JoinMessage | ChatMessage | PingMessage | PongMessage | LeaveMessage;
+
+const clientTypes: ReadonlySet<string> = new Set(CLIENT_TYPES);
+export function isClientType(value: string): value is ClientType {
+  return clientTypes.has(value);
+}
+
+/**
+ * Length in Unicode code points, the unit of every "characters" limit in the contract
+ * (a surrogate pair counts once, as it does for Go's RuneCountInString or Rust's chars().count()).
+ */
+export function codePointLength(value: string): number {
+  let n = value.length;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < value.length) {
+      const d = value.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
+/**
+ * A contract string of 1..max characters. Lone surrogates (possible through JSON `\ud800`
+ * escapes) are not Unicode text and are rejected, so every language sees the same strings.
+ */
+export function isContractText(value: unknown, max: number): value is string {
+  return (
+    typeof value === 'string' &&
+    value.length > 0 &&
+    value.length <= 2 * max &&
+    codePointLength(value) <= max &&
+    value.isWellFormed()
+  );
+}
+
+export function isValidId(value: unknown): value is string {
+  return isContractText(value, ID_MAX_CHARS);
+}
+
+/** `ts` is any finite JSON number, echoed as the same IEEE-754 double. */
+export function isValidTs(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}

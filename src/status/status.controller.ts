@@ -1,0 +1,23 @@
+import { Controller, Get } from '@nestjs/common';
+import { ConnectionRegistry } from '../chat/core/connection-registry.js';
+import { RoomRegistry } from '../chat/core/room-registry.js';
+import { HEALTH_BODY, serverStats, type ServerStats } from '../chat/core/server-stats.js';
+
+/** `GET /health` and `GET /stats` of the contract. */
+@Controller()
+export class StatusController {
+  constructor(
+    private readonly connections: ConnectionRegistry,
+    private readonly rooms: RoomRegistry,
+  ) {}
+
+  @Get('health')
+  health(): typeof HEALTH_BODY {
+    return HEALTH_BODY;
+  }
+
+  @Get('stats')
+  stats(): ServerStats {
+    return serverStats(this.connections.size, this.rooms.size);
+  }
+}

@@ -1,0 +1,390 @@
+/**
+ * The chat contract (docs/CONTRACT.md), run unchanged against every profile over real sockets.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { ChatClient, connectAll, type Frame } from './support/chat-client.js';
+import { PROFILES, runToExit, ServerProcess } from './support/server-process.js';
+
+interface Vector {
+  name: string;
+  before: string[];
+  frame: string;
+  binary?: boolean;
+  reply: Frame[];
+}
+const vectors: Vector[] = JSON.parse(
+  readFileSync(new URL('./vectors/messages.json', import.meta.url), 'utf8'),
+).vectors;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Error frames are compared on type, code and ref; message must be non-empty text. */
+function comparable(frame: Frame): Frame {
+  if (frame.type !== 'error') return frame;
+  expect(typeof frame.message).toBe('string');
+  expect(frame.message.length).toBeGreaterThan(0);
+  const { message: _message, ...rest } = frame;
+  if (rest.code === 'rate_limited') {
+    expect(Number.isInteger(rest.retryAfterMs) && rest.retryAfterMs > 0).toBe(true);
+  } else {
+    expect(rest).not.toHaveProperty('retryAfterMs');
+  }
+  return rest;
+}
+
+async function joinAll(clients: ChatClient[], room: string | undefined, prefix = 'u'): Promise<void> {
+  for (const [i, client] of clients.entries()) {
+    client.send({ type: 'join', user: `${prefix}${i}`, ...(room ? { room } : {}) });
+    // Every member, the joiner included, sees the join with the new member count.
+    for (const member of clients.slice(0, i + 1)) {
+      expect(await member.next()).toEqual({ type: 'join', room: room ?? 'public', user: `${prefix}${i}`, members: i + 1 });
+    }
+  }
+}
+
+describe.each(PROFILES)('contract: profile $name', (profile) => {
+  let server: ServerProcess;
+  const open: ChatClient[] = [];
+  const connect = async (n = 1) => {
+    const clients = await connectAll(server.wsUrl, n);
+    open.push(...clients);
+    return clients;
+  };
+
+  beforeAll(async () => {
+    server = await ServerProcess.start(profile);
+  });
+  // A failed test must not leave its clients in rooms that later tests count.
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((c) => c.close()));
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  describe('message vectors (test/vectors/messages.json)', () => {
+    it.each(vectors)('$name', async (vector) => {
+      // Every vector starts alone on the server: earlier connections have left their rooms.
+      await server.waitForStats((s) => s.connections === 0);
+      const client = await ChatClient.connect(server.wsUrl);
+      try {
+        for (const frame of vector.before) client.send(frame);
+        await client.drain();
+        client.send(vector.binary ? Buffer.from(vector.frame) : vector.frame);
+        const reply = await client.drain();
+        expect(reply.map(comparable)).toEqual(vector.reply);
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
+  it('serves GET /health and GET /stats as JSON', async () => {
+    const health = await server.getJson('/health');
+    expect(health.status).toBe(200);
+    expect(health.body).toEqual({ status: 'ok' });
+    const stats = await server.getJson('/stats');
+    expect(stats.status).toBe(200);
+    expect(Object.keys(stats.body).sort()).toEqual(
+      ['connections', 'cpuSystemMicros', 'cpuUserMicros', 'heapUsedBytes', 'rooms', 'rssBytes', 'uptimeMs'].sort(),
+    );
+    for (const value of Object.values(stats.body)) expect(Number.isInteger(value) && (value as number) >= 0).toBe(true);
+  });
+
+  it('refuses WebSocket upgrades on any path but /ws', async () => {
+    await expect(ChatClient.connect(`ws://127.0.0.1:${server.port}/chat`)).rejects.toThrow();
+    const ok = await ChatClient.connect(`${server.wsUrl}?token=ignored`);
+    await ok.close();
+  });
+
+  it('fans a chat out to every member, the sender included, with a growing seq', async () => {
+    const clients = await connect(3);
+    await joinAll(clients, 'fanout');
+    const [a, b] = clients as [ChatClient, ChatClient, ChatClient];
+    a.send({ type: 'chat', room: 'fanout', text: 'one', id: 'm1', ts: 1000.5 });
+    b.send({ type: 'chat', room: 'fanout', text: 'two' });
+    for (const client of clients) {
+      expect(await client.next()).toEqual({ type: 'chat', room: 'fanout', user: 'u0', text: 'one', id: 'm1', ts: 1000.5, seq: 1 });
+      expect(await client.next()).toEqual({ type: 'chat', room: 'fanout', user: 'u1', text: 'two', seq: 2 });
+    }
+    await Promise.all(clients.map((c) => c.close()));
+  });
+
+  it('keeps rooms isolated and seq per room', async () => {
+    const [a1, a2, b1] = (await connect(3)) as [ChatClient, ChatClient, ChatClient];
+    await joinAll([a1, a2], 'iso-a', 'a');
+    await joinAll([b1], 'iso-b', 'b');
+    a1.send({ type: 'chat', room: 'iso-a', text: 'for a' });
+    b1.send({ type: 'chat', room: 'iso-b', text: 'for b' });
+    expect(await a2.next()).toMatchObject({ room: 'iso-a', text: 'for a', seq: 1 });
+    expect(await b1.next()).toMatchObject({ room: 'iso-b', text: 'for b', seq: 1 });
+    // Nothing else arrived anywhere: the next frame each client gets is its own sentinel pong.
+    expect(await a2.drain()).toEqual([]);
+    expect(await a1.drain()).toEqual([expect.objectContaining({ text: 'for a' })]);
+    expect(await b1.drain()).toEqual([]);
+    await Promise.all([a1, a2, b1].map((c) => c.close()));
+  });
+
+  it('delivers one sender’s messages in order, even sent back to back with the join', async () => {
+    const [sender, reader] = (await connect(2)) as [ChatClient, ChatClient];
+    reader.send({ type: 'join', room: 'order', user: 'reader' });
+    expect(await reader.next()).toMatchObject({ type: 'join', members: 1 });
+    // join and nine chats in one write burst: each must be handled after the one before.
+    sender.send({ type: 'join', room: 'order', user: 'sender' });
+    for (let i = 0; i < 9; i++) sender.send({ type: 'chat', room: 'order', text: `m${i}`, id: `${i}` });
+    expect(await reader.next()).toMatchObject({ type: 'join', user: 'sender', members: 2 });
+    for (let i = 0; i < 9; i++) {
+      expect(await reader.next()).toEqual({ type: 'chat', room: 'order', user: 'sender', text: `m${i}`, id: `${i}`, seq: i + 1 });
+    }
+    await Promise.all([sender.close(), reader.close()]);
+  });
+
+  it('tells the remaining members and the leaver about a leave', async () => {
+    const clients = (await connect(3)) as [ChatClient, ChatClient, ChatClient];
+    await joinAll(clients, undefined, 'l');
+    clients[1].send({ type: 'leave', id: 'bye' });
+    for (const client of clients) {
+      expect(await client.next()).toEqual({ type: 'leave', room: 'public', user: 'l1', members: 2 });
+    }
+    clients[0].send({ type: 'chat', text: 'still here?' });
+    expect(await clients[2].next()).toMatchObject({ type: 'chat', text: 'still here?' });
+    expect(await clients[1].drain()).toEqual([]);
+    await Promise.all(clients.map((c) => c.close()));
+  });
+
+  it('announces a closed or dropped connection as a leave in every room it was in', async () => {
+    const [stayer, goer, dropped] = (await connect(3)) as [ChatClient, ChatClient, ChatClient];
+    for (const room of ['d1', 'd2']) await joinAll([stayer, goer, dropped], room, 'd');
+    await goer.close();
+    const leaves = [await stayer.next(), await stayer.next()];
+    expect(leaves).toEqual(
+      expect.arrayContaining([
+        { type: 'leave', room: 'd1', user: 'd1', members: 2 },
+        { type: 'leave', room: 'd2', user: 'd1', members: 2 },
+      ]),
+    );
+    dropped.ws.terminate(); // no close frame: the TCP connection just ends
+    const more = [await stayer.next(), await stayer.next()];
+    expect(more.map((f) => [f.type, f.room, f.members]).sort()).toEqual([
+      ['leave', 'd1', 1],
+      ['leave', 'd2', 1],
+    ]);
+    await stayer.close();
+  });
+
+  it('enforces the per-connection bucket: 10 frames, then rate_limited with retryAfterMs', async () => {
+    const [client] = (await connect(1)) as [ChatClient];
+    client.send({ type: 'join', room: 'rl', user: 'spammer' });
+    for (let i = 0; i < 8; i++) client.send({ type: 'chat', room: 'rl', text: `${i}` });
+    client.send('not json'); // invalid frames count too: this is the 10th
+    client.send({ type: 'chat', room: 'rl', text: 'over', id: 'over' });
+    client.send({ type: 'nonsense', id: 'n' }); // over the limit: rate_limited beats unknown_type
+    const frames = await client.drain();
+    expect(frames.slice(0, 9).map((f) => f.type)).toEqual(['join', ...Array(8).fill('chat')]);
+    expect(comparable(frames[9] as Frame)).toEqual({ type: 'error', code: 'bad_json' });
+    const limited = frames.slice(10).map(comparable);
+    expect(limited).toEqual([
+      { type: 'error', code: 'rate_limited', ref: 'over', retryAfterMs: expect.any(Number) },
+      { type: 'error', code: 'rate_limited', ref: 'n', retryAfterMs: expect.any(Number) },
+    ]);
+    expect(frames[10]?.retryAfterMs).toBeLessThanOrEqual(100);
+    // A limited message is dropped, never broadcast: the room saw 8 chats only.
+    await sleep((frames[11]?.retryAfterMs as number) + 50);
+    client.send({ type: 'chat', room: 'rl', text: 'after', id: 'after' });
+    expect(await client.next()).toMatchObject({ type: 'chat', text: 'after', seq: 9 });
+    await client.close();
+  });
+
+  it('never charges a valid ping or pong, but charges an invalid one', async () => {
+    const [client] = (await connect(1)) as [ChatClient];
+    for (let i = 0; i < 10; i++) client.send({ type: 'leave', room: `x${i}` }); // spend the bucket
+    for (let i = 0; i < 30; i++) client.send({ type: 'ping', ts: i });
+    for (let i = 0; i < 5; i++) client.send({ type: 'pong' });
+    client.send({ type: 'ping', ts: 'bad', id: 'bad-ping' });
+    const frames = await client.drain();
+    expect(frames.slice(0, 10).map((f) => f.code)).toEqual(Array(10).fill('not_joined'));
+    expect(frames.slice(10, 40)).toEqual(Array.from({ length: 30 }, (_, i) => ({ type: 'pong', ts: i })));
+    expect(frames.slice(40).map(comparable)).toEqual([
+      { type: 'error', code: 'rate_limited', ref: 'bad-ping', retryAfterMs: expect.any(Number) },
+    ]);
+    await client.close();
+  });
+
+  it('answers ping without ts with the server time', async () => {
+    const [client] = (await connect(1)) as [ChatClient];
+    const before = Date.now();
+    client.send({ type: 'ping' });
+    const pong = await client.next();
+    expect(pong.type).toBe('pong');
+    expect(pong.ts).toBeGreaterThanOrEqual(before - 1000);
+    expect(pong.ts).toBeLessThanOrEqual(Date.now() + 1000);
+    await client.close();
+  });
+
+  it('closes with 1009 on a frame over 4096 bytes, and accepts one of exactly 4096', async () => {
+    const [client] = (await connect(1)) as [ChatClient];
+    const exact = (n: number) => {
+      const head = '{"type":"ping","id":"';
+      const tail = '"}';
+      return head + 'x'.repeat(n - head.length - tail.length) + tail;
+    };
+    client.send({ type: 'join', user: 'big' });
+    await client.drain();
+    const frame4096 = exact(4096);
+    expect(Buffer.byteLength(frame4096)).toBe(4096);
+    client.send(frame4096); // a 4096-byte frame is accepted (its id is too long: invalid_message)
+    expect(comparable(await client.next())).toEqual({ type: 'error', code: 'invalid_message' });
+    client.send(exact(4097));
+    expect((await client.closed).code).toBe(1009);
+  });
+
+  it('closes with 1007 on a text frame that is not UTF-8 (RFC 6455), and keeps serving others', async () => {
+    const [client, other] = (await connect(2)) as [ChatClient, ChatClient];
+    client.ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
+    expect((await client.closed).code).toBe(1007);
+    other.send({ type: 'ping', ts: 7 });
+    expect(await other.next()).toEqual({ type: 'pong', ts: 7 });
+    await other.close();
+  });
+
+  it('survives a storm of malformed frames and answers each one', async () => {
+    const [client] = (await connect(1)) as [ChatClient];
+    const junk: (string | Buffer)[] = [
+      '', ' ', '{}', '{"type":{}}', '{"type":["chat"]}', '{"type":"chat","text":{"a":1}}', '{"type":"join","user":[]}',
+      '{"type":"chat","text":"x","ts":{}}', '"\\u0000"', '{"type":"chat","text":"\\u0000"}', 'NaN', '-', '{"a":1e999999}',
+      '{"type":"join","user":"a","room":"b","room":"c"}', Buffer.alloc(0), Buffer.from([0, 1, 2]),
+      '{"constructor":{"prototype":{"x":1}},"type":"ping"}', '{"type":"toString"}', '{"type":"__proto__"}',
+      '{"type":"hasOwnProperty"}', '{"type":"$rejected"}', '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]',
+    ];
+    let answered = 0;
+    for (let i = 0; i < junk.length; i += 5) {
+      // five at a time with pauses, so the bucket refills and every frame gets its own answer
+      const batch = junk.slice(i, i + 5);
+      for (const frame of batch) client.send(frame, { binary: true });
+      const replies = await client.drain();
+      answered += replies.length;
+      for (const reply of replies) expect(['error', 'join', 'chat']).toContain(reply.type);
+      await sleep(550);
+    }
+    expect(answered).toBe(junk.length);
+    expect((await server.getJson('/health')).status).toBe(200);
+    await client.close();
+  });
+
+  it('leaves no connection or room behind after 500 connect/join/disconnect cycles', async () => {
+    const cycle = async (i: number) => {
+      const client = await ChatClient.connect(server.wsUrl);
+      client.send({ type: 'join', room: `churn-${i % 50}`, user: `c${i}` });
+      const joined = await client.next();
+      expect(joined).toMatchObject({ type: 'join', user: `c${i}` });
+      if (i % 2 === 0) await client.close();
+      else client.ws.terminate();
+    };
+    for (let i = 0; i < 500; i += 25) {
+      await Promise.all(Array.from({ length: 25 }, (_, k) => cycle(i + k)));
+    }
+    const stats = await server.waitForStats((s) => s.connections === 0 && s.rooms === 0);
+    expect({ connections: stats.connections, rooms: stats.rooms }).toEqual({ connections: 0, rooms: 0 });
+  });
+});
+
+describe.each(PROFILES)('keepalive: profile $name', (profile) => {
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = await ServerProcess.start(profile, { KEEPALIVE_INTERVAL_MS: '150' });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('pings, keeps clients that answer, and cuts silent ones with their leave announced', async () => {
+    const answering = await ChatClient.connect(server.wsUrl); // ws answers pings automatically
+    const silent = await ChatClient.connect(server.wsUrl, { autoPong: false });
+    const chatty = await ChatClient.connect(server.wsUrl, { autoPong: false });
+    let pings = 0;
+    silent.ws.on('ping', () => pings++);
+    answering.send({ type: 'join', user: 'answering' });
+    silent.send({ type: 'join', user: 'silent' });
+    await answering.next();
+    await answering.next();
+    const chatter = setInterval(() => chatty.send({ type: 'pong' }), 50); // app frames count as liveness
+    try {
+      expect(await answering.next(3000)).toEqual({ type: 'leave', room: 'public', user: 'silent', members: 1 });
+      expect((await silent.closed).code).toBe(1006); // terminated, no close frame
+      expect(pings).toBeGreaterThanOrEqual(1);
+      await sleep(600); // four more ticks
+      expect(answering.ws.readyState).toBe(WebSocket.OPEN);
+      expect(chatty.ws.readyState).toBe(WebSocket.OPEN);
+    } finally {
+      clearInterval(chatter);
+    }
+    await answering.close();
+    await chatty.close();
+  });
+});
+
+describe.each(PROFILES)('slow consumer: profile $name', (profile) => {
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = await ServerProcess.start(profile, {
+      MAX_BUFFERED_BYTES: '65536',
+      RATE_LIMIT_CAPACITY: '1000000',
+      RATE_LIMIT_REFILL_PER_SEC: '1000000',
+    });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('drops a member whose unsent output passes the bound, and the room goes on', async () => {
+    const [sender, slow] = (await connectAll(server.wsUrl, 2)) as [ChatClient, ChatClient];
+    await joinAll([sender, slow], 'slow');
+    // The slow member stops reading: its TCP window fills, then the server's buffer.
+    const slowSocket = (slow.ws as unknown as { _socket: { pause(): void } })._socket;
+    slowSocket.pause();
+    const text = 'y'.repeat(1000);
+    let dropped = false;
+    for (let sent = 0; sent < 40_000 && !dropped; sent += 200) {
+      for (let i = 0; i < 200; i++) sender.send({ type: 'chat', room: 'slow', text });
+      const frames = await sender.drain(10_000);
+      dropped = frames.some((f) => f.type === 'leave' && f.user === 'u1');
+    }
+    expect(dropped).toBe(true);
+    const stats = await server.waitForStats((s) => s.connections === 1);
+    expect(stats.connections).toBe(1);
+    sender.send({ type: 'chat', room: 'slow', text: 'alone' });
+    expect(await sender.next()).toMatchObject({ type: 'chat', text: 'alone' });
+    await sender.close();
+  });
+});
+
+describe.each(PROFILES)('shutdown: profile $name', (profile) => {
+  it('on SIGTERM closes every client with 1001 and exits 0', async () => {
+    const server = await ServerProcess.start(profile);
+    const clients = await connectAll(server.wsUrl, 3);
+    await joinAll(clients, 'bye');
+    const started = Date.now();
+    const exit = server.stop();
+    for (const client of clients) expect((await client.closed).code).toBe(1001);
+    expect(await exit).toEqual({ code: 0, signal: null });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await expect(ChatClient.connect(server.wsUrl)).rejects.toThrow();
+  });
+
+  it('on SIGINT with no clients exits 0 promptly', async () => {
+    const server = await ServerProcess.start(profile);
+    server.child.kill('SIGINT');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe.each(PROFILES)('settings: profile $name', (profile) => {
+  it('refuses to start on a bad value and names the variable', async () => {
+    const result = await runToExit(profile, { PORT: '3000', MAX_FRAME_BYTES: 'lots', KEEPALIVE_INTERVAL_MS: '-5' });
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain('MAX_FRAME_BYTES');
+    expect(result.output).toContain('KEEPALIVE_INTERVAL_MS');
+  });
+});

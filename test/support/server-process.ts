@@ -1,0 +1,136 @@
+/**
+ * Starts a chat server under test as a real process on a free loopback port.
+ *
+ * By default the suites run against both profiles built in dist/. Any other implementation of
+ * the contract can be checked with the same suites: set CONTRACT_SERVER_CMD to a shell command
+ * that starts it; it must honour the settings variables of the README (PORT, HOST, ...).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { once } from 'node:events';
+
+export interface Profile {
+  readonly name: string;
+  readonly command: readonly string[];
+  readonly shell?: boolean;
+}
+
+export const PROFILES: readonly Profile[] = process.env.CONTRACT_SERVER_CMD
+  ? [{ name: 'external', command: [process.env.CONTRACT_SERVER_CMD], shell: true }]
+  : [
+      { name: 'A (NestJS)', command: [process.execPath, 'dist/main.js'] },
+      { name: 'B (baseline)', command: [process.execPath, 'dist/baseline/main.js'] },
+    ];
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export class ServerProcess {
+  private output = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly port: number,
+  ) {
+    child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
+    this.exited = once(child, 'exit').then(([code, signal]) => ({ code, signal }));
+  }
+
+  static async start(profile: Profile, env: Record<string, string> = {}): Promise<ServerProcess> {
+    const port = await freePort();
+    const [cmd, ...args] = profile.command;
+    const child = spawn(cmd as string, args, {
+      env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      shell: profile.shell ?? false,
+    });
+    const server = new ServerProcess(child, port);
+    await server.waitHealthy(15_000);
+    return server;
+  }
+
+  get httpUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get wsUrl(): string {
+    return `ws://127.0.0.1:${this.port}/ws`;
+  }
+
+  get log(): string {
+    return this.output;
+  }
+
+  async getJson<T = any>(path: string): Promise<{ status: number; body: T }> {
+    const res = await fetch(this.httpUrl + path);
+    return { status: res.status, body: (await res.json()) as T };
+  }
+
+  async stats(): Promise<Record<string, number>> {
+    return (await this.getJson('/stats')).body;
+  }
+
+  /** Polls /stats until `predicate` holds (bounded); returns the last stats. */
+  async waitForStats(predicate: (s: Record<string, number>) => boolean, timeoutMs = 5000): Promise<Record<string, number>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const s = await this.stats();
+      if (predicate(s) || Date.now() > deadline) return s;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Sends SIGTERM and waits for the exit (SIGKILL after 15 s, so a test never hangs). */
+  async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
+    const killer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
+    this.child.kill('SIGTERM');
+    const result = await this.exited;
+    clearTimeout(killer);
+    return result;
+  }
+
+  private async waitHealthy(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let exited = false;
+    void this.exited.then(() => (exited = true));
+    while (Date.now() < deadline && !exited) {
+      try {
+        const res = await fetch(`${this.httpUrl}/health`);
+        if (res.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    this.child.kill('SIGKILL');
+    throw new Error(`server did not become healthy on port ${this.port}:\n${this.output}`);
+  }
+}
+
+/** Runs a server process with `env` and returns its exit status and output (for start-up errors). */
+export async function runToExit(profile: Profile, env: Record<string, string>, timeoutMs = 10_000) {
+  const [cmd, ...args] = profile.command;
+  const child = spawn(cmd as string, args, {
+    env: { ...process.env, HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    shell: profile.shell ?? false,
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [code] = await once(child, 'exit');
+  clearTimeout(killer);
+  return { code: code as number | null, output };
+}
