@@ -97,8 +97,8 @@ export function isContractText(value: unknown, max: number): value is string {
   return (
     typeof value === 'string' &&
     value.length > 0 &&
-    value.length <= 2 * max &&
-    codePointLength(value) <= max &&
+    // a string has at most as many code points as UTF-16 units, at least half as many
+    (value.length <= max || (value.length <= 2 * max && codePointLength(value) <= max)) &&
     value.isWellFormed()
   );
 }

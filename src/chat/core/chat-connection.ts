@@ -10,6 +10,8 @@ export class ChatConnection {
   alive = true;
   /** Set once the connection was cut (slow consumer, dead, shutdown): nothing more is sent. */
   cut = false;
+  /** Output is being held until the end of this tick, to go out in one write. */
+  corked = false;
   /** Key of this connection's rate-limit state. */
   readonly limiterKey: string;
 

@@ -1,7 +1,10 @@
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { ChatConnection } from './chat-connection.js';
 
 const OPEN = 1;
+const CLOSED = 3;
+const AS_TEXT = { binary: false } as const;
 const noop = (): void => {};
 
 export interface ConnectionRegistryOptions {
@@ -23,6 +26,8 @@ export class ConnectionRegistry {
   slowConsumersDropped = 0;
   /** Connections cut by the keepalive sweep. */
   deadConnectionsCut = 0;
+  /** Connections corked in the current tick. */
+  private readonly held: ChatConnection[] = [];
 
   constructor(private readonly options: ConnectionRegistryOptions) {}
 
@@ -57,21 +62,41 @@ export class ConnectionRegistry {
   }
 
   /**
-   * Sends one frame, or cuts the connection if the frame would take its unsent output past the
-   * bound. `data` may be a Buffer encoded once for many recipients; it is sent as a text frame.
+   * Sends one frame. `data` may be a Buffer encoded once for many recipients; it goes out as a
+   * text frame. The socket is corked until the end of the current tick, so that everything sent
+   * to one connection in one turn of the event loop leaves in one write (one syscall).
    */
   send(conn: ChatConnection, data: string | Buffer): void {
     const socket = conn.socket;
     if (conn.cut || socket.readyState !== OPEN) return;
-    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
-    if (socket.bufferedAmount + size > this.options.maxBufferedBytes) {
-      conn.cut = true;
-      this.slowConsumersDropped++;
-      socket.terminate();
-      return;
-    }
-    socket.send(data, { binary: false });
+    if (!conn.corked) this.hold(conn);
+    socket.send(data, AS_TEXT);
   }
+
+  private hold(conn: ChatConnection): void {
+    rawSocket(conn.socket)?.cork();
+    conn.corked = true;
+    if (this.held.push(conn) === 1) process.nextTick(this.releaseHeld);
+  }
+
+  /**
+   * Uncorks every socket written to in this tick, then applies the slow-consumer rule: a
+   * connection whose unsent output (what the OS socket has not accepted) still passes the bound
+   * is cut instead of buffering more.
+   */
+  private readonly releaseHeld = (): void => {
+    for (const conn of this.held) {
+      conn.corked = false;
+      const socket = conn.socket;
+      rawSocket(socket)?.uncork();
+      if (!conn.cut && socket.bufferedAmount > this.options.maxBufferedBytes) {
+        conn.cut = true;
+        this.slowConsumersDropped++;
+        socket.terminate();
+      }
+    }
+    this.held.length = 0;
+  };
 
   startKeepalive(): void {
     this.stopKeepalive();
@@ -108,7 +133,7 @@ export class ConnectionRegistry {
     const closed: Promise<void>[] = [];
     for (const conn of this.connections.values()) {
       const socket = conn.socket;
-      if (socket.readyState === 3) continue;
+      if (socket.readyState === CLOSED) continue;
       closed.push(new Promise((resolve) => socket.once('close', () => resolve())));
       if (socket.readyState === OPEN) socket.close(code, reason);
       else socket.terminate();
@@ -123,4 +148,9 @@ export class ConnectionRegistry {
     for (const conn of this.connections.values()) conn.socket.terminate();
     await Promise.all(closed);
   }
+}
+
+/** The TCP socket under a `ws` WebSocket (`ws` has no public accessor for it). */
+function rawSocket(socket: WebSocket): Socket | undefined {
+  return (socket as unknown as { _socket?: Socket })._socket ?? undefined;
 }

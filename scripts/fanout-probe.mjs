@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+/**
+ * A quick, closed-loop fan-out probe of one profile (until the benchmark harness exists).
+ *
+ *   taskset -c 1 node scripts/fanout-probe.mjs a|b [clients=50] [messagesPerClient=400] [window=4]
+ *
+ * Starts the profile from dist/ pinned to CPU 0 (run this script on CPU 1), with the rate limit
+ * lifted. All clients join one room; each keeps `window` of its own chats in flight (it sends the
+ * next one when its own echo comes back). Prints throughput, end-to-end latency at every
+ * recipient, and the server's CPU time per message from GET /stats.
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import WebSocket from 'ws';
+
+const [profile = 'a', clientsArg = '50', perClientArg = '400', windowArg = '4'] = process.argv.slice(2);
+const CLIENTS = Number(clientsArg);
+const PER_CLIENT = Number(perClientArg);
+const WINDOW = Number(windowArg);
+const WARMUP = 50;
+const entry = { a: 'dist/main.js', b: 'dist/baseline/main.js' }[profile];
+if (!entry) throw new Error('profile must be a or b');
+
+const port = await new Promise((resolve) => {
+  const probe = createServer().listen(0, '127.0.0.1', () => {
+    const { port } = probe.address();
+    probe.close(() => resolve(port));
+  });
+});
+let pin = [];
+try {
+  execFileSync('taskset', ['-c', '0', 'true']);
+  pin = ['taskset', '-c', '0'];
+} catch {}
+const [cmd, ...args] = [...pin, process.execPath, entry];
+const server = spawn(cmd, args, {
+  env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_CAPACITY: '1000000', RATE_LIMIT_REFILL_PER_SEC: '1000000' },
+  stdio: 'ignore',
+});
+const base = `http://127.0.0.1:${port}`;
+for (let i = 0; ; i++) {
+  try {
+    if ((await fetch(`${base}/health`)).ok) break;
+  } catch {}
+  if (i > 200) throw new Error('server did not start');
+  await new Promise((r) => setTimeout(r, 50));
+}
+const stats = async () => (await fetch(`${base}/stats`)).json();
+
+const text = 'x'.repeat(128);
+const latencies = [];
+let measuring = false;
+
+async function runClient(index, ready, start) {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+  await new Promise((r) => ws.once('open', r));
+  const user = `p${index}`;
+  let sent = 0;
+  let target = 0;
+  let received = 0;
+  let own = 0;
+  let done;
+  const finished = new Promise((r) => (done = r));
+  const sendOne = () => {
+    sent++;
+    ws.send(JSON.stringify({ type: 'chat', room: 'probe', text, ts: performance.now() }));
+  };
+  ws.on('message', (data) => {
+    const frame = JSON.parse(data);
+    if (frame.type !== 'chat') return;
+    received++;
+    if (measuring) latencies.push(performance.now() - frame.ts);
+    if (frame.user === user) {
+      own++;
+      if (sent < target) sendOne();
+    }
+    if (received === expected && own === target) done();
+  });
+  let expected = 0;
+  ws.send(JSON.stringify({ type: 'join', room: 'probe', user }));
+  ready();
+  await start.warmup;
+  expected = CLIENTS * WARMUP;
+  target = WARMUP;
+  for (let i = 0; i < WINDOW; i++) sendOne();
+  await finished;
+  return { ws, measure: async () => {
+    const again = new Promise((r) => (done = r));
+    expected += CLIENTS * PER_CLIENT;
+    target += PER_CLIENT;
+    for (let i = 0; i < WINDOW; i++) sendOne();
+    await again;
+  } };
+}
+
+let release;
+const warmup = new Promise((r) => (release = r));
+const readies = [];
+const runs = [];
+for (let i = 0; i < CLIENTS; i++) {
+  runs.push(new Promise((r) => readies.push(r)).then(() => undefined));
+}
+const clientsP = Array.from({ length: CLIENTS }, (_, i) => runClient(i, readies[i], { warmup }));
+await Promise.all(runs);
+await new Promise((r) => setTimeout(r, 300)); // let every join fan out
+release();
+const clients = await Promise.all(clientsP);
+const before = await stats();
+measuring = true;
+const t0 = performance.now();
+await Promise.all(clients.map((c) => c.measure()));
+const seconds = (performance.now() - t0) / 1000;
+measuring = false;
+const after = await stats();
+for (const c of clients) c.ws.close();
+server.kill('SIGTERM');
+
+latencies.sort((x, y) => x - y);
+const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(3);
+const messages = CLIENTS * PER_CLIENT;
+const cpuMs = (after.cpuUserMicros + after.cpuSystemMicros - before.cpuUserMicros - before.cpuSystemMicros) / 1000;
+console.log(JSON.stringify({
+  profile,
+  clients: CLIENTS,
+  window: WINDOW,
+  messages,
+  seconds: Number(seconds.toFixed(3)),
+  messagesPerSec: Math.round(messages / seconds),
+  deliveriesPerSec: Math.round((messages * CLIENTS) / seconds),
+  latencyMs: { p50: q(0.5), p95: q(0.95), p99: q(0.99), max: q(1) },
+  serverCpuMsPer1000Messages: Number(((cpuMs / messages) * 1000).toFixed(2)),
+  serverRssMiB: Number((after.rssBytes / 2 ** 20).toFixed(1)),
+}));
