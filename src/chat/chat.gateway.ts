@@ -1,4 +1,4 @@
-import { Inject, UseFilters, UseGuards } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, UseFilters, UseGuards } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import {
   ConnectedSocket,
@@ -9,7 +9,6 @@ import {
   SubscribeMessage,
   WebSocketGateway,
 } from '@nestjs/websockets';
-import type { BeforeApplicationShutdown } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import { SETTINGS } from '../config/settings.module.js';
 import type { Settings } from '../config/settings.js';
