@@ -11,8 +11,11 @@ import type { ChatConnection } from '../chat/core/chat-connection.js';
 import { ConnectionRegistry } from '../chat/core/connection-registry.js';
 import { RoomRegistry } from '../chat/core/room-registry.js';
 import { HEALTH_BODY, serverStats } from '../chat/core/server-stats.js';
-import { chatConnectionPolicy } from '../limiter/chat-policy.js';
+import { createLimiterStore } from '../limiter/create-store.js';
+import { batchPath, checkDecisionBody } from '../limiter/decision-request.js';
+import { Limiter, MAX_BODY_BYTES, RequestError, rateLimitHeaders } from '../limiter/limiter.js';
 import { MemoryLimiterStore } from '../limiter/memory-limiter.store.js';
+import { chatConnectionPolicy, type Policy } from '../limiter/policy.js';
 import { type ClientMessage, DEFAULT_ROOM } from '../protocol/contract.js';
 import {
   BINARY_FRAME_ERROR_MESSAGE,
@@ -32,11 +35,18 @@ export class BaselineServer {
   readonly connections: ConnectionRegistry;
   readonly rooms: RoomRegistry;
   private readonly wss: WebSocketServer;
-  private readonly limiter = new MemoryLimiterStore();
-  private readonly policy;
+  /** The decision API's limiter, on the configured store. */
+  readonly limiter: Limiter;
+  /** The chat's per-connection buckets: process-local, always in memory. */
+  private readonly connectionBuckets = new MemoryLimiterStore();
+  private readonly policy: Policy;
   private shuttingDown = false;
 
-  constructor(private readonly settings: Settings) {
+  constructor(
+    private readonly settings: Settings,
+    policies: Policy[],
+  ) {
+    this.limiter = new Limiter(policies, createLimiterStore(settings));
     this.connections = new ConnectionRegistry(settings);
     this.rooms = new RoomRegistry(this.connections, settings.maxRoomsPerConnection);
     this.policy = chatConnectionPolicy(settings);
@@ -69,17 +79,52 @@ export class BaselineServer {
     const httpClosed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeIdleConnections();
     await this.connections.closeAll(1001, 'server shutting down', this.settings.shutdownGraceMs);
-    this.limiter.close();
+    this.connectionBuckets.close();
+    await this.limiter.store.close();
     this.http.closeAllConnections();
     await httpClosed;
   }
 
   private handleHttp(req: IncomingMessage, res: ServerResponse): void {
     const path = pathOf(req.url);
-    if (path !== '/health' && path !== '/stats') return sendJson(res, 404, { error: 'not_found' });
-    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method_not_allowed' });
+    if (path === '/v1/check' || path === '/v1/check_and_consume') {
+      if (req.method !== 'POST') return sendJson(res, 405, { error: 'method_not_allowed', message: 'use POST' });
+      this.handleDecision(req, res, path === '/v1/check_and_consume').catch((err: unknown) => {
+        process.stderr.write(`decision failed: ${String(err)}\n`);
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal_error', message: 'internal server error' });
+      });
+      return;
+    }
+    if (path !== '/health' && path !== '/stats') return sendJson(res, 404, { error: 'not_found', message: `no route ${path}` });
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method_not_allowed', message: 'use GET' });
     const body = path === '/health' ? HEALTH_BODY : serverStats(this.connections.size, this.rooms.size);
     sendJson(res, 200, body);
+  }
+
+  /** POST /v1/check and /v1/check_and_consume: read, check by hand, decide, answer. */
+  private async handleDecision(req: IncomingMessage, res: ServerResponse, consume: boolean): Promise<void> {
+    const raw = await readBody(req, MAX_BODY_BYTES);
+    if (raw === undefined) {
+      res.setHeader('connection', 'close'); // the rest of the body is not read
+      return sendJson(res, 413, new RequestError(413, 'payload_too_large', `body over ${MAX_BODY_BYTES} bytes`).body);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      return sendJson(res, 400, new RequestError(400, 'bad_json', 'body is not valid JSON').body);
+    }
+    const body = checkDecisionBody(parsed);
+    if (body instanceof RequestError) return sendJson(res, body.status, body.body);
+    const result = Array.isArray(body)
+      ? await this.limiter.decideAll(body, consume, batchPath)
+      : await this.limiter.decideOne(body, consume);
+    if (result instanceof RequestError) return sendJson(res, result.status, result.body);
+    if (!Array.isArray(result)) {
+      const headers = rateLimitHeaders(this.limiter.policy(result.policy) as Policy, result);
+      for (const [name, value] of headers) res.setHeader(name, value);
+    }
+    sendJson(res, 200, result);
   }
 
   private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -98,7 +143,7 @@ export class BaselineServer {
     ws.once('close', () => {
       this.rooms.leaveAll(conn);
       this.connections.remove(conn);
-      this.limiter.forget(conn.limiterKey);
+      this.connectionBuckets.forget(conn.limiterKey);
     });
   }
 
@@ -118,7 +163,7 @@ export class BaselineServer {
       }
       if (message.type === 'pong') return;
     }
-    const decision = this.limiter.tokenBucket(conn.limiterKey, this.policy, 1, true);
+    const decision = this.connectionBuckets.decide(conn.limiterKey, this.policy, 1, true);
     if (!decision.allowed) {
       const id = message instanceof FrameError ? message.ref : message.id;
       return this.sendError(conn, rateLimitedError(decision.retryAfterMs, id));
@@ -149,6 +194,18 @@ function pathOf(url: string | undefined): string {
   if (url === undefined) return '';
   const q = url.indexOf('?');
   return q === -1 ? url : url.slice(0, q);
+}
+
+/** The body as text, or undefined when it passes `limit` bytes. */
+async function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

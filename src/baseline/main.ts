@@ -1,5 +1,6 @@
 /** Profile B entry point: `npm run start:baseline`. */
 import { loadSettingsOrExit } from '../config/settings.js';
+import { loadPoliciesOrExit } from '../limiter/load-policies.js';
 import { exitOnSignals } from '../runtime/signals.js';
 import { BaselineServer } from './baseline-server.js';
 
@@ -8,7 +9,7 @@ const log = (level: string, msg: string, fields: object = {}): void => {
 };
 
 const settings = loadSettingsOrExit();
-const server = new BaselineServer(settings);
+const server = new BaselineServer(settings, loadPoliciesOrExit(settings));
 const address = await server.listen();
 log('info', 'listening', { host: address.address, port: address.port, path: '/ws' });
 exitOnSignals(

@@ -5,6 +5,7 @@ import { EMPTY, fromEvent, type Observable } from 'rxjs';
 import { catchError, concatMap, filter, first, share, takeUntil } from 'rxjs/operators';
 import type { Settings } from '../config/settings.js';
 import { BINARY_FRAME_ERROR_MESSAGE, decodeFrame, FrameError } from '../protocol/frames.js';
+import { keySkippedByClassTransformer } from '../validation/class-transformer-gaps.js';
 
 /**
  * Pseudo-event for frames that fail before their type is known (binary, bad JSON, missing or
@@ -20,17 +21,12 @@ export function routeFrame(data: unknown): { event: string; data: unknown } {
   }
   const decoded = decodeFrame(data);
   if (decoded instanceof FrameError) return { event: REJECTED_FRAME, data: decoded };
-  // class-transformer skips these two keys without a word, so the validation pipe could not
-  // report them as unknown fields; they are refused here instead.
-  for (const key of UNSEEN_BY_CLASS_TRANSFORMER) {
-    if (Object.hasOwn(decoded, key)) {
-      return { event: REJECTED_FRAME, data: new FrameError('invalid_message', `property ${key} should not exist`, decoded.id) };
-    }
+  const skipped = keySkippedByClassTransformer(decoded);
+  if (skipped !== undefined) {
+    return { event: REJECTED_FRAME, data: new FrameError('invalid_message', `property ${skipped} should not exist`, decoded.id) };
   }
   return { event: decoded.type, data: decoded };
 }
-
-const UNSEEN_BY_CLASS_TRANSFORMER = ['__proto__', 'constructor'] as const;
 
 /**
  * `@nestjs/platform-ws` with the contract's transport rules:

@@ -8,7 +8,7 @@ import { ConnectionRegistry } from './core/connection-registry.js';
 import { RoomRegistry } from './core/room-registry.js';
 
 @Module({
-  imports: [LimiterModule.forRoot({ store: 'memory' })],
+  imports: [LimiterModule],
   providers: [
     {
       provide: ConnectionRegistry,

@@ -27,12 +27,12 @@ export class ConnectionRateLimitGuard implements CanActivate {
     private readonly rateLimiter: ConnectionRateLimiter,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean {
     const ws = context.switchToWs();
     if (isPingOrPong(ws.getPattern())) return true;
     const conn = this.connections.get(ws.getClient<WebSocket>());
     if (conn === undefined) return false;
-    const refusal = await this.rateLimiter.charge(conn, clientId(ws.getData()));
+    const refusal = this.rateLimiter.charge(conn, clientId(ws.getData()));
     if (refusal !== undefined) throw new ContractException(refusal);
     return true;
   }

@@ -20,7 +20,7 @@ export class ContractExceptionFilter implements WsExceptionFilter {
     private readonly rateLimiter: ConnectionRateLimiter,
   ) {}
 
-  async catch(exception: unknown, host: ArgumentsHost): Promise<void> {
+  catch(exception: unknown, host: ArgumentsHost): void {
     const ws = host.switchToWs();
     const conn = this.connections.get(ws.getClient<WebSocket>());
     if (conn === undefined) return;
@@ -33,7 +33,7 @@ export class ContractExceptionFilter implements WsExceptionFilter {
     }
     // The guard let this ping/pong through uncharged; an invalid one costs a token like any frame.
     if (error.code === 'invalid_message' && isPingOrPong(ws.getPattern())) {
-      error = (await this.rateLimiter.charge(conn, clientId(ws.getData()))) ?? error;
+      error = this.rateLimiter.charge(conn, clientId(ws.getData())) ?? error;
     }
     this.connections.send(conn, errorFrame(error));
   }

@@ -14,6 +14,15 @@ describe('loadSettings', () => {
       keepaliveIntervalMs: 30000,
       maxBufferedBytes: 1048576,
       shutdownGraceMs: 5000,
+      limiterStore: 'memory',
+      redisUrl: 'redis://127.0.0.1:6379',
+      redisTimeoutMs: 50,
+      failureMode: 'fail-over',
+      breakerFailures: 5,
+      breakerOpenMs: 1000,
+      denyCacheMs: 250,
+      policiesFile: undefined,
+      httpThrottlePolicy: undefined,
     });
   });
 
@@ -31,6 +40,10 @@ describe('loadSettings', () => {
     ['RATE_LIMIT_REFILL_PER_SEC', '1.5'],
     ['SHUTDOWN_GRACE_MS', '10000'],
     ['HOST', 'exa mple'],
+    ['LIMITER_STORE', 'postgres'],
+    ['LIMITER_FAILURE_MODE', 'fail-sometimes'],
+    ['REDIS_URL', 'http://127.0.0.1:6379'],
+    ['HTTP_THROTTLE_POLICY', 'no spaces'],
   ])('rejects %s=%s naming the variable', (name, value) => {
     expect(() => loadSettings({ [name]: value })).toThrow(new RegExp(`${name} must be`));
   });

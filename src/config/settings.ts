@@ -19,11 +19,34 @@ export interface Settings {
   readonly maxBufferedBytes: number;
   /** On SIGTERM/SIGINT, how long clients get to answer the 1001 close before being cut. */
   readonly shutdownGraceMs: number;
+
+  // ---- rate-limiter service ----
+  /** Where shared limiter state lives. */
+  readonly limiterStore: 'memory' | 'redis';
+  readonly redisUrl: string;
+  /** A Redis decision slower than this counts as a failure (and falls back). */
+  readonly redisTimeoutMs: number;
+  /** What answers while Redis cannot: the in-memory store, "allow all" or "deny all". */
+  readonly failureMode: 'fail-over' | 'fail-open' | 'fail-closed';
+  /** Consecutive Redis failures that open the circuit breaker. */
+  readonly breakerFailures: number;
+  /** How long the open breaker skips Redis before one probe is let through. */
+  readonly breakerOpenMs: number;
+  /** Longest time a denial from Redis is answered from the local cache (0: no cache). */
+  readonly denyCacheMs: number;
+  /** JSON or YAML policy file; empty for the built-in policies. */
+  readonly policiesFile: string | undefined;
+  /** Profile A: the policy that guards its own HTTP routes through @nestjs/throttler (empty: off). */
+  readonly httpThrottlePolicy: string | undefined;
 }
+
+type IntegerKey = {
+  [K in keyof Settings]: Settings[K] extends number ? K : never;
+}[keyof Settings];
 
 interface IntegerSpec {
   readonly env: string;
-  readonly key: Exclude<keyof Settings, 'host'>;
+  readonly key: IntegerKey;
   readonly default: number;
   readonly min: number;
   readonly max: number;
@@ -40,9 +63,31 @@ export const INTEGER_SETTINGS: readonly IntegerSpec[] = [
   { env: 'KEEPALIVE_INTERVAL_MS', key: 'keepaliveIntervalMs', default: 30000, min: 10, max: 3600000, doc: 'ping interval; silent connections are cut at the next tick' },
   { env: 'MAX_BUFFERED_BYTES', key: 'maxBufferedBytes', default: 1048576, min: 1024, max: 1073741824, doc: 'unsent output that drops a slow consumer' },
   { env: 'SHUTDOWN_GRACE_MS', key: 'shutdownGraceMs', default: 5000, min: 0, max: 9000, doc: 'wait for close handshakes on SIGTERM/SIGINT before cutting' },
+  { env: 'REDIS_TIMEOUT_MS', key: 'redisTimeoutMs', default: 50, min: 1, max: 60000, doc: 'a slower Redis decision counts as a failure' },
+  { env: 'BREAKER_FAILURES', key: 'breakerFailures', default: 5, min: 1, max: 1000, doc: 'consecutive Redis failures that open the breaker' },
+  { env: 'BREAKER_OPEN_MS', key: 'breakerOpenMs', default: 1000, min: 10, max: 600000, doc: 'open breaker skips Redis this long, then probes' },
+  { env: 'DENY_CACHE_MS', key: 'denyCacheMs', default: 250, min: 0, max: 60000, doc: 'longest local caching of a Redis denial (0: off)' },
 ];
 
+interface ChoiceSpec {
+  readonly env: string;
+  readonly key: 'limiterStore' | 'failureMode';
+  readonly choices: readonly string[];
+  readonly doc: string;
+}
+
+/** Settings with a fixed set of values; the first is the default. */
+export const CHOICE_SETTINGS: readonly ChoiceSpec[] = [
+  { env: 'LIMITER_STORE', key: 'limiterStore', choices: ['memory', 'redis'], doc: 'where limiter state lives' },
+  { env: 'LIMITER_FAILURE_MODE', key: 'failureMode', choices: ['fail-over', 'fail-open', 'fail-closed'], doc: 'answer while Redis cannot: memory store, allow, or deny' },
+];
+
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
 export const DEFAULT_HOST = '127.0.0.1';
+
+/** Names of limiter policies (they are part of Redis keys and HTTP headers). */
+export const POLICY_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
 export class SettingsError extends Error {
   override readonly name = 'SettingsError';
@@ -51,7 +96,7 @@ export class SettingsError extends Error {
 /** Reads settings from `env`; throws a SettingsError listing every bad variable. */
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const problems: string[] = [];
-  const values: Record<string, number | string> = {};
+  const values: Record<string, number | string | undefined> = {};
   for (const spec of INTEGER_SETTINGS) {
     const raw = env[spec.env];
     if (raw === undefined || raw === '') {
@@ -65,11 +110,32 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     }
     values[spec.key] = value;
   }
+  for (const spec of CHOICE_SETTINGS) {
+    const raw = env[spec.env]?.trim();
+    if (raw === undefined || raw === '') {
+      values[spec.key] = spec.choices[0] as string;
+    } else if (spec.choices.includes(raw)) {
+      values[spec.key] = raw;
+    } else {
+      problems.push(`${spec.env} must be one of ${spec.choices.join(', ')}, got '${env[spec.env]}'`);
+    }
+  }
   const host = env.HOST === undefined || env.HOST === '' ? DEFAULT_HOST : env.HOST.trim();
   if (!/^[A-Za-z0-9.:_-]+$/.test(host)) {
     problems.push(`HOST must be a host name or IP address, got '${env.HOST}'`);
   }
   values.host = host;
+  const redisUrl = env.REDIS_URL?.trim() || DEFAULT_REDIS_URL;
+  if (!/^rediss?:\/\/\S+$/.test(redisUrl)) {
+    problems.push(`REDIS_URL must be a redis:// or rediss:// URL, got '${env.REDIS_URL}'`);
+  }
+  values.redisUrl = redisUrl;
+  values.policiesFile = env.POLICIES_FILE?.trim() || undefined;
+  const throttle = env.HTTP_THROTTLE_POLICY?.trim() || undefined;
+  if (throttle !== undefined && !POLICY_NAME_PATTERN.test(throttle)) {
+    problems.push(`HTTP_THROTTLE_POLICY must be a policy name, got '${env.HTTP_THROTTLE_POLICY}'`);
+  }
+  values.httpThrottlePolicy = throttle;
   if (problems.length > 0) {
     throw new SettingsError(`invalid settings:\n  ${problems.join('\n  ')}`);
   }

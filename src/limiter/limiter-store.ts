@@ -1,22 +1,26 @@
-import type { LimiterDecision, TokenBucketPolicy } from './algorithms/token-bucket.js';
+import type { AlgorithmDecision } from './algorithms/index.js';
+import type { Policy } from './policy.js';
+
+/** Which store answered a decision. `cache`: a Redis denial answered locally; `none`: the
+ * fail-open or fail-closed answer while Redis cannot decide. */
+export type StoreKind = 'memory' | 'redis' | 'cache' | 'none';
+
+export interface StoreDecision extends AlgorithmDecision {
+  /** The decision time, integer milliseconds since the epoch (Redis TIME for the Redis store). */
+  readonly now: number;
+  readonly store: StoreKind;
+}
 
 /**
  * Where limiter state lives. The injection token and the interface share a name, as
  * `ThrottlerStorage` does in @nestjs/throttler: `@Inject(LimiterStore) store: LimiterStore`.
- * A store may answer synchronously (memory) or asynchronously (a remote store).
+ * A store may answer synchronously (memory) or asynchronously (Redis).
  */
 export const LimiterStore = Symbol('LimiterStore');
 
 export interface LimiterStore {
-  /** Which store decided, as reported to clients (`memory`, later `redis`). */
-  readonly kind: string;
-  /** Decides one token-bucket call for `key`; `consume: false` is a peek. */
-  tokenBucket(
-    key: string,
-    policy: TokenBucketPolicy,
-    cost: number,
-    consume: boolean,
-  ): LimiterDecision | Promise<LimiterDecision>;
+  /** Decides one call for `key` under `policy`; `consume: false` is a peek that changes nothing. */
+  decide(key: string, policy: Policy, cost: number, consume: boolean): StoreDecision | Promise<StoreDecision>;
   /** Drops the state of `key` (for keys whose owner is gone, such as a closed connection). */
   forget(key: string): void;
   /** Releases timers and connections. */

@@ -1,34 +1,28 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { POLICIES, SETTINGS } from '../config/settings.module.js';
+import { createLimiterStore } from './create-store.js';
+import { Limiter } from './limiter.js';
 import { LimiterStore } from './limiter-store.js';
-import { LimiterService } from './limiter.service.js';
+import { LimiterService, LOCAL_LIMITER_STORE } from './limiter.service.js';
 import { MemoryLimiterStore } from './memory-limiter.store.js';
+import type { Policy } from './policy.js';
 
-export interface LimiterModuleOptions {
-  /** Where limiter state lives. Only `memory` exists so far; a Redis store is planned. */
-  store: 'memory';
-}
-
-export const LIMITER_OPTIONS = Symbol('LimiterModuleOptions');
-
-/** Picks the configured store for the LimiterStore token. */
-export function createLimiterStore(options: LimiterModuleOptions): LimiterStore {
-  switch (options.store) {
-    case 'memory':
-      return new MemoryLimiterStore();
-  }
-}
-
-@Module({})
-export class LimiterModule {
-  static forRoot(options: LimiterModuleOptions = { store: 'memory' }): DynamicModule {
-    return {
-      module: LimiterModule,
-      providers: [
-        { provide: LIMITER_OPTIONS, useValue: options },
-        { provide: LimiterStore, useFactory: createLimiterStore, inject: [LIMITER_OPTIONS] },
-        LimiterService,
-      ],
-      exports: [LimiterService],
-    };
-  }
-}
+/**
+ * The rate limiter behind DI. `LimiterStore` is the store the settings pick (memory, or Redis
+ * with its in-memory fallback: see createLimiterStore); `Limiter` decides with the configured
+ * policies on it.
+ */
+@Module({
+  providers: [
+    { provide: LimiterStore, useFactory: createLimiterStore, inject: [SETTINGS] },
+    {
+      provide: Limiter,
+      useFactory: (policies: Policy[], store: LimiterStore) => new Limiter(policies, store),
+      inject: [POLICIES, LimiterStore],
+    },
+    { provide: LOCAL_LIMITER_STORE, useFactory: () => new MemoryLimiterStore() },
+    LimiterService,
+  ],
+  exports: [LimiterService, Limiter, LimiterStore],
+})
+export class LimiterModule {}

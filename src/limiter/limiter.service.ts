@@ -1,31 +1,35 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type { LimiterDecision, TokenBucketPolicy } from './algorithms/token-bucket.js';
-import { LimiterStore } from './limiter-store.js';
+import { Limiter } from './limiter.js';
+import type { StoreDecision } from './limiter-store.js';
+import { MemoryLimiterStore } from './memory-limiter.store.js';
+import type { Policy } from './policy.js';
 
-/** The limiter as the rest of the app sees it; the store behind it is chosen by LimiterModule. */
+/** Injection token of the store for keys that belong to this process only (chat connections). */
+export const LOCAL_LIMITER_STORE = Symbol('LocalLimiterStore');
+
+/**
+ * The limiter as the rest of the app sees it: shared decisions through the configured store
+ * (`limiter`), and process-local buckets, such as the chat's per-connection one, that never
+ * leave memory.
+ */
 @Injectable()
 export class LimiterService implements OnApplicationShutdown {
-  constructor(@Inject(LimiterStore) private readonly store: LimiterStore) {}
+  constructor(
+    readonly limiter: Limiter,
+    @Inject(LOCAL_LIMITER_STORE) private readonly local: MemoryLimiterStore,
+  ) {}
 
-  get storeKind(): string {
-    return this.store.kind;
+  /** Spends `cost` from a process-local key. */
+  consumeLocal(key: string, policy: Policy, cost = 1): StoreDecision {
+    return this.local.decide(key, policy, cost, true);
   }
 
-  /** Spends `cost` tokens of `key` if it has them. */
-  consume(key: string, policy: TokenBucketPolicy, cost = 1): LimiterDecision | Promise<LimiterDecision> {
-    return this.store.tokenBucket(key, policy, cost, true);
-  }
-
-  /** Whether `cost` tokens are available, spending nothing. */
-  check(key: string, policy: TokenBucketPolicy, cost = 1): LimiterDecision | Promise<LimiterDecision> {
-    return this.store.tokenBucket(key, policy, cost, false);
-  }
-
-  forget(key: string): void {
-    this.store.forget(key);
+  forgetLocal(key: string): void {
+    this.local.forget(key);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.store.close();
+    this.local.close();
+    await this.limiter.store.close();
   }
 }

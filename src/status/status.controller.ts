@@ -1,4 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
+import { SkipThrottle } from '@nestjs/throttler';
 import { ConnectionRegistry } from '../chat/core/connection-registry.js';
 import { RoomRegistry } from '../chat/core/room-registry.js';
 import { HEALTH_BODY, serverStats, type ServerStats } from '../chat/core/server-stats.js';
@@ -12,6 +13,7 @@ export class StatusController {
   ) {}
 
   @Get('health')
+  @SkipThrottle()
   health(): typeof HEALTH_BODY {
     return HEALTH_BODY;
   }

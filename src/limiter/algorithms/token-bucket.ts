@@ -1,5 +1,5 @@
 /**
- * Token bucket, exactly as docs/CONTRACT.md defines it. Pure: the caller passes the clock
+ * Token bucket, exactly as docs/LIMITER.md defines it. Pure: the caller passes the clock
  * (`now`, integer milliseconds) and owns the state.
  */
 
@@ -16,7 +16,8 @@ export interface TokenBucketState {
   ts: number;
 }
 
-export interface LimiterDecision {
+/** What an algorithm answers for one call. */
+export interface AlgorithmDecision {
   readonly allowed: boolean;
   /** Whole tokens left after the call. */
   readonly remaining: number;
@@ -40,7 +41,7 @@ export function decideTokenBucket(
   now: number,
   cost: number,
   consume: boolean,
-): LimiterDecision {
+): AlgorithmDecision {
   const { capacity, refillPerSec } = policy;
   const elapsed = now > state.ts ? now - state.ts : 0;
   const t = Math.min(capacity, state.tokens + (elapsed * refillPerSec) / 1000);

@@ -1,0 +1,40 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { RequestErrorException } from '../limiter/http/request-error.exception.js';
+
+/** Error names for statuses Nest or Express may raise before a handler runs. */
+const ERROR_NAMES: Record<number, string> = {
+  400: 'bad_request',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  429: 'too_many_requests',
+};
+
+/**
+ * Every HTTP error as `{"error","message"}`, the body Profile B sends too. Malformed JSON
+ * (body-parser's 400 with a SyntaxError) is `bad_json`; anything that is not an HttpException
+ * is a bug: logged, answered 500 `internal_error`.
+ */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpErrorFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') return;
+    const res = host.switchToHttp().getResponse<Response>();
+    if (exception instanceof RequestErrorException) {
+      res.status(exception.getStatus()).json(exception.requestError.body);
+      return;
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const isBadJson = status === 400 && exception.cause instanceof SyntaxError;
+      const error = isBadJson ? 'bad_json' : (ERROR_NAMES[status] ?? `http_${status}`);
+      res.status(status).json({ error, message: isBadJson ? 'body is not valid JSON' : exception.message });
+      return;
+    }
+    this.logger.error(exception);
+    res.status(500).json({ error: 'internal_error', message: 'internal server error' });
+  }
+}

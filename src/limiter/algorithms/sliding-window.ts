@@ -1,0 +1,80 @@
+/**
+ * Sliding window (two fixed windows, the previous one weighted by how much of it still
+ * overlaps), exactly as docs/LIMITER.md defines it. Pure and all-integer: the caller passes the
+ * clock (`now`, integer milliseconds) and owns the state.
+ */
+import type { AlgorithmDecision } from './token-bucket.js';
+
+export interface SlidingWindowPolicy {
+  /** L: what the window allows. */
+  readonly limit: number;
+  /** W: window length in milliseconds. */
+  readonly windowMs: number;
+}
+
+/** Counts of the window starting at `start` (cur) and of the one before it (prev). */
+export interface SlidingWindowState {
+  start: number;
+  cur: number;
+  prev: number;
+}
+
+export function emptyWindow(): SlidingWindowState {
+  return { start: 0, cur: 0, prev: 0 };
+}
+
+/** floor(a / b) for integers a >= 0, b > 0, exact for every a below 2^53. */
+export function floorDiv(a: number, b: number): number {
+  return (a - (a % b)) / b;
+}
+
+/**
+ *   start = floor(now / W) * W, elapsed = now - start
+ *   weighted = prev * (W - elapsed) + cur * W; allowed iff weighted + cost * W <= L * W
+ *
+ * Counts of a window before the previous one are 0. A clock behind the stored window decides
+ * at the stored window's start.
+ */
+export function decideSlidingWindow(
+  state: SlidingWindowState,
+  policy: SlidingWindowPolicy,
+  now: number,
+  cost: number,
+  consume: boolean,
+): AlgorithmDecision {
+  const W = policy.windowMs;
+  const L = policy.limit;
+  const t = now > state.start ? now : state.start;
+  const start = t - (t % W);
+  let cur = 0;
+  let prev = 0;
+  if (state.start === start) {
+    cur = state.cur;
+    prev = state.prev;
+  } else if (state.start === start - W) {
+    prev = state.cur;
+  }
+  const elapsed = t - start;
+  const weighted = prev * (W - elapsed) + cur * W;
+  const allowed = weighted + cost * W <= L * W;
+  if (allowed && consume) cur += cost;
+  const after = prev * (W - elapsed) + cur * W;
+  let retryAfterMs = 0;
+  if (!allowed) {
+    retryAfterMs =
+      cur + cost <= L
+        ? W - floorDiv((L - cur - cost) * W, prev) - elapsed
+        : start + W - t + W - floorDiv((L - cost) * W, cur);
+  }
+  if (consume) {
+    state.start = start;
+    state.cur = cur;
+    state.prev = prev;
+  }
+  return {
+    allowed,
+    remaining: after >= L * W ? 0 : floorDiv(L * W - after, W),
+    retryAfterMs,
+    resetMs: cur > 0 ? start + 2 * W - t : prev > 0 ? start + W - t : 0,
+  };
+}

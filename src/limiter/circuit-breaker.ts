@@ -1,0 +1,59 @@
+import type { Clock } from './limiter-store.js';
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export interface CircuitBreakerOptions {
+  /** Consecutive failures that open the breaker. */
+  failureThreshold: number;
+  /** How long the breaker stays open before it lets one probe through. */
+  openMs: number;
+  clock?: Clock;
+}
+
+/**
+ * Closed: every call goes through; `failureThreshold` failures in a row open it. Open: no call
+ * goes through for `openMs`. Then half-open: exactly one probe goes through; its success closes
+ * the breaker, its failure opens it again. Pure: the clock is injected.
+ */
+export class CircuitBreaker {
+  private failures = 0;
+  private openedAt = 0;
+  private probing = false;
+  private current: BreakerState = 'closed';
+  private readonly clock: Clock;
+
+  constructor(private readonly options: CircuitBreakerOptions) {
+    this.clock = options.clock ?? Date.now;
+  }
+
+  get state(): BreakerState {
+    return this.current;
+  }
+
+  /** Whether a call may go to the protected service now (claims the probe when half-open). */
+  allow(): boolean {
+    if (this.current === 'closed') return true;
+    if (this.current === 'open') {
+      if (this.clock() - this.openedAt < this.options.openMs) return false;
+      this.current = 'half-open';
+      this.probing = false;
+    }
+    if (this.probing) return false;
+    this.probing = true;
+    return true;
+  }
+
+  success(): void {
+    this.failures = 0;
+    this.probing = false;
+    this.current = 'closed';
+  }
+
+  failure(): void {
+    this.probing = false;
+    if (this.current === 'closed' && ++this.failures < this.options.failureThreshold) return;
+    this.current = 'open';
+    this.openedAt = this.clock();
+    this.failures = 0;
+  }
+}

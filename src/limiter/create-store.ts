@@ -1,0 +1,19 @@
+import type { Settings } from '../config/settings.js';
+import { FallbackLimiterStore } from './fallback-limiter.store.js';
+import type { LimiterStore } from './limiter-store.js';
+import { MemoryLimiterStore } from './memory-limiter.store.js';
+import { RedisLimiterStore } from './redis/redis-limiter.store.js';
+
+/** The store the settings ask for: memory, or Redis behind the breaker with its failure mode. */
+export function createLimiterStore(settings: Settings): LimiterStore {
+  if (settings.limiterStore === 'memory') return new MemoryLimiterStore();
+  return new FallbackLimiterStore(
+    new RedisLimiterStore({ url: settings.redisUrl, commandTimeoutMs: settings.redisTimeoutMs }),
+    new MemoryLimiterStore(),
+    {
+      mode: settings.failureMode,
+      breaker: { failureThreshold: settings.breakerFailures, openMs: settings.breakerOpenMs },
+      denyCacheMs: settings.denyCacheMs,
+    },
+  );
+}

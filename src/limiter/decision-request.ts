@@ -1,0 +1,64 @@
+/**
+ * Hand-written shape checks of a decision request body: Profile B's validator. Profile A checks
+ * the same rules with class-validator (src/limiter/http/decision-request.dto.ts); the API e2e
+ * suite holds both to the same answers.
+ */
+import { type DecisionRequest, MAX_BATCH, RequestError } from './limiter.js';
+import { MAX_SUBJECT_LENGTH, SCOPE_FIELDS } from './policy.js';
+
+const REQUEST_FIELDS = new Set(['policy', 'subject', 'cost']);
+const SUBJECT_FIELDS: ReadonlySet<string> = new Set(SCOPE_FIELDS);
+
+const invalid = (message: string) => new RequestError(400, 'invalid_request', message);
+
+/** A subject field: a string of 1 to MAX_SUBJECT_LENGTH UTF-16 units. */
+export function isSubjectValue(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0 && v.length <= MAX_SUBJECT_LENGTH;
+}
+
+/** A cost: an integer >= 1. */
+export function isCost(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
+}
+
+export const SUBJECT_VALUE_RULE = `must be a string of 1 to ${MAX_SUBJECT_LENGTH} characters`;
+export const COST_RULE = 'must be an integer >= 1';
+
+/** Checks one request object; `at` prefixes field paths (`[3].` inside a batch). */
+export function checkDecisionRequest(value: unknown, at: string): DecisionRequest | RequestError {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return invalid(`${at ? at.slice(0, -1) : 'body'} must be an object`);
+  }
+  const r = value as Record<string, unknown>;
+  for (const key of Object.keys(r)) if (!REQUEST_FIELDS.has(key)) return invalid(`${at}${key} is not a field`);
+  if (typeof r.policy !== 'string' || r.policy.length === 0) return invalid(`${at}policy must be a non-empty string`);
+  const subject = r.subject;
+  if (typeof subject !== 'object' || subject === null || Array.isArray(subject)) {
+    return invalid(`${at}subject must be an object`);
+  }
+  for (const [key, v] of Object.entries(subject)) {
+    if (!SUBJECT_FIELDS.has(key)) return invalid(`${at}subject.${key} is not a field`);
+    if (!isSubjectValue(v)) return invalid(`${at}subject.${key} ${SUBJECT_VALUE_RULE}`);
+  }
+  if (r.cost !== undefined && !isCost(r.cost)) return invalid(`${at}cost ${COST_RULE}`);
+  return r as unknown as DecisionRequest;
+}
+
+/** A parsed body: one request, or a batch of at most MAX_BATCH. */
+export function checkDecisionBody(body: unknown): DecisionRequest | DecisionRequest[] | RequestError {
+  if (!Array.isArray(body)) return checkDecisionRequest(body, '');
+  if (body.length === 0) return invalid('a batch must hold at least one request');
+  if (body.length > MAX_BATCH) {
+    return new RequestError(400, 'batch_too_large', `a batch holds at most ${MAX_BATCH} requests, got ${body.length}`);
+  }
+  const requests: DecisionRequest[] = [];
+  for (let i = 0; i < body.length; i++) {
+    const r = checkDecisionRequest(body[i], `[${i}].`);
+    if (r instanceof RequestError) return r;
+    requests.push(r);
+  }
+  return requests;
+}
+
+/** `[i].` for batch item i: the prefix of field paths in error messages. */
+export const batchPath = (i: number): string => `[${i}].`;

@@ -1,0 +1,99 @@
+import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
+import { DeniedCache } from './denied-cache.js';
+import type { Clock, LimiterStore, StoreDecision } from './limiter-store.js';
+import type { MemoryLimiterStore } from './memory-limiter.store.js';
+import { type Policy, policyLimit } from './policy.js';
+
+export type FailureMode = 'fail-over' | 'fail-open' | 'fail-closed';
+
+export interface FallbackLimiterStoreOptions {
+  mode: FailureMode;
+  breaker: CircuitBreakerOptions;
+  /** Longest local caching of a shared-store denial (0: no cache). */
+  denyCacheMs: number;
+  clock?: Clock;
+}
+
+/** Counters for health and metrics. */
+export interface FallbackStats {
+  primaryDecisions: number;
+  fallbackDecisions: number;
+  cachedDenials: number;
+  primaryFailures: number;
+}
+
+/**
+ * The shared store (Redis) with a way out: when it errors or is slower than its timeout, the
+ * circuit breaker opens and decisions are answered by the failure mode (the in-memory store by
+ * default) without trying Redis; after the open period one probe goes to Redis, and decisions
+ * return to it when the probe succeeds. Denials from Redis are cached locally (DeniedCache).
+ */
+export class FallbackLimiterStore implements LimiterStore {
+  readonly breaker: CircuitBreaker;
+  readonly stats: FallbackStats = { primaryDecisions: 0, fallbackDecisions: 0, cachedDenials: 0, primaryFailures: 0 };
+  private readonly denials: DeniedCache;
+  private readonly clock: Clock;
+
+  constructor(
+    readonly primary: LimiterStore,
+    readonly fallback: MemoryLimiterStore,
+    private readonly options: FallbackLimiterStoreOptions,
+  ) {
+    this.clock = options.clock ?? Date.now;
+    this.breaker = new CircuitBreaker({ clock: this.clock, ...options.breaker });
+    this.denials = new DeniedCache(options.denyCacheMs, undefined, this.clock);
+  }
+
+  /** True while decisions come from the failure mode rather than the shared store. */
+  get degraded(): boolean {
+    return this.breaker.state !== 'closed';
+  }
+
+  async decide(key: string, policy: Policy, cost: number, consume: boolean): Promise<StoreDecision> {
+    const cached = this.denials.get(key, cost);
+    if (cached !== undefined) {
+      this.stats.cachedDenials++;
+      return cached;
+    }
+    if (this.breaker.allow()) {
+      try {
+        const decision = await this.primary.decide(key, policy, cost, consume);
+        this.breaker.success();
+        this.stats.primaryDecisions++;
+        if (!decision.allowed) this.denials.put(key, cost, decision);
+        return decision;
+      } catch {
+        this.stats.primaryFailures++;
+        this.breaker.failure();
+      }
+    }
+    this.stats.fallbackDecisions++;
+    return this.failureAnswer(key, policy, cost, consume);
+  }
+
+  private failureAnswer(key: string, policy: Policy, cost: number, consume: boolean): StoreDecision {
+    switch (this.options.mode) {
+      case 'fail-over':
+        return this.fallback.decide(key, policy, cost, consume);
+      case 'fail-open':
+        return fixed(true, policyLimit(policy) - cost, this.clock());
+      case 'fail-closed':
+        return fixed(false, 0, this.clock(), this.options.breaker.openMs);
+    }
+  }
+
+  forget(key: string): void {
+    this.denials.delete(key);
+    this.primary.forget(key);
+    this.fallback.forget(key);
+  }
+
+  async close(): Promise<void> {
+    await this.primary.close();
+    this.fallback.close();
+  }
+}
+
+function fixed(allowed: boolean, remaining: number, now: number, retryAfterMs = 0): StoreDecision {
+  return { allowed, remaining, retryAfterMs, resetMs: 0, now, store: 'none' };
+}

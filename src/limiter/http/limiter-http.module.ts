@@ -1,0 +1,37 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { SETTINGS } from '../../config/settings.module.js';
+import type { Settings } from '../../config/settings.js';
+import { Limiter } from '../limiter.js';
+import { LimiterModule } from '../limiter.module.js';
+import { policyLimit } from '../policy.js';
+import { DecisionBodyPipe } from './decision-body.pipe.js';
+import { LimiterController } from './limiter.controller.js';
+import { LimiterThrottlerStorage } from './limiter-throttler.storage.js';
+
+/**
+ * The decision API over HTTP, and @nestjs/throttler guarding the app's HTTP routes with the
+ * HTTP_THROTTLE_POLICY policy (off when the setting is empty; never on WebSocket frames).
+ */
+@Module({
+  imports: [
+    LimiterModule,
+    ThrottlerModule.forRootAsync({
+      imports: [LimiterModule],
+      inject: [Limiter, SETTINGS],
+      useFactory: (limiter: Limiter, settings: Settings) => {
+        const name = settings.httpThrottlePolicy;
+        const policy = name === undefined ? undefined : limiter.policy(name);
+        return {
+          throttlers: [{ name: 'http', ttl: 1000, limit: policy ? policyLimit(policy) : 1 }],
+          storage: policy ? new LimiterThrottlerStorage(limiter, policy) : undefined,
+          skipIf: (context) => policy === undefined || context.getType() !== 'http',
+        };
+      },
+    }),
+  ],
+  controllers: [LimiterController],
+  providers: [DecisionBodyPipe, { provide: APP_GUARD, useClass: ThrottlerGuard }],
+})
+export class LimiterHttpModule {}

@@ -1,0 +1,42 @@
+import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { batchPath } from '../decision-request.js';
+import { type DecisionRequest, type DecisionResponse, Limiter, RequestError, rateLimitHeaders } from '../limiter.js';
+import type { Policy } from '../policy.js';
+import { DecisionBodyPipe } from './decision-body.pipe.js';
+import { RequestErrorException } from './request-error.exception.js';
+
+type Body = DecisionRequest | DecisionRequest[];
+
+/**
+ * The decision API (docs/LIMITER.md): `POST /v1/check` peeks, `POST /v1/check_and_consume`
+ * spends. A decision is always a 200, allowed or not; only a bad request is an HTTP error.
+ */
+@Controller('v1')
+export class LimiterController {
+  constructor(private readonly limiter: Limiter) {}
+
+  @Post('check')
+  @HttpCode(200)
+  check(@Body(DecisionBodyPipe) body: Body, @Res({ passthrough: true }) res: Response) {
+    return this.answer(body, false, res);
+  }
+
+  @Post('check_and_consume')
+  @HttpCode(200)
+  checkAndConsume(@Body(DecisionBodyPipe) body: Body, @Res({ passthrough: true }) res: Response) {
+    return this.answer(body, true, res);
+  }
+
+  private async answer(body: Body, consume: boolean, res: Response): Promise<DecisionResponse | DecisionResponse[]> {
+    const result = Array.isArray(body)
+      ? await this.limiter.decideAll(body, consume, batchPath)
+      : await this.limiter.decideOne(body, consume);
+    if (result instanceof RequestError) throw new RequestErrorException(result);
+    if (!Array.isArray(result)) {
+      const policy = this.limiter.policy(result.policy) as Policy;
+      for (const [name, value] of rateLimitHeaders(policy, result)) res.setHeader(name, value);
+    }
+    return result;
+  }
+}

@@ -1,0 +1,94 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Clock, LimiterStore, StoreDecision } from '../limiter-store.js';
+import type { Policy } from '../policy.js';
+import { LIMITER_SCRIPT } from './limiter-script.js';
+
+type ScriptReply = [number, number, number, number, number];
+
+interface LimiterCommands {
+  rateLimit(key: string, ...args: (string | number)[]): Promise<ScriptReply>;
+}
+
+export interface RedisLimiterStoreOptions {
+  url: string;
+  /** A command slower than this is rejected (and counts as a failure). */
+  commandTimeoutMs: number;
+  /** Extra TTL past the moment a key's state expires, so a key never vanishes early. */
+  ttlSlackMs?: number;
+  /** Tests only: decide at this clock instead of Redis TIME. */
+  clock?: Clock;
+  /** Passed through to ioredis. */
+  redis?: RedisOptions;
+}
+
+/**
+ * Limiter state in Redis: one round trip per decision (EVALSHA of LIMITER_SCRIPT, ioredis
+ * auto-pipelining batches concurrent decisions), atomic under any concurrency, Redis TIME as the
+ * clock, a TTL on every key. No offline queue: while Redis is unreachable a decision fails at
+ * once instead of waiting, and the caller falls back.
+ */
+export class RedisLimiterStore implements LimiterStore {
+  readonly redis: Redis & LimiterCommands;
+  private readonly slack: number;
+  private readonly clock: Clock | undefined;
+
+  constructor(options: RedisLimiterStoreOptions) {
+    this.redis = new Redis(options.url, {
+      enableAutoPipelining: true,
+      enableOfflineQueue: false,
+      commandTimeout: options.commandTimeoutMs,
+      maxRetriesPerRequest: 0,
+      // reconnect quickly, forever: the breaker decides when decisions come back to Redis
+      retryStrategy: (times) => Math.min(50 * times, 1_000),
+      lazyConnect: false,
+      ...options.redis,
+    }) as Redis & LimiterCommands;
+    // Connection errors are reported through failed decisions; without a listener ioredis logs them.
+    this.redis.on('error', () => {});
+    this.redis.defineCommand('rateLimit', { numberOfKeys: 1, lua: LIMITER_SCRIPT });
+    this.slack = options.ttlSlackMs ?? 1_000;
+    this.clock = options.clock;
+  }
+
+  async decide(key: string, policy: Policy, cost: number, consume: boolean): Promise<StoreDecision> {
+    const [allowed, remaining, retryAfterMs, resetMs, now] = await this.redis.rateLimit(
+      key,
+      policy.algorithm === 'token_bucket' ? 'tb' : 'sw',
+      policy.algorithm === 'token_bucket' ? policy.capacity : policy.limit,
+      policy.algorithm === 'token_bucket' ? policy.refillPerSec : policy.windowMs,
+      cost,
+      consume ? 1 : 0,
+      this.clock ? this.clock() : -1,
+      this.slack,
+    );
+    return { allowed: allowed === 1, remaining, retryAfterMs, resetMs, now, store: 'redis' };
+  }
+
+  forget(key: string): void {
+    this.redis.del(key).catch(() => {});
+  }
+
+  /** True once connected and ready for commands. */
+  get ready(): boolean {
+    return this.redis.status === 'ready';
+  }
+
+  /** Resolves true once ready, or false after `timeoutMs` (decisions fail over meanwhile). */
+  whenReady(timeoutMs: number): Promise<boolean> {
+    if (this.ready) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.redis.off('ready', onReady);
+        resolve(ok);
+      };
+      const onReady = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.redis.on('ready', onReady);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+  }
+}
