@@ -85,20 +85,22 @@ export class BaselineServer {
     await httpClosed;
   }
 
+  /** Routes as Profile A's Express app does: an unknown path or method is a 404. */
   private handleHttp(req: IncomingMessage, res: ServerResponse): void {
     const path = pathOf(req.url);
-    if (path === '/v1/check' || path === '/v1/check_and_consume') {
-      if (req.method !== 'POST') return sendJson(res, 405, { error: 'method_not_allowed', message: 'use POST' });
+    const route = `${req.method} ${path}`;
+    if (route === 'POST /v1/check' || route === 'POST /v1/check_and_consume') {
       this.handleDecision(req, res, path === '/v1/check_and_consume').catch((err: unknown) => {
         process.stderr.write(`decision failed: ${String(err)}\n`);
         if (!res.headersSent) sendJson(res, 500, { error: 'internal_error', message: 'internal server error' });
       });
-      return;
+    } else if (route === 'GET /health' || route === 'HEAD /health') {
+      sendJson(res, 200, HEALTH_BODY);
+    } else if (route === 'GET /stats' || route === 'HEAD /stats') {
+      sendJson(res, 200, serverStats(this.connections.size, this.rooms.size));
+    } else {
+      sendJson(res, 404, { error: 'not_found', message: `Cannot ${route}` });
     }
-    if (path !== '/health' && path !== '/stats') return sendJson(res, 404, { error: 'not_found', message: `no route ${path}` });
-    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method_not_allowed', message: 'use GET' });
-    const body = path === '/health' ? HEALTH_BODY : serverStats(this.connections.size, this.rooms.size);
-    sendJson(res, 200, body);
   }
 
   /** POST /v1/check and /v1/check_and_consume: read, check by hand, decide, answer. */
@@ -108,10 +110,15 @@ export class BaselineServer {
       res.setHeader('connection', 'close'); // the rest of the body is not read
       return sendJson(res, 413, new RequestError(413, 'payload_too_large', `body over ${MAX_BODY_BYTES} bytes`).body);
     }
-    let parsed: unknown;
+    // As Express's JSON parser: an empty body is an empty object; JSON that is neither an
+    // object nor an array is malformed.
+    let parsed: unknown = {};
     try {
-      parsed = JSON.parse(raw);
+      if (raw.length > 0) parsed = JSON.parse(raw);
     } catch {
+      parsed = undefined;
+    }
+    if (typeof parsed !== 'object' || parsed === null) {
       return sendJson(res, 400, new RequestError(400, 'bad_json', 'body is not valid JSON').body);
     }
     const body = checkDecisionBody(parsed);

@@ -1,6 +1,7 @@
 /** Profile B entry point: `npm run start:baseline`. */
 import { loadSettingsOrExit } from '../config/settings.js';
 import { loadPoliciesOrExit } from '../limiter/load-policies.js';
+import { STORE_CONNECT_WAIT_MS } from '../limiter/limiter.js';
 import { exitOnSignals } from '../runtime/signals.js';
 import { BaselineServer } from './baseline-server.js';
 
@@ -10,6 +11,9 @@ const log = (level: string, msg: string, fields: object = {}): void => {
 
 const settings = loadSettingsOrExit();
 const server = new BaselineServer(settings, loadPoliciesOrExit(settings));
+if (server.limiter.store.whenReady && !(await server.limiter.store.whenReady(STORE_CONNECT_WAIT_MS))) {
+  log('warn', 'the limiter store is not reachable yet; decisions fall back until it is');
+}
 const address = await server.listen();
 log('info', 'listening', { host: address.address, port: address.port, path: '/ws' });
 exitOnSignals(

@@ -82,6 +82,10 @@ export class FallbackLimiterStore implements LimiterStore {
     }
   }
 
+  whenReady(timeoutMs: number): Promise<boolean> {
+    return this.primary.whenReady?.(timeoutMs) ?? Promise.resolve(true);
+  }
+
   forget(key: string): void {
     this.denials.delete(key);
     this.primary.forget(key);

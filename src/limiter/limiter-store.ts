@@ -25,6 +25,8 @@ export interface LimiterStore {
   forget(key: string): void;
   /** Releases timers and connections. */
   close(): void | Promise<void>;
+  /** A remote store: resolves true once connected, false after `timeoutMs`. */
+  whenReady?(timeoutMs: number): Promise<boolean>;
 }
 
 /** Milliseconds since the epoch, as an integer. Injected so that tests control time. */

@@ -1,5 +1,5 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { Limiter } from './limiter.js';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Limiter, STORE_CONNECT_WAIT_MS } from './limiter.js';
 import type { StoreDecision } from './limiter-store.js';
 import { MemoryLimiterStore } from './memory-limiter.store.js';
 import type { Policy } from './policy.js';
@@ -13,7 +13,9 @@ export const LOCAL_LIMITER_STORE = Symbol('LocalLimiterStore');
  * leave memory.
  */
 @Injectable()
-export class LimiterService implements OnApplicationShutdown {
+export class LimiterService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Limiter');
+
   constructor(
     readonly limiter: Limiter,
     @Inject(LOCAL_LIMITER_STORE) private readonly local: MemoryLimiterStore,
@@ -26,6 +28,13 @@ export class LimiterService implements OnApplicationShutdown {
 
   forgetLocal(key: string): void {
     this.local.forget(key);
+  }
+
+  /** Gives a remote store a moment to connect before the first request (it fails over meanwhile). */
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.limiter.store.whenReady && !(await this.limiter.store.whenReady(STORE_CONNECT_WAIT_MS))) {
+      this.logger.warn('the limiter store is not reachable yet; decisions fall back until it is');
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {

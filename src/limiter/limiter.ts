@@ -39,6 +39,8 @@ export class RequestError {
 
 /** Most requests in one batch. */
 export const MAX_BATCH = 1000;
+/** How long start-up waits for a remote store to connect (decisions fail over meanwhile). */
+export const STORE_CONNECT_WAIT_MS = 2_000;
 /** Largest request body. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 

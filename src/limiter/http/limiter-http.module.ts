@@ -24,7 +24,7 @@ import { LimiterThrottlerStorage } from './limiter-throttler.storage.js';
         const name = settings.httpThrottlePolicy;
         const policy = name === undefined ? undefined : limiter.policy(name);
         return {
-          throttlers: [{ name: 'http', ttl: 1000, limit: policy ? policyLimit(policy) : 1 }],
+          throttlers: [{ name: 'default', ttl: 1000, limit: policy ? policyLimit(policy) : 1 }],
           storage: policy ? new LimiterThrottlerStorage(limiter, policy) : undefined,
           skipIf: (context) => policy === undefined || context.getType() !== 'http',
         };

@@ -1,0 +1,274 @@
+/**
+ * The decision API (docs/LIMITER.md) on both profiles, over real HTTP: answers, headers, batches,
+ * every refusal; then with a real Redis: two servers sharing it never allow more than a policy,
+ * and decisions survive Redis going away and come back to it.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Profile, PROFILES, runToExit, ServerProcess } from './support/server-process.js';
+import { RedisServer } from './support/redis-server.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'limiter-api-'));
+const POLICIES_FILE = join(dir, 'policies.yaml');
+writeFileSync(
+  POLICIES_FILE,
+  `# test policies
+policies:
+  - name: tiny
+    algorithm: sliding_window
+    scope: [ip]
+    limit: 3
+    windowMs: 600000
+  - name: bucket
+    algorithm: token_bucket
+    scope: [user, route]
+    capacity: 5
+    refillPerSec: 1
+  - name: race
+    algorithm: sliding_window
+    scope: [client]
+    limit: 100
+    windowMs: 600000
+`,
+);
+
+interface Reply {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+async function post(server: ServerProcess, path: string, body: unknown): Promise<Reply> {
+  const res = await fetch(server.httpUrl + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, headers: res.headers, body: await res.json() };
+}
+
+const consume = (s: ServerProcess, body: unknown) => post(s, '/v1/check_and_consume', body);
+const check = (s: ServerProcess, body: unknown) => post(s, '/v1/check', body);
+let unique = 0;
+const fresh = (prefix: string) => `${prefix}-${process.pid}-${++unique}`;
+
+describe.each(PROFILES)('decision API: profile $name', (profile) => {
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = await ServerProcess.start(profile, { POLICIES_FILE });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('answers a single decision with every field and the RateLimit headers', async () => {
+    const user = fresh('u');
+    const reply = await consume(server, { policy: 'bucket', subject: { user, route: '/orders' }, cost: 2 });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual({
+      allowed: true,
+      policy: 'bucket',
+      algorithm: 'token_bucket',
+      limit: 5,
+      remaining: 3,
+      retryAfterMs: 0,
+      resetMs: 2000,
+      now: expect.any(Number),
+      store: 'memory',
+    });
+    expect(Math.abs(reply.body.now - Date.now())).toBeLessThan(5000);
+    expect(reply.headers.get('ratelimit-policy')).toBe('"bucket";q=5;w=5');
+    expect(reply.headers.get('ratelimit')).toBe('"bucket";r=3;t=2');
+  });
+
+  it('peeks with /v1/check and spends with /v1/check_and_consume', async () => {
+    const subject = { ip: fresh('ip') };
+    expect((await check(server, { policy: 'tiny', subject })).body).toMatchObject({ allowed: true, remaining: 3 });
+    expect((await check(server, { policy: 'tiny', subject, cost: 3 })).body).toMatchObject({ allowed: true, remaining: 3 });
+    for (const remaining of [2, 1, 0]) {
+      expect((await consume(server, { policy: 'tiny', subject })).body).toMatchObject({ allowed: true, remaining });
+    }
+    const denied = await consume(server, { policy: 'tiny', subject });
+    expect(denied.status).toBe(200); // a denial is a decision, not an HTTP error
+    expect(denied.body).toMatchObject({ allowed: false, remaining: 0 });
+    expect(denied.body.retryAfterMs).toBeGreaterThan(0);
+    expect(denied.headers.get('ratelimit')).toMatch(/^"tiny";r=0;t=\d+$/);
+    expect((await check(server, { policy: 'tiny', subject })).body).toMatchObject({ allowed: false });
+  });
+
+  it('answers a batch with an array in request order, each decided in turn', async () => {
+    const ip = fresh('ip');
+    const user = fresh('u');
+    const reply = await consume(server, [
+      { policy: 'tiny', subject: { ip } },
+      { policy: 'bucket', subject: { user, route: 'r' }, cost: 5 },
+      { policy: 'tiny', subject: { ip }, cost: 2 },
+      { policy: 'tiny', subject: { ip } },
+      { policy: 'bucket', subject: { user, route: 'r' } },
+    ]);
+    expect(reply.status).toBe(200);
+    expect(reply.body.map((d: any) => [d.policy, d.allowed, d.remaining])).toEqual([
+      ['tiny', true, 2],
+      ['bucket', true, 0],
+      ['tiny', true, 0],
+      ['tiny', false, 0],
+      ['bucket', false, 0],
+    ]);
+    expect(reply.headers.get('ratelimit')).toBeNull();
+  });
+
+  const refusals: [string, number, string, string, unknown][] = [
+    ['malformed JSON', 400, 'bad_json', '', '{"policy":'],
+    ['JSON that is not an object', 400, 'bad_json', '', '"tiny"'],
+    ['missing policy', 400, 'invalid_request', 'policy', { subject: { ip: 'a' } }],
+    ['empty policy', 400, 'invalid_request', 'policy', { policy: '', subject: { ip: 'a' } }],
+    ['missing subject', 400, 'invalid_request', 'subject', { policy: 'tiny' }],
+    ['subject not an object', 400, 'invalid_request', 'subject', { policy: 'tiny', subject: 'a' }],
+    ['subject field not a string', 400, 'invalid_request', 'subject.ip', { policy: 'tiny', subject: { ip: 5 } }],
+    ['subject field empty', 400, 'invalid_request', 'subject.ip', { policy: 'tiny', subject: { ip: '' } }],
+    ['subject field too long', 400, 'invalid_request', 'subject.ip', { policy: 'tiny', subject: { ip: 'x'.repeat(257) } }],
+    ['unknown subject field', 400, 'invalid_request', 'tenant', { policy: 'tiny', subject: { ip: 'a', tenant: 'b' } }],
+    ['unknown field', 400, 'invalid_request', 'weight', { policy: 'tiny', subject: { ip: 'a' }, weight: 1 }],
+    ['__proto__ field', 400, 'invalid_request', '__proto__', '{"policy":"tiny","subject":{"ip":"a"},"__proto__":{}}'],
+    ['cost 0', 400, 'invalid_request', 'cost', { policy: 'tiny', subject: { ip: 'a' }, cost: 0 }],
+    ['fractional cost', 400, 'invalid_request', 'cost', { policy: 'tiny', subject: { ip: 'a' }, cost: 1.5 }],
+    ['cost as a string', 400, 'invalid_request', 'cost', { policy: 'tiny', subject: { ip: 'a' }, cost: '2' }],
+    ['cost above the limit', 400, 'invalid_request', 'cost', { policy: 'tiny', subject: { ip: 'a' }, cost: 4 }],
+    ['missing scope field', 400, 'invalid_request', 'subject.route', { policy: 'bucket', subject: { user: 'a' } }],
+    ['unknown policy', 404, 'unknown_policy', 'nope', { policy: 'nope', subject: { ip: 'a' } }],
+    ['empty batch', 400, 'invalid_request', 'batch', []],
+    ['bad batch item', 400, 'invalid_request', '[1].subject.ip', [{ policy: 'tiny', subject: { ip: 'a' } }, { policy: 'tiny', subject: { ip: 5 } }, 5]],
+    ['batch item not an object', 400, 'invalid_request', '[1]', [{ policy: 'tiny', subject: { ip: 'a' } }, 5]],
+    ['batch too large', 400, 'batch_too_large', '1000', Array(1001).fill({ policy: 'tiny', subject: { ip: 'a' } })],
+  ];
+
+  it.each(refusals)('refuses %s with %i %s naming the field', async (_name, status, error, field, body) => {
+    for (const send of [check, consume]) {
+      const reply = await send(server, body);
+      expect(reply.status).toBe(status);
+      expect(reply.body.error).toBe(error);
+      expect(typeof reply.body.message).toBe('string');
+      expect(reply.body.message).toContain(field);
+      expect(Object.keys(reply.body).sort()).toEqual(['error', 'message']);
+    }
+  });
+
+  it('consumes nothing from a batch it refuses', async () => {
+    const ip = fresh('ip');
+    const refused = await consume(server, [{ policy: 'tiny', subject: { ip } }, { policy: 'nope', subject: { ip } }]);
+    expect(refused.status).toBe(404);
+    expect(refused.body.message).toContain('[1].');
+    expect((await check(server, { policy: 'tiny', subject: { ip } })).body.remaining).toBe(3);
+  });
+
+  it('refuses a body over 1 MiB with 413', async () => {
+    const reply = await consume(server, { policy: 'tiny', subject: { ip: 'a' }, pad: 'x'.repeat(1_100_000) });
+    expect(reply.status).toBe(413);
+    expect(reply.body.error).toBe('payload_too_large');
+  });
+
+  it('answers an unknown route or method with 404 in the same body shape', async () => {
+    const res = await fetch(`${server.httpUrl}/v1/check`);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: string }).error).toBe('not_found');
+  });
+
+  it('refuses to start on a bad policy file, naming the field', async () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ policies: [{ name: 'b', algorithm: 'token_bucket', scope: ['ip'], capacity: 0, refillPerSec: 1 }] }));
+    const result = await runToExit(profile, { POLICIES_FILE: bad, PORT: '0' });
+    expect(result.code).toBe(2);
+    expect(result.output).toContain('policies[0].capacity');
+  });
+});
+
+describe('decision API on a shared Redis', () => {
+  let redis: RedisServer;
+  const servers: ServerProcess[] = [];
+  const env = () => ({
+    POLICIES_FILE,
+    LIMITER_STORE: 'redis',
+    REDIS_URL: redis.url,
+    REDIS_TIMEOUT_MS: '200',
+    BREAKER_FAILURES: '2',
+    BREAKER_OPEN_MS: '200',
+  });
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    for (const profile of PROFILES) servers.push(await ServerProcess.start(profile, env()));
+    if (servers.length === 1) servers.push(await ServerProcess.start(PROFILES[0] as Profile, env()));
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    await redis?.stop();
+  });
+
+  it('decides in Redis', async () => {
+    for (const server of servers) {
+      expect((await consume(server, { policy: 'tiny', subject: { ip: fresh('ip') } })).body.store).toBe('redis');
+    }
+  });
+
+  it('never allows more than the policy across two servers under concurrent load', async () => {
+    const client = fresh('c');
+    const requests = Array.from({ length: 300 }, (_, i) =>
+      consume(servers[i % servers.length] as ServerProcess, { policy: 'race', subject: { client } }),
+    );
+    const replies = await Promise.all(requests);
+    expect(replies.map((r) => r.status)).toEqual(Array(300).fill(200));
+    // every allowance came from Redis; denials may come from the local cache of Redis denials
+    expect(replies.filter((r) => r.body.allowed).map((r) => r.body.store)).toEqual(Array(100).fill('redis'));
+    expect(new Set(replies.filter((r) => !r.body.allowed).map((r) => r.body.store))).toEqual(new Set(['redis', 'cache']));
+    // batches go through the same script, pipelined
+    const batch = await consume(servers[0] as ServerProcess, Array(50).fill({ policy: 'race', subject: { client } }));
+    expect(batch.body.map((d: any) => d.allowed)).toEqual(Array(50).fill(false));
+  });
+
+  it('keeps deciding from memory while Redis is down, then returns to Redis', async () => {
+    const decide = async (server: ServerProcess) => {
+      const reply = await consume(server, { policy: 'bucket', subject: { user: fresh('u'), route: 'r' } });
+      expect(reply.status).toBe(200);
+      return reply.body.store as string;
+    };
+    await redis.stop();
+    for (const server of servers) {
+      const seen = new Set<string>();
+      for (let i = 0; i < 200 && !seen.has('memory'); i++) seen.add(await decide(server));
+      expect(seen.has('memory')).toBe(true);
+      // once the breaker is open, memory answers without trying Redis
+      expect(await decide(server)).toBe('memory');
+    }
+    await redis.restart();
+    for (const server of servers) {
+      let store = '';
+      const deadline = Date.now() + 15_000;
+      while (store !== 'redis' && Date.now() < deadline) {
+        store = await decide(server);
+        if (store !== 'redis') await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(store).toBe('redis');
+    }
+  });
+});
+
+describe.each(PROFILES.filter((p) => p.name.startsWith('A')))('HTTP throttling: profile $name', (profile) => {
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = await ServerProcess.start(profile, { POLICIES_FILE, HTTP_THROTTLE_POLICY: 'tiny' });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('guards the app routes with the configured policy through @nestjs/throttler', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await fetch(`${server.httpUrl}/stats`)).status);
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    const limited = await fetch(`${server.httpUrl}/stats`);
+    expect(await limited.json()).toMatchObject({ error: 'too_many_requests' });
+    for (let i = 0; i < 5; i++) expect((await fetch(`${server.httpUrl}/health`)).status).toBe(200);
+  });
+});
