@@ -23,17 +23,13 @@ export function emptyWindow(): SlidingWindowState {
   return { start: 0, cur: 0, prev: 0 };
 }
 
-/** floor(a / b) for integers a >= 0, b > 0, exact for every a below 2^53. */
-export function floorDiv(a: number, b: number): number {
-  return (a - (a % b)) / b;
-}
-
 /**
  *   start = floor(now / W) * W, elapsed = now - start
  *   weighted = prev * (W - elapsed) + cur * W; allowed iff weighted + cost * W <= L * W
  *
  * Counts of a window before the previous one are 0. A clock behind the stored window decides
- * at the stored window's start.
+ * at the stored window's start. Every quotient is of integers below 2^50 (policy validation
+ * bounds L * W), where Math.floor of the double division is the exact integer floor.
  */
 export function decideSlidingWindow(
   state: SlidingWindowState,
@@ -63,8 +59,8 @@ export function decideSlidingWindow(
   if (!allowed) {
     retryAfterMs =
       cur + cost <= L
-        ? W - floorDiv((L - cur - cost) * W, prev) - elapsed
-        : start + W - t + W - floorDiv((L - cost) * W, cur);
+        ? W - Math.floor(((L - cur - cost) * W) / prev) - elapsed
+        : start + W - t + W - Math.floor(((L - cost) * W) / cur);
   }
   if (consume) {
     state.start = start;
@@ -73,7 +69,7 @@ export function decideSlidingWindow(
   }
   return {
     allowed,
-    remaining: after >= L * W ? 0 : floorDiv(L * W - after, W),
+    remaining: after >= L * W ? 0 : Math.floor((L * W - after) / W),
     retryAfterMs,
     resetMs: cur > 0 ? start + 2 * W - t : prev > 0 ? start + W - t : 0,
   };

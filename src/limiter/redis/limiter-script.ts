@@ -1,7 +1,7 @@
 /**
  * The Redis side of a decision: one Lua script, run with EVALSHA, atomic whatever the number of
  * app instances. It is the same arithmetic as src/limiter/algorithms (IEEE doubles in the same
- * order, integer floor division made exact with fmod), checked by the same vectors.
+ * order; floors of integer quotients below 2^50 are exact), checked by the same vectors.
  *
  * KEYS[1]  the key (one hash per policy and subject)
  * ARGV     algorithm ('tb' | 'sw'), C or L, R or W, cost, consume (1 | 0),
@@ -24,7 +24,6 @@ if now < 0 then
   local time = redis.call('TIME')
   now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 end
-local function fdiv(a, b) return (a - math.fmod(a, b)) / b end
 local function num(x) return string.format('%.17g', x) end
 
 if algo == 'tb' then
@@ -73,13 +72,13 @@ local after = prev * (W - elapsed) + cur * W
 local retry = 0
 if not allowed then
   if cur + cost <= L then
-    retry = W - fdiv((L - cur - cost) * W, prev) - elapsed
+    retry = W - math.floor((L - cur - cost) * W / prev) - elapsed
   else
-    retry = start + W - t + W - fdiv((L - cost) * W, cur)
+    retry = start + W - t + W - math.floor((L - cost) * W / cur)
   end
 end
 local remaining = 0
-if after < L * W then remaining = fdiv(L * W - after, W) end
+if after < L * W then remaining = math.floor((L * W - after) / W) end
 local reset = 0
 if cur > 0 then reset = start + 2 * W - t elseif prev > 0 then reset = start + W - t end
 if consume then
