@@ -9,43 +9,17 @@
  * next one when its own echo comes back). Prints throughput, end-to-end latency at every
  * recipient, and the server's CPU time per message from GET /stats.
  */
-import { spawn, execFileSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import WebSocket from 'ws';
+import { startProfile } from './probe-support.mjs';
 
 const [profile = 'a', clientsArg = '50', perClientArg = '400', windowArg = '4'] = process.argv.slice(2);
 const CLIENTS = Number(clientsArg);
 const PER_CLIENT = Number(perClientArg);
 const WINDOW = Number(windowArg);
 const WARMUP = 50;
-const entry = { a: 'dist/main.js', b: 'dist/baseline/main.js' }[profile];
-if (!entry) throw new Error('profile must be a or b');
 
-const port = await new Promise((resolve) => {
-  const probe = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = probe.address();
-    probe.close(() => resolve(port));
-  });
-});
-let pin = [];
-try {
-  execFileSync('taskset', ['-c', '0', 'true']);
-  pin = ['taskset', '-c', '0'];
-} catch {}
-const [cmd, ...args] = [...pin, process.execPath, entry];
-const server = spawn(cmd, args, {
-  env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_CAPACITY: '1000000', RATE_LIMIT_REFILL_PER_SEC: '1000000' },
-  stdio: 'ignore',
-});
-const base = `http://127.0.0.1:${port}`;
-for (let i = 0; ; i++) {
-  try {
-    if ((await fetch(`${base}/health`)).ok) break;
-  } catch {}
-  if (i > 200) throw new Error('server did not start');
-  await new Promise((r) => setTimeout(r, 50));
-}
-const stats = async () => (await fetch(`${base}/stats`)).json();
+const server = await startProfile(profile, { RATE_LIMIT_CAPACITY: '1000000', RATE_LIMIT_REFILL_PER_SEC: '1000000' });
+const { port, stats } = server;
 
 const text = 'x'.repeat(128);
 const latencies = [];
@@ -113,7 +87,7 @@ const seconds = (performance.now() - t0) / 1000;
 measuring = false;
 const after = await stats();
 for (const c of clients) c.ws.close();
-server.kill('SIGTERM');
+server.child.kill('SIGTERM');
 
 latencies.sort((x, y) => x - y);
 const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(3);

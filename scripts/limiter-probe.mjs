@@ -10,35 +10,17 @@
  * batches of `batch`. Prints decisions/s, which store decided them, request latency and the
  * server's CPU per decision.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
 import autocannon from 'autocannon';
+import { freePort, pin, startProfile, wait } from './probe-support.mjs';
 
 const [profile = 'a', store = 'memory', secondsArg = '5', batchArg = '1', connectionsArg = '32'] = process.argv.slice(2);
-const entry = { a: 'dist/main.js', b: 'dist/baseline/main.js' }[profile];
-if (!entry || !['memory', 'redis'].includes(store)) throw new Error('usage: a|b memory|redis [seconds] [batch] [connections]');
+if (!['memory', 'redis'].includes(store)) throw new Error('usage: a|b memory|redis [seconds] [batch] [connections]');
 const seconds = Number(secondsArg);
 const batch = Number(batchArg);
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-const pin = (cpu) => {
-  try {
-    execFileSync('taskset', ['-c', cpu, 'true']);
-    return ['taskset', '-c', cpu];
-  } catch {
-    return [];
-  }
-};
-const wait = (ms) => new Promise((r) => setTimeout(r, ms));
-
 const children = [];
-const env = { ...process.env, HOST: '127.0.0.1' };
+const env = {};
 if (store === 'redis') {
   const redisPort = await freePort();
   const [cmd, ...args] = [...pin('1'), 'redis-server', '--port', String(redisPort), '--save', '', '--appendonly', 'no'];
@@ -46,18 +28,9 @@ if (store === 'redis') {
   Object.assign(env, { LIMITER_STORE: 'redis', REDIS_URL: `redis://127.0.0.1:${redisPort}` });
   await wait(300);
 }
-const port = await freePort();
-const [cmd, ...args] = [...pin('0'), process.execPath, entry];
-children.push(spawn(cmd, args, { env: { ...env, PORT: String(port) }, stdio: 'ignore' }));
-const base = `http://127.0.0.1:${port}`;
-for (let i = 0; ; i++) {
-  try {
-    if ((await fetch(`${base}/health`)).ok) break;
-  } catch {}
-  if (i > 200) throw new Error('server did not start');
-  await wait(50);
-}
-const stats = async () => (await fetch(`${base}/stats`)).json();
+const server = await startProfile(profile, env);
+children.push(server.child);
+const { base, stats } = server;
 
 let n = 0;
 const one = () => ({ policy: 'per-user', subject: { user: `u${n++ % 10_000}` } });

@@ -6,14 +6,14 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { ChatWsAdapter } from './chat/chat-ws.adapter.js';
-import { loadSettingsOrExit } from './config/settings.js';
+import { loadOrExit, loadSettings } from './config/settings.js';
 import { HttpErrorFilter } from './http/http-error.filter.js';
-import { loadPoliciesOrExit } from './limiter/load-policies.js';
+import { loadPolicies } from './limiter/load-policies.js';
 import { MAX_BODY_BYTES } from './limiter/limiter.js';
 import { exitOnSignals } from './runtime/signals.js';
 
-const settings = loadSettingsOrExit();
-const policies = loadPoliciesOrExit(settings);
+const settings = loadOrExit(() => loadSettings());
+const policies = loadOrExit(() => loadPolicies(settings));
 const logger = new ConsoleLogger('ChatApp', { json: true });
 const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings, policies), {
   logger,

@@ -1,6 +1,6 @@
 /** Profile B entry point: `npm run start:baseline`. */
-import { loadSettingsOrExit } from '../config/settings.js';
-import { loadPoliciesOrExit } from '../limiter/load-policies.js';
+import { loadOrExit, loadSettings } from '../config/settings.js';
+import { loadPolicies } from '../limiter/load-policies.js';
 import { STORE_CONNECT_WAIT_MS } from '../limiter/limiter.js';
 import { exitOnSignals } from '../runtime/signals.js';
 import { BaselineServer } from './baseline-server.js';
@@ -9,8 +9,8 @@ const log = (level: string, msg: string, fields: object = {}): void => {
   process.stdout.write(`${JSON.stringify({ time: Date.now(), level, profile: 'baseline', msg, ...fields })}\n`);
 };
 
-const settings = loadSettingsOrExit();
-const server = new BaselineServer(settings, loadPoliciesOrExit(settings));
+const settings = loadOrExit(() => loadSettings());
+const server = new BaselineServer(settings, loadOrExit(() => loadPolicies(settings)));
 if (server.limiter.store.whenReady && !(await server.limiter.store.whenReady(STORE_CONNECT_WAIT_MS))) {
   log('warn', 'the limiter store is not reachable yet; decisions fall back until it is');
 }

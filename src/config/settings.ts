@@ -89,7 +89,12 @@ export const DEFAULT_HOST = '127.0.0.1';
 /** Names of limiter policies (they are part of Redis keys and HTTP headers). */
 export const POLICY_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
-export class SettingsError extends Error {
+/** A bad setting or configuration file: start-up stops with this message and exit code 2. */
+export class ConfigError extends Error {
+  override readonly name: string = 'ConfigError';
+}
+
+export class SettingsError extends ConfigError {
   override readonly name = 'SettingsError';
 }
 
@@ -142,12 +147,12 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   return values as unknown as Settings;
 }
 
-/** Entry-point helper: settings, or a clear message on stderr and exit code 2. */
-export function loadSettingsOrExit(env: NodeJS.ProcessEnv = process.env): Settings {
+/** Entry-point helper: what `load` returns, or its ConfigError on stderr and exit code 2. */
+export function loadOrExit<T>(load: () => T): T {
   try {
-    return loadSettings(env);
+    return load();
   } catch (err) {
-    if (!(err instanceof SettingsError)) throw err;
+    if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`${err.message}\n`);
     process.exit(2);
   }

@@ -30,14 +30,3 @@ function readPolicyFile(file: string): unknown {
     throw new PolicyError(`POLICIES_FILE '${file}' is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
   }
 }
-
-/** Entry-point helper: the policies, or a clear message on stderr and exit code 2. */
-export function loadPoliciesOrExit(settings: Settings): Policy[] {
-  try {
-    return loadPolicies(settings);
-  } catch (err) {
-    if (!(err instanceof PolicyError)) throw err;
-    process.stderr.write(`${err.message}\n`);
-    process.exit(2);
-  }
-}

@@ -2,7 +2,7 @@
  * Limiter policies: what they are, how a file of them is checked, the built-in set, and how a
  * policy and a subject make a storage key. Pure: no Nest, no Redis.
  */
-import { POLICY_NAME_PATTERN, type Settings } from '../config/settings.js';
+import { ConfigError, POLICY_NAME_PATTERN, type Settings } from '../config/settings.js';
 import type { TokenBucketPolicy } from './algorithms/token-bucket.js';
 import type { SlidingWindowPolicy } from './algorithms/sliding-window.js';
 
@@ -33,7 +33,7 @@ const MAX_LIMIT_TIMES_WINDOW = 2 ** 50;
 /** Longest subject value, in UTF-16 units. */
 export const MAX_SUBJECT_LENGTH = 256;
 
-export class PolicyError extends Error {
+export class PolicyError extends ConfigError {
   override readonly name = 'PolicyError';
 }
 
