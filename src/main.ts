@@ -10,6 +10,7 @@ import { loadOrExit, loadSettings } from './config/settings.js';
 import { HttpErrorFilter } from './http/http-error.filter.js';
 import { loadPolicies } from './limiter/load-policies.js';
 import { MAX_BODY_BYTES } from './limiter/limiter.js';
+import { WS_PATH } from './protocol/contract.js';
 import { exitOnSignals } from './runtime/signals.js';
 
 const settings = loadOrExit(() => loadSettings());
@@ -28,7 +29,7 @@ app.disable('etag');
 app.useWebSocketAdapter(new ChatWsAdapter(app, settings));
 await app.listen(settings.port, settings.host);
 const address = app.getHttpServer().address() as AddressInfo;
-logger.log({ msg: 'listening', host: address.address, port: address.port, path: '/ws' });
+logger.log({ msg: 'listening', host: address.address, port: address.port, path: WS_PATH });
 // Nest's enableShutdownHooks() would re-raise the signal after closing (exit by signal); the
 // contract asks for exit code 0, so the signals are handled here and app.close() runs the hooks.
 exitOnSignals(

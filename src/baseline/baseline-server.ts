@@ -16,7 +16,7 @@ import { batchPath, checkDecisionBody } from '../limiter/decision-request.js';
 import { Limiter, MAX_BODY_BYTES, RequestError, rateLimitHeaders } from '../limiter/limiter.js';
 import { MemoryLimiterStore } from '../limiter/memory-limiter.store.js';
 import { chatConnectionPolicy, type Policy } from '../limiter/policy.js';
-import { type ClientMessage, DEFAULT_ROOM } from '../protocol/contract.js';
+import { type ClientMessage, DEFAULT_ROOM, WS_PATH } from '../protocol/contract.js';
 import {
   BINARY_FRAME_ERROR_MESSAGE,
   decodeFrame,
@@ -28,8 +28,6 @@ import {
 } from '../protocol/frames.js';
 import { validateMessage } from '../protocol/validate.js';
 
-export const WS_PATH = '/ws';
-
 export class BaselineServer {
   readonly http: Server;
   readonly connections: ConnectionRegistry;
@@ -39,7 +37,7 @@ export class BaselineServer {
   readonly limiter: Limiter;
   /** The chat's per-connection buckets: process-local, always in memory. */
   private readonly connectionBuckets = new MemoryLimiterStore();
-  private readonly policy: Policy;
+  private readonly connectionPolicy: Policy;
   private shuttingDown = false;
 
   constructor(
@@ -49,7 +47,7 @@ export class BaselineServer {
     this.limiter = new Limiter(policies, createLimiterStore(settings));
     this.connections = new ConnectionRegistry(settings);
     this.rooms = new RoomRegistry(this.connections, settings.maxRoomsPerConnection);
-    this.policy = chatConnectionPolicy(settings);
+    this.connectionPolicy = chatConnectionPolicy(settings);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: settings.maxFrameBytes,
@@ -170,7 +168,7 @@ export class BaselineServer {
       }
       if (message.type === 'pong') return;
     }
-    const decision = this.connectionBuckets.decide(conn.limiterKey, this.policy, 1, true);
+    const decision = this.connectionBuckets.decide(conn.limiterKey, this.connectionPolicy, 1, true);
     if (!decision.allowed) {
       const id = message instanceof FrameError ? message.ref : message.id;
       return this.sendError(conn, rateLimitedError(decision.retryAfterMs, id));

@@ -2,6 +2,7 @@
 import { loadOrExit, loadSettings } from '../config/settings.js';
 import { loadPolicies } from '../limiter/load-policies.js';
 import { STORE_CONNECT_WAIT_MS } from '../limiter/limiter.js';
+import { WS_PATH } from '../protocol/contract.js';
 import { exitOnSignals } from '../runtime/signals.js';
 import { BaselineServer } from './baseline-server.js';
 
@@ -15,7 +16,7 @@ if (server.limiter.store.whenReady && !(await server.limiter.store.whenReady(STO
   log('warn', 'the limiter store is not reachable yet; decisions fall back until it is');
 }
 const address = await server.listen();
-log('info', 'listening', { host: address.address, port: address.port, path: '/ws' });
+log('info', 'listening', { host: address.address, port: address.port, path: WS_PATH });
 exitOnSignals(
   async () => {
     log('info', 'shutting down', { connections: server.connections.size });

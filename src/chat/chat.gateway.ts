@@ -12,7 +12,7 @@ import {
 import type { WebSocket } from 'ws';
 import { SETTINGS } from '../config/settings.module.js';
 import type { Settings } from '../config/settings.js';
-import { DEFAULT_ROOM, type ErrorCode } from '../protocol/contract.js';
+import { DEFAULT_ROOM, type ErrorCode, WS_PATH } from '../protocol/contract.js';
 import { type FrameError, pongFrame, roomError } from '../protocol/frames.js';
 import { REJECTED_FRAME } from './chat-ws.adapter.js';
 import { ConnectionRateLimitGuard } from './connection-rate-limit.guard.js';
@@ -24,8 +24,6 @@ import type { ChatConnection } from './core/chat-connection.js';
 import { ConnectionRegistry } from './core/connection-registry.js';
 import { RoomRegistry } from './core/room-registry.js';
 import { ChatDto, JoinDto, LeaveDto, PingDto } from './dto/messages.dto.js';
-
-export const WS_PATH = '/ws';
 
 /**
  * The chat over WebSocket (docs/CONTRACT.md). Every frame passes ConnectionRateLimitGuard, then

@@ -3,6 +3,9 @@
  * Pure data and tiny predicates: no Nest, no sockets.
  */
 
+/** The WebSocket endpoint on the server's HTTP port. */
+export const WS_PATH = '/ws';
+
 /** Message types a client may send. */
 export const CLIENT_TYPES = ['join', 'chat', 'ping', 'pong', 'leave'] as const;
 export type ClientType = (typeof CLIENT_TYPES)[number];
