@@ -2,23 +2,34 @@
 /**
  * A quick, closed-loop fan-out probe of one profile (until the benchmark harness exists).
  *
- *   taskset -c 1 node scripts/fanout-probe.mjs a|b [clients=50] [messagesPerClient=400] [window=4]
+ *   taskset -c 1 node scripts/fanout-probe.mjs a|b [clients=50] [messagesPerClient=400] [window=4] [traced]
+ *
+ * `traced` (Profile A): every span exported over OTLP/HTTP to a local sink that discards them.
  *
  * Starts the profile from dist/ pinned to CPU 0 (run this script on CPU 1), with the rate limit
  * lifted. All clients join one room; each keeps `window` of its own chats in flight (it sends the
  * next one when its own echo comes back). Prints throughput, end-to-end latency at every
  * recipient, and the server's CPU time per message from GET /stats.
  */
+import { createServer } from 'node:http';
 import WebSocket from 'ws';
 import { startProfile } from './probe-support.mjs';
 
-const [profile = 'a', clientsArg = '50', perClientArg = '400', windowArg = '4'] = process.argv.slice(2);
+const [profile = 'a', clientsArg = '50', perClientArg = '400', windowArg = '4', tracedArg = ''] = process.argv.slice(2);
 const CLIENTS = Number(clientsArg);
 const PER_CLIENT = Number(perClientArg);
 const WINDOW = Number(windowArg);
 const WARMUP = 50;
 
-const server = await startProfile(profile, { RATE_LIMIT_CAPACITY: '1000000', RATE_LIMIT_REFILL_PER_SEC: '1000000' });
+const env = { RATE_LIMIT_CAPACITY: '1000000', RATE_LIMIT_REFILL_PER_SEC: '1000000' };
+let sink;
+if (tracedArg === 'traced') {
+  // Profile A exports every span (100% sampling) to an OTLP sink that accepts and discards.
+  sink = createServer((req, res) => req.resume().on('end', () => res.end('{}')));
+  await new Promise((r) => sink.listen(0, '127.0.0.1', r));
+  env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${sink.address().port}`;
+}
+const server = await startProfile(profile, env);
 const { port, stats } = server;
 
 const text = 'x'.repeat(128);
@@ -88,6 +99,7 @@ measuring = false;
 const after = await stats();
 for (const c of clients) c.ws.close();
 server.child.kill('SIGTERM');
+sink?.close();
 
 latencies.sort((x, y) => x - y);
 const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(3);
@@ -95,6 +107,7 @@ const messages = CLIENTS * PER_CLIENT;
 const cpuMs = (after.cpuUserMicros + after.cpuSystemMicros - before.cpuUserMicros - before.cpuSystemMicros) / 1000;
 console.log(JSON.stringify({
   profile,
+  traced: tracedArg === 'traced',
   clients: CLIENTS,
   window: WINDOW,
   messages,

@@ -2,7 +2,11 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 
-export const ENTRIES = { a: 'dist/main.js', b: 'dist/baseline/main.js' };
+/** Node arguments of each profile, as `npm run start:prod` / `start:baseline` run them. */
+export const ENTRIES = {
+  a: ['--import', './dist/telemetry/preload.js', 'dist/main.js'],
+  b: ['dist/baseline/main.js'],
+};
 
 export const wait = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -30,7 +34,7 @@ export async function startProfile(profile, env = {}) {
   const entry = ENTRIES[profile];
   if (!entry) throw new Error(`profile must be a or b, got ${profile}`);
   const port = await freePort();
-  const [cmd, ...args] = [...pin('0'), process.execPath, entry];
+  const [cmd, ...args] = [...pin('0'), process.execPath, ...entry];
   const child = spawn(cmd, args, { env: { ...process.env, HOST: '127.0.0.1', ...env, PORT: String(port) }, stdio: 'ignore' });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {

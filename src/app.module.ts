@@ -2,16 +2,27 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ChatModule } from './chat/chat.module.js';
 import { SettingsModule } from './config/settings.module.js';
 import type { Settings } from './config/settings.js';
+import { HealthModule } from './health/health.module.js';
 import { LimiterHttpModule } from './limiter/http/limiter-http.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import type { Policy } from './limiter/policy.js';
 import { StatusModule } from './status/status.module.js';
+import { TelemetryModule } from './telemetry/telemetry.module.js';
 
 @Module({})
 export class AppModule {
   static forRoot(settings: Settings, policies: Policy[]): DynamicModule {
     return {
       module: AppModule,
-      imports: [SettingsModule.forRoot(settings, policies), ChatModule, LimiterHttpModule, StatusModule],
+      imports: [
+        SettingsModule.forRoot(settings, policies),
+        MetricsModule,
+        TelemetryModule,
+        ChatModule,
+        LimiterHttpModule,
+        StatusModule,
+        HealthModule,
+      ],
     };
   }
 }

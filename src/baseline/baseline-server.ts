@@ -11,7 +11,7 @@ import type { ChatConnection } from '../chat/core/chat-connection.js';
 import { ConnectionRegistry } from '../chat/core/connection-registry.js';
 import { RoomRegistry } from '../chat/core/room-registry.js';
 import { HEALTH_BODY, serverStats } from '../chat/core/server-stats.js';
-import { createLimiterStore } from '../limiter/create-store.js';
+import { createLimiterStore, type LimiterStoreHooks } from '../limiter/create-store.js';
 import { batchPath, checkDecisionBody } from '../limiter/decision-request.js';
 import { Limiter, MAX_BODY_BYTES, RequestError, rateLimitHeaders } from '../limiter/limiter.js';
 import { MemoryLimiterStore } from '../limiter/memory-limiter.store.js';
@@ -43,8 +43,9 @@ export class BaselineServer {
   constructor(
     private readonly settings: Settings,
     policies: Policy[],
+    storeHooks: LimiterStoreHooks = {},
   ) {
-    this.limiter = new Limiter(policies, createLimiterStore(settings));
+    this.limiter = new Limiter(policies, createLimiterStore(settings, storeHooks));
     this.connections = new ConnectionRegistry(settings);
     this.rooms = new RoomRegistry(this.connections, settings.maxRoomsPerConnection);
     this.connectionPolicy = chatConnectionPolicy(settings);

@@ -2,10 +2,20 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { EMPTY, fromEvent, type Observable } from 'rxjs';
-import { catchError, concatMap, filter, first, share, takeUntil } from 'rxjs/operators';
+import { catchError, concatMap, filter, finalize, first, share, takeUntil } from 'rxjs/operators';
 import type { Settings } from '../config/settings.js';
+import { inMessageContext, startMessageSpan } from '../telemetry/chat-tracing.js';
+import type { ChatCounters } from './core/chat-counters.js';
+import type { ClientType } from '../protocol/contract.js';
 import { BINARY_FRAME_ERROR_MESSAGE, decodeFrame, FrameError } from '../protocol/frames.js';
 import { keySkippedByClassTransformer } from '../validation/class-transformer-gaps.js';
+
+/** What `ws` hands to `message` listeners added with addEventListener (rxjs fromEvent). */
+interface MessageEvent {
+  readonly data: unknown;
+  /** The WebSocket. */
+  readonly target: object;
+}
 
 /**
  * Pseudo-event for frames that fail before their type is known (binary, bad JSON, missing or
@@ -30,7 +40,8 @@ export function routeFrame(data: unknown): { event: string; data: unknown } {
 
 /**
  * `@nestjs/platform-ws` with the contract's transport rules:
- * - every frame is routed to a handler (bad ones to REJECTED_FRAME) instead of being dropped;
+ * - every frame is routed to a handler (bad ones to REJECTED_FRAME) instead of being dropped,
+ *   counted by type, and handled in its own span when tracing is on;
  * - `maxPayload` from the settings (a larger frame closes with 1009), no compression;
  * - one connection's frames are handled one after another (concatMap; the stock adapter uses
  *   mergeMap), so a sender's messages keep their order even when a handler awaits;
@@ -41,8 +52,9 @@ export class ChatWsAdapter extends WsAdapter {
   constructor(
     app: INestApplicationContext,
     private readonly settings: Settings,
+    private readonly counters: ChatCounters,
   ) {
-    super(app, { messageParser: routeFrame });
+    super(app);
   }
 
   override create(port: number, options: Record<string, unknown> & { path?: string } = {}): unknown {
@@ -61,7 +73,7 @@ export class ChatWsAdapter extends WsAdapter {
     const handlersMap = new Map<string, MessageMappingProperties>();
     for (const handler of handlers) handlersMap.set(handler.message, handler);
     const close$ = fromEvent(client, 'close').pipe(share(), first());
-    fromEvent(client, 'message')
+    fromEvent<MessageEvent>(client, 'message')
       .pipe(
         concatMap((event) =>
           this.bindMessageHandler(event, handlersMap, transform).pipe(
@@ -77,6 +89,31 @@ export class ChatWsAdapter extends WsAdapter {
       .subscribe((response) => {
         if (client.readyState === 1) client.send(JSON.stringify(response));
       });
+  }
+
+  /** One frame: route it (parsing it once), count it, run its handler, in a span if traced. */
+  override bindMessageHandler(
+    event: MessageEvent,
+    handlersMap: Map<string, MessageMappingProperties>,
+    transform: (data: any) => Observable<any>,
+  ): Observable<any> {
+    const { event: type, data } = routeFrame(event.data);
+    this.counters.framesIn[type === REJECTED_FRAME ? 'rejected' : (type as ClientType)]++;
+    const handler = handlersMap.get(type);
+    if (handler === undefined) return EMPTY;
+    const messageSpan = startMessageSpan(event.target, type, data);
+    try {
+      if (messageSpan === undefined) return transform(handler.callback(data, type));
+      return inMessageContext(messageSpan, () => transform(handler.callback(data, type))).pipe(
+        finalize(() => messageSpan.span.end()),
+      );
+    } catch (err) {
+      // Nest's handler callbacks reject rather than throw; a synchronous throw is a bug, and must
+      // not end this connection's stream of messages.
+      messageSpan?.span.end();
+      this.logger.error(err);
+      return EMPTY;
+    }
   }
 
   override bindErrorHandler(server: any): any {

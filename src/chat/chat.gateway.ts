@@ -9,11 +9,14 @@ import {
   SubscribeMessage,
   WebSocketGateway,
 } from '@nestjs/websockets';
+import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { SETTINGS } from '../config/settings.module.js';
 import type { Settings } from '../config/settings.js';
 import { DEFAULT_ROOM, type ErrorCode, WS_PATH } from '../protocol/contract.js';
 import { type FrameError, pongFrame, roomError } from '../protocol/frames.js';
+import { annotateMessage, startConnectionSpan } from '../telemetry/chat-tracing.js';
+import { tracing } from '../telemetry/tracer.js';
 import { REJECTED_FRAME } from './chat-ws.adapter.js';
 import { ConnectionRateLimitGuard } from './connection-rate-limit.guard.js';
 import { ConnectionRateLimiter } from './connection-rate-limiter.js';
@@ -49,12 +52,13 @@ export class ChatGateway
     this.connections.startKeepalive();
   }
 
-  handleConnection(client: WebSocket): void {
+  handleConnection(client: WebSocket, request: IncomingMessage): void {
     if (this.shuttingDown) {
       client.close(1001, 'server shutting down');
       return;
     }
     this.connections.open(client);
+    startConnectionSpan(client, request?.socket.remoteAddress);
   }
 
   handleDisconnect(client: WebSocket): void {
@@ -67,25 +71,29 @@ export class ChatGateway
 
   @SubscribeMessage('join')
   join(@MessageBody(contractValidationPipe) body: JoinDto, @ConnectedSocket() client: WebSocket): void {
-    const conn = this.connection(client);
-    this.refuseIf(this.rooms.join(conn, body.room ?? DEFAULT_ROOM, body.user), body.id);
+    const room = body.room ?? DEFAULT_ROOM;
+    this.refuseIf(this.rooms.join(this.connection(client), room, body.user), body.id);
+    if (tracing.enabled) annotateMessage('chat.fanout', this.rooms.members(room));
   }
 
   @SubscribeMessage('chat')
   chat(@MessageBody(contractValidationPipe) body: ChatDto, @ConnectedSocket() client: WebSocket): void {
-    const conn = this.connection(client);
-    this.refuseIf(this.rooms.chat(conn, body.room ?? DEFAULT_ROOM, body.text, body.id, body.ts), body.id);
+    const room = body.room ?? DEFAULT_ROOM;
+    this.refuseIf(this.rooms.chat(this.connection(client), room, body.text, body.id, body.ts), body.id);
+    if (tracing.enabled) annotateMessage('chat.fanout', this.rooms.members(room));
   }
 
   @SubscribeMessage('leave')
   leave(@MessageBody(contractValidationPipe) body: LeaveDto, @ConnectedSocket() client: WebSocket): void {
-    const conn = this.connection(client);
-    this.refuseIf(this.rooms.leave(conn, body.room ?? DEFAULT_ROOM), body.id);
+    const room = body.room ?? DEFAULT_ROOM;
+    this.refuseIf(this.rooms.leave(this.connection(client), room), body.id);
+    if (tracing.enabled) annotateMessage('chat.fanout', this.rooms.members(room) + 1); // and the leaver
   }
 
   @SubscribeMessage('ping')
   ping(@MessageBody(contractValidationPipe) body: PingDto, @ConnectedSocket() client: WebSocket): void {
     this.connections.send(this.connection(client), pongFrame(body.ts ?? Date.now()));
+    this.connections.counters.framesOut.pong++;
   }
 
   /** A valid pong only proves liveness, which every frame already does. */

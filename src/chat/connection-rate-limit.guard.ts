@@ -1,6 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import { FrameError } from '../protocol/frames.js';
+import { annotateMessage } from '../telemetry/chat-tracing.js';
 import { ConnectionRateLimiter } from './connection-rate-limiter.js';
 import { ContractException } from './contract.exception.js';
 import { ConnectionRegistry } from './core/connection-registry.js';
@@ -33,6 +34,7 @@ export class ConnectionRateLimitGuard implements CanActivate {
     const conn = this.connections.get(ws.getClient<WebSocket>());
     if (conn === undefined) return false;
     const refusal = this.rateLimiter.charge(conn, clientId(ws.getData()));
+    annotateMessage('chat.rate_limited', refusal !== undefined);
     if (refusal !== undefined) throw new ContractException(refusal);
     return true;
   }

@@ -5,23 +5,31 @@ import { LimiterService } from '../limiter/limiter.service.js';
 import { chatConnectionPolicy, type Policy } from '../limiter/policy.js';
 import { type FrameError, rateLimitedError } from '../protocol/frames.js';
 import type { ChatConnection } from './core/chat-connection.js';
+import type { ChatCounters } from './core/chat-counters.js';
+import { ConnectionRegistry } from './core/connection-registry.js';
 
 /** The contract's per-connection bucket, a process-local key of the app's LimiterService. */
 @Injectable()
 export class ConnectionRateLimiter {
   private readonly policy: Policy;
 
+  private readonly counters: ChatCounters;
+
   constructor(
     private readonly limiter: LimiterService,
+    connections: ConnectionRegistry,
     @Inject(SETTINGS) settings: Settings,
   ) {
     this.policy = chatConnectionPolicy(settings);
+    this.counters = connections.counters;
   }
 
   /** Charges one frame; returns the `rate_limited` error when the bucket is empty. */
   charge(conn: ChatConnection, id: unknown): FrameError | undefined {
     const decision = this.limiter.consumeLocal(conn.limiterKey, this.policy);
-    return decision.allowed ? undefined : rateLimitedError(decision.retryAfterMs, id);
+    if (decision.allowed) return undefined;
+    this.counters.rateLimited++;
+    return rateLimitedError(decision.retryAfterMs, id);
   }
 
   forget(conn: ChatConnection): void {

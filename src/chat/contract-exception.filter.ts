@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, Logger, type WsExceptionFilter } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import { errorFrame, FrameError } from '../protocol/frames.js';
+import { annotateMessage, failMessage } from '../telemetry/chat-tracing.js';
 import { clientId, isPingOrPong } from './connection-rate-limit.guard.js';
 import { ConnectionRateLimiter } from './connection-rate-limiter.js';
 import { ContractException } from './contract.exception.js';
@@ -29,12 +30,15 @@ export class ContractExceptionFilter implements WsExceptionFilter {
       error = exception.frameError;
     } else {
       this.logger.error(exception);
+      failMessage(exception);
       error = new FrameError('internal_error', 'internal server error', clientId(ws.getData()));
     }
     // The guard let this ping/pong through uncharged; an invalid one costs a token like any frame.
     if (error.code === 'invalid_message' && isPingOrPong(ws.getPattern())) {
       error = this.rateLimiter.charge(conn, clientId(ws.getData())) ?? error;
     }
+    annotateMessage('chat.error', error.code);
     this.connections.send(conn, errorFrame(error));
+    this.connections.counters.framesOut.error++;
   }
 }

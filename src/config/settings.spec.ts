@@ -23,6 +23,7 @@ describe('loadSettings', () => {
       denyCacheMs: 250,
       policiesFile: undefined,
       httpThrottlePolicy: undefined,
+      logLevel: 'info',
     });
   });
 

@@ -38,6 +38,8 @@ export interface Settings {
   readonly policiesFile: string | undefined;
   /** Profile A: the policy that guards its own HTTP routes through @nestjs/throttler (empty: off). */
   readonly httpThrottlePolicy: string | undefined;
+  /** Profile A: the least severe log level written (JSON lines on stdout). */
+  readonly logLevel: 'info' | 'debug' | 'warn' | 'error' | 'silent';
 }
 
 type IntegerKey = {
@@ -71,7 +73,7 @@ export const INTEGER_SETTINGS: readonly IntegerSpec[] = [
 
 interface ChoiceSpec {
   readonly env: string;
-  readonly key: 'limiterStore' | 'failureMode';
+  readonly key: 'limiterStore' | 'failureMode' | 'logLevel';
   readonly choices: readonly string[];
   readonly doc: string;
 }
@@ -80,6 +82,7 @@ interface ChoiceSpec {
 export const CHOICE_SETTINGS: readonly ChoiceSpec[] = [
   { env: 'LIMITER_STORE', key: 'limiterStore', choices: ['memory', 'redis'], doc: 'where limiter state lives' },
   { env: 'LIMITER_FAILURE_MODE', key: 'failureMode', choices: ['fail-over', 'fail-open', 'fail-closed'], doc: 'answer while Redis cannot: memory store, allow, or deny' },
+  { env: 'LOG_LEVEL', key: 'logLevel', choices: ['info', 'debug', 'warn', 'error', 'silent'], doc: 'Profile A: least severe level logged' },
 ];
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';

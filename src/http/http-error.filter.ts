@@ -2,6 +2,11 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger 
 import type { Response } from 'express';
 import { RequestErrorException } from '../limiter/http/request-error.exception.js';
 
+/** The report of a @nestjs/terminus health check (`{status, info, error, details}`). */
+function isHealthResult(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && 'status' in body && 'details' in body;
+}
+
 /** Error names for statuses Nest or Express may raise before a handler runs. */
 const ERROR_NAMES: Record<number, string> = {
   400: 'bad_request',
@@ -29,6 +34,11 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
+      const body = exception.getResponse();
+      if (isHealthResult(body)) {
+        res.status(status).json(body); // a failed @nestjs/terminus check keeps its report
+        return;
+      }
       const isBadJson = status === 400 && exception.cause instanceof SyntaxError;
       const error = isBadJson ? 'bad_json' : (ERROR_NAMES[status] ?? `http_${status}`);
       res.status(status).json({ error, message: isBadJson ? 'body is not valid JSON' : exception.message });

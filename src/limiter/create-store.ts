@@ -4,16 +4,27 @@ import type { LimiterStore } from './limiter-store.js';
 import { MemoryLimiterStore } from './memory-limiter.store.js';
 import { RedisLimiterStore } from './redis/redis-limiter.store.js';
 
+/** What a profile may want to hear from the store it creates. */
+export interface LimiterStoreHooks {
+  onRedisLatency?: (seconds: number) => void;
+  onDegradedChange?: (degraded: boolean) => void;
+}
+
 /** The store the settings ask for: memory, or Redis behind the breaker with its failure mode. */
-export function createLimiterStore(settings: Settings): LimiterStore {
+export function createLimiterStore(settings: Settings, hooks: LimiterStoreHooks = {}): LimiterStore {
   if (settings.limiterStore === 'memory') return new MemoryLimiterStore();
   return new FallbackLimiterStore(
-    new RedisLimiterStore({ url: settings.redisUrl, commandTimeoutMs: settings.redisTimeoutMs }),
+    new RedisLimiterStore({
+      url: settings.redisUrl,
+      commandTimeoutMs: settings.redisTimeoutMs,
+      onLatency: hooks.onRedisLatency,
+    }),
     new MemoryLimiterStore(),
     {
       mode: settings.failureMode,
       breaker: { failureThreshold: settings.breakerFailures, openMs: settings.breakerOpenMs },
       denyCacheMs: settings.denyCacheMs,
+      onDegradedChange: hooks.onDegradedChange,
     },
   );
 }

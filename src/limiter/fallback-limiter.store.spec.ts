@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { FallbackLimiterStore, type FailureMode } from './fallback-limiter.store.js';
-import type { LimiterStore, StoreDecision } from './limiter-store.js';
+import type { RemoteLimiterStore, StoreDecision } from './limiter-store.js';
 import { MemoryLimiterStore } from './memory-limiter.store.js';
 import type { Policy } from './policy.js';
 
 const policy: Policy = { name: 'p', algorithm: 'sliding_window', scope: ['ip'], limit: 2, windowMs: 60_000 };
 
 /** A shared store whose health the test switches; it decides with a real memory store. */
-class SwitchableStore implements LimiterStore {
+class SwitchableStore implements RemoteLimiterStore {
   healthy = true;
   calls = 0;
   private readonly inner: MemoryLimiterStore;
@@ -18,6 +18,15 @@ class SwitchableStore implements LimiterStore {
     this.calls++;
     if (!this.healthy) throw new Error('unreachable');
     return { ...this.inner.decide(key, p, cost, consume), store: 'redis' };
+  }
+  get ready(): boolean {
+    return this.healthy;
+  }
+  async ping(): Promise<void> {
+    if (!this.healthy) throw new Error('unreachable');
+  }
+  async whenReady(): Promise<boolean> {
+    return this.healthy;
   }
   forget(): void {}
   close(): void {}
@@ -52,6 +61,20 @@ describe('FallbackLimiterStore', () => {
     expect((await store.decide('k2', policy, 1, true)).store).toBe('redis'); // the probe succeeds
     expect(store.degraded).toBe(false);
     expect(store.stats).toMatchObject({ primaryFailures: 2, fallbackDecisions: 3 });
+  });
+
+  it('probes the primary on request once the open period is over, without any decision', async () => {
+    const { store, primary, advance } = setup();
+    primary.healthy = false;
+    await store.decide('k', policy, 1, true);
+    await store.decide('k', policy, 1, true);
+    expect(store.healthy).toBe(false);
+    primary.healthy = true;
+    await store.probe(); // still open: no probe yet
+    expect(store.degraded).toBe(true);
+    advance(1000);
+    await store.probe();
+    expect(store.healthy).toBe(true);
   });
 
   it.each([

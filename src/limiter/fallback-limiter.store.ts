@@ -1,6 +1,6 @@
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { DeniedCache } from './denied-cache.js';
-import type { Clock, LimiterStore, StoreDecision } from './limiter-store.js';
+import type { Clock, LimiterStore, RemoteLimiterStore, StoreDecision } from './limiter-store.js';
 import type { MemoryLimiterStore } from './memory-limiter.store.js';
 import { type Policy, policyLimit } from './policy.js';
 
@@ -12,6 +12,8 @@ export interface FallbackLimiterStoreOptions {
   /** Longest local caching of a shared-store denial (0: no cache). */
   denyCacheMs: number;
   clock?: Clock;
+  /** Told when the failure mode starts (true) or stops (false) answering. */
+  onDegradedChange?: (degraded: boolean) => void;
 }
 
 /** Counters for health and metrics. */
@@ -35,7 +37,7 @@ export class FallbackLimiterStore implements LimiterStore {
   private readonly clock: Clock;
 
   constructor(
-    readonly primary: LimiterStore,
+    readonly primary: RemoteLimiterStore,
     readonly fallback: MemoryLimiterStore,
     private readonly options: FallbackLimiterStoreOptions,
   ) {
@@ -49,6 +51,26 @@ export class FallbackLimiterStore implements LimiterStore {
     return this.breaker.state !== 'closed';
   }
 
+  /** True when the shared store decides and is connected. */
+  get healthy(): boolean {
+    return !this.degraded && this.primary.ready;
+  }
+
+  /**
+   * Lets a probe through to the shared store when the breaker's open period is over, so that a
+   * server without traffic (only health checks) also returns to it.
+   */
+  async probe(): Promise<void> {
+    if (!this.degraded || !this.breaker.allow()) return;
+    try {
+      await this.primary.ping();
+      this.breaker.success();
+      this.options.onDegradedChange?.(false);
+    } catch {
+      this.breaker.failure();
+    }
+  }
+
   async decide(key: string, policy: Policy, cost: number, consume: boolean): Promise<StoreDecision> {
     const cached = this.denials.get(key, cost);
     if (cached !== undefined) {
@@ -56,15 +78,18 @@ export class FallbackLimiterStore implements LimiterStore {
       return cached;
     }
     if (this.breaker.allow()) {
+      const wasDegraded = this.degraded;
       try {
         const decision = await this.primary.decide(key, policy, cost, consume);
         this.breaker.success();
+        if (wasDegraded) this.options.onDegradedChange?.(false);
         this.stats.primaryDecisions++;
         if (!decision.allowed) this.denials.put(key, cost, decision);
         return decision;
       } catch {
         this.stats.primaryFailures++;
         this.breaker.failure();
+        if (!wasDegraded && this.degraded) this.options.onDegradedChange?.(true);
       }
     }
     this.stats.fallbackDecisions++;

@@ -29,5 +29,14 @@ export interface LimiterStore {
   whenReady?(timeoutMs: number): Promise<boolean>;
 }
 
+/** A store in another process (Redis): it can be disconnected, and asked whether it answers. */
+export interface RemoteLimiterStore extends LimiterStore {
+  /** Connected and ready for commands. */
+  readonly ready: boolean;
+  /** Resolves when the store answers a trivial command; rejects otherwise. */
+  ping(): Promise<void>;
+  whenReady(timeoutMs: number): Promise<boolean>;
+}
+
 /** Milliseconds since the epoch, as an integer. Injected so that tests control time. */
 export type Clock = () => number;

@@ -1,4 +1,7 @@
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
+import type { Settings } from '../config/settings.js';
+import { LimiterMetrics } from '../metrics/limiter-metrics.js';
+import { InstrumentedLimiterStore } from './instrumented-limiter.store.js';
 import { POLICIES, SETTINGS } from '../config/settings.module.js';
 import { createLimiterStore } from './create-store.js';
 import { Limiter } from './limiter.js';
@@ -7,6 +10,20 @@ import { LimiterService, LOCAL_LIMITER_STORE } from './limiter.service.js';
 import { MemoryLimiterStore } from './memory-limiter.store.js';
 import type { Policy } from './policy.js';
 
+/** The store the settings pick, measured, traced, and logging when it degrades and recovers. */
+function configuredStore(settings: Settings, metrics: LimiterMetrics): LimiterStore {
+  const logger = new Logger('Limiter');
+  const store = createLimiterStore(settings, {
+    onRedisLatency: (seconds) => metrics.redisLatency.observe(seconds),
+    onDegradedChange: (degraded) =>
+      degraded
+        ? logger.warn({ msg: 'Redis is failing; the failure mode answers', mode: settings.failureMode })
+        : logger.log({ msg: 'Redis decides again' }),
+  });
+  metrics.watch(store);
+  return new InstrumentedLimiterStore(store, metrics);
+}
+
 /**
  * The rate limiter behind DI. `LimiterStore` is the store the settings pick (memory, or Redis
  * with its in-memory fallback: see createLimiterStore); `Limiter` decides with the configured
@@ -14,7 +31,7 @@ import type { Policy } from './policy.js';
  */
 @Module({
   providers: [
-    { provide: LimiterStore, useFactory: createLimiterStore, inject: [SETTINGS] },
+    { provide: LimiterStore, useFactory: configuredStore, inject: [SETTINGS, LimiterMetrics] },
     {
       provide: Limiter,
       useFactory: (policies: Policy[], store: LimiterStore) => new Limiter(policies, store),

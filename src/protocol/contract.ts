@@ -28,40 +28,48 @@ export const ROOM_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 export const USER_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
 export const TEXT_MAX_CHARS = 1024;
 export const ID_MAX_CHARS = 64;
+/** W3C Trace Context `traceparent` (version-traceid-parentid-flags), optional on every type. */
+export const TRACEPARENT_PATTERN = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 /** The fields each client type may carry; any other field is `invalid_message`. */
 export const ALLOWED_FIELDS: Readonly<Record<ClientType, ReadonlySet<string>>> = {
-  join: new Set(['type', 'room', 'user', 'id']),
-  chat: new Set(['type', 'room', 'text', 'id', 'ts']),
-  ping: new Set(['type', 'ts', 'id']),
-  pong: new Set(['type', 'ts', 'id']),
-  leave: new Set(['type', 'room', 'id']),
+  join: new Set(['type', 'room', 'user', 'id', 'traceparent']),
+  chat: new Set(['type', 'room', 'text', 'id', 'ts', 'traceparent']),
+  ping: new Set(['type', 'ts', 'id', 'traceparent']),
+  pong: new Set(['type', 'ts', 'id', 'traceparent']),
+  leave: new Set(['type', 'room', 'id', 'traceparent']),
 };
 
-export interface JoinMessage {
+/** Fields every message may carry. */
+interface Traced {
+  /** Tracing context of the client; Profile A joins its trace, Profile B ignores it. */
+  traceparent?: string;
+}
+
+export interface JoinMessage extends Traced {
   type: 'join';
   room?: string;
   user: string;
   id?: string;
 }
-export interface ChatMessage {
+export interface ChatMessage extends Traced {
   type: 'chat';
   room?: string;
   text: string;
   id?: string;
   ts?: number;
 }
-export interface PingMessage {
+export interface PingMessage extends Traced {
   type: 'ping';
   ts?: number;
   id?: string;
 }
-export interface PongMessage {
+export interface PongMessage extends Traced {
   type: 'pong';
   ts?: number;
   id?: string;
 }
-export interface LeaveMessage {
+export interface LeaveMessage extends Traced {
   type: 'leave';
   room?: string;
   id?: string;
@@ -108,6 +116,10 @@ export function isContractText(value: unknown, max: number): value is string {
 
 export function isValidId(value: unknown): value is string {
   return isContractText(value, ID_MAX_CHARS);
+}
+
+export function isTraceparent(value: unknown): value is string {
+  return typeof value === 'string' && TRACEPARENT_PATTERN.test(value);
 }
 
 /** `ts` is any finite JSON number, echoed as the same IEEE-754 double. */

@@ -8,6 +8,7 @@ import {
   type ClientMessage,
   ID_MAX_CHARS,
   isContractText,
+  isTraceparent,
   isValidTs,
   ROOM_PATTERN,
   TEXT_MAX_CHARS,
@@ -30,6 +31,9 @@ export function validateMessage(body: DecodedMessage): ClientMessage | FrameErro
   }
   if (body.ts !== undefined && !isValidTs(body.ts)) {
     return invalid('ts must be a finite number', body);
+  }
+  if (body.traceparent !== undefined && !isTraceparent(body.traceparent)) {
+    return invalid('traceparent must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>)', body);
   }
   if (body.room !== undefined && !(typeof body.room === 'string' && ROOM_PATTERN.test(body.room))) {
     return invalid('room must match ^[A-Za-z0-9_.-]{1,64}$', body);

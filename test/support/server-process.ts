@@ -18,7 +18,8 @@ export interface Profile {
 export const PROFILES: readonly Profile[] = process.env.CONTRACT_SERVER_CMD
   ? [{ name: 'external', command: [process.env.CONTRACT_SERVER_CMD], shell: true }]
   : [
-      { name: 'A (NestJS)', command: [process.execPath, 'dist/main.js'] },
+      // as `npm run start:prod` runs it: the telemetry preload first
+      { name: 'A (NestJS)', command: [process.execPath, '--import', './dist/telemetry/preload.js', 'dist/main.js'] },
       { name: 'B (baseline)', command: [process.execPath, 'dist/baseline/main.js'] },
     ];
 

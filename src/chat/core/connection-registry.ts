@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { ChatConnection } from './chat-connection.js';
+import { ChatCounters } from './chat-counters.js';
 
 const OPEN = 1;
 const CLOSED = 3;
@@ -26,6 +27,8 @@ export class ConnectionRegistry {
   slowConsumersDropped = 0;
   /** Connections cut by the keepalive sweep. */
   deadConnectionsCut = 0;
+  /** Traffic counters, kept by the registries and the profile's handlers. */
+  readonly counters = new ChatCounters();
   /** Connections corked in the current tick. */
   private readonly held: ChatConnection[] = [];
 

@@ -46,6 +46,7 @@ export class RoomRegistry {
     room.members.add(conn);
     conn.rooms.add(roomName);
     this.broadcast(room, joinFrame(roomName, user, room.members.size));
+    this.connections.counters.framesOut.join += room.members.size;
     return undefined;
   }
 
@@ -60,6 +61,7 @@ export class RoomRegistry {
     if (room === undefined) return 'not_joined';
     room.seq++;
     this.broadcast(room, chatFrame(roomName, conn.user as string, text, id, ts, room.seq));
+    this.connections.counters.framesOut.chat += room.members.size;
     return undefined;
   }
 
@@ -68,6 +70,7 @@ export class RoomRegistry {
     if (!conn.rooms.has(roomName)) return 'not_joined';
     const frame = this.remove(conn, roomName);
     this.connections.send(conn, frame);
+    this.connections.counters.framesOut.leave++;
     return undefined;
   }
 
@@ -83,7 +86,10 @@ export class RoomRegistry {
     room.members.delete(conn);
     const frame = Buffer.from(leaveFrame(roomName, conn.user as string, room.members.size));
     if (room.members.size === 0) this.rooms.delete(roomName);
-    else this.broadcastEncoded(room, frame);
+    else {
+      this.broadcastEncoded(room, frame);
+      this.connections.counters.framesOut.leave += room.members.size;
+    }
     return frame;
   }
 
@@ -93,5 +99,6 @@ export class RoomRegistry {
 
   private broadcastEncoded(room: Room, frame: Buffer): void {
     for (const member of room.members) this.connections.send(member, frame);
+    this.connections.counters.deliveries += room.members.size;
   }
 }

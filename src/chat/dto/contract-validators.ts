@@ -1,6 +1,6 @@
 /** class-validator decorators for the contract's rules that the stock ones do not express exactly. */
 import { ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
-import { isContractText, isValidTs } from '../../protocol/contract.js';
+import { isContractText, isTraceparent, isValidTs } from '../../protocol/contract.js';
 
 /**
  * Validates the property only when it is present. Unlike `@IsOptional()`, a JSON `null` is not
@@ -36,6 +36,20 @@ export function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
       validator: {
         validate: (value: unknown) => isValidTs(value),
         defaultMessage: (args) => `${args?.property} must be a finite number`,
+      },
+    },
+    options,
+  );
+}
+
+/** A W3C traceparent. */
+export function IsTraceparent(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isTraceparent',
+      validator: {
+        validate: (value: unknown) => isTraceparent(value),
+        defaultMessage: () => 'traceparent must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>)',
       },
     },
     options,

@@ -5,18 +5,23 @@
  */
 import { Equals, Matches } from 'class-validator';
 import { ID_MAX_CHARS, ROOM_PATTERN, TEXT_MAX_CHARS, USER_PATTERN } from '../../protocol/contract.js';
-import { IfPresent, IsContractText, IsTimestamp } from './contract-validators.js';
+import { IfPresent, IsContractText, IsTimestamp, IsTraceparent } from './contract-validators.js';
 
 const roomMessage = { message: 'room must match ^[A-Za-z0-9_.-]{1,64}$' };
 
-export class JoinDto {
+/** `traceparent`, optional on every message. */
+abstract class TracedDto {
+  @IfPresent() @IsTraceparent() readonly traceparent?: string;
+}
+
+export class JoinDto extends TracedDto {
   @Equals('join') readonly type!: 'join';
   @IfPresent() @Matches(ROOM_PATTERN, roomMessage) readonly room?: string;
   @Matches(USER_PATTERN, { message: 'user must match ^[A-Za-z0-9_.-]{1,32}$' }) readonly user!: string;
   @IfPresent() @IsContractText(ID_MAX_CHARS) readonly id?: string;
 }
 
-export class ChatDto {
+export class ChatDto extends TracedDto {
   @Equals('chat') readonly type!: 'chat';
   @IfPresent() @Matches(ROOM_PATTERN, roomMessage) readonly room?: string;
   @IsContractText(TEXT_MAX_CHARS) readonly text!: string;
@@ -24,14 +29,14 @@ export class ChatDto {
   @IfPresent() @IsTimestamp() readonly ts?: number;
 }
 
-export class LeaveDto {
+export class LeaveDto extends TracedDto {
   @Equals('leave') readonly type!: 'leave';
   @IfPresent() @Matches(ROOM_PATTERN, roomMessage) readonly room?: string;
   @IfPresent() @IsContractText(ID_MAX_CHARS) readonly id?: string;
 }
 
 /** `ping` and `pong` carry the same fields. */
-export class PingDto {
+export class PingDto extends TracedDto {
   @Matches(/^p[io]ng$/) readonly type!: 'ping' | 'pong';
   @IfPresent() @IsTimestamp() readonly ts?: number;
   @IfPresent() @IsContractText(ID_MAX_CHARS) readonly id?: string;

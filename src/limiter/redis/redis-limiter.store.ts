@@ -1,5 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Clock, LimiterStore, StoreDecision } from '../limiter-store.js';
+import type { Clock, RemoteLimiterStore, StoreDecision } from '../limiter-store.js';
 import type { Policy } from '../policy.js';
 import { LIMITER_SCRIPT } from './limiter-script.js';
 
@@ -19,6 +19,8 @@ export interface RedisLimiterStoreOptions {
   clock?: Clock;
   /** Passed through to ioredis. */
   redis?: RedisOptions;
+  /** Told the round-trip time of each successful decision, in seconds. */
+  onLatency?: (seconds: number) => void;
 }
 
 /**
@@ -27,10 +29,11 @@ export interface RedisLimiterStoreOptions {
  * clock, a TTL on every key. No offline queue: while Redis is unreachable a decision fails at
  * once instead of waiting, and the caller falls back.
  */
-export class RedisLimiterStore implements LimiterStore {
+export class RedisLimiterStore implements RemoteLimiterStore {
   readonly redis: Redis & LimiterCommands;
   private readonly slack: number;
   private readonly clock: Clock | undefined;
+  private readonly onLatency: ((seconds: number) => void) | undefined;
 
   constructor(options: RedisLimiterStoreOptions) {
     this.redis = new Redis(options.url, {
@@ -48,9 +51,11 @@ export class RedisLimiterStore implements LimiterStore {
     this.redis.defineCommand('rateLimit', { numberOfKeys: 1, lua: LIMITER_SCRIPT });
     this.slack = options.ttlSlackMs ?? 1_000;
     this.clock = options.clock;
+    this.onLatency = options.onLatency;
   }
 
   async decide(key: string, policy: Policy, cost: number, consume: boolean): Promise<StoreDecision> {
+    const started = this.onLatency ? performance.now() : 0;
     const [allowed, remaining, retryAfterMs, resetMs, now] = await this.redis.rateLimit(
       key,
       policy.algorithm === 'token_bucket' ? 'tb' : 'sw',
@@ -61,6 +66,7 @@ export class RedisLimiterStore implements LimiterStore {
       this.clock ? this.clock() : -1,
       this.slack,
     );
+    this.onLatency?.((performance.now() - started) / 1000);
     return { allowed: allowed === 1, remaining, retryAfterMs, resetMs, now, store: 'redis' };
   }
 
@@ -71,6 +77,10 @@ export class RedisLimiterStore implements LimiterStore {
   /** True once connected and ready for commands. */
   get ready(): boolean {
     return this.redis.status === 'ready';
+  }
+
+  async ping(): Promise<void> {
+    await this.redis.ping();
   }
 
   /** Resolves true once ready, or false after `timeoutMs` (decisions fail over meanwhile). */

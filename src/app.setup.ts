@@ -1,0 +1,20 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ChatWsAdapter } from './chat/chat-ws.adapter.js';
+import { ConnectionRegistry } from './chat/core/connection-registry.js';
+import type { Settings } from './config/settings.js';
+import { HttpErrorFilter } from './http/http-error.filter.js';
+import { MAX_BODY_BYTES } from './limiter/limiter.js';
+
+/**
+ * What Profile A needs beyond its modules, for main.ts and for in-process tests alike. The app
+ * must be created with `bodyParser: false`.
+ */
+export function configureApp(app: NestExpressApplication, settings: Settings): void {
+  // Any content type is read as JSON (as Profile B does); a batch of 1000 requests fits in 1 MiB.
+  app.useBodyParser('json', { limit: MAX_BODY_BYTES, type: () => true });
+  app.useGlobalFilters(new HttpErrorFilter());
+  // An API, not a website: no framework banner, no ETag hashing of every JSON answer.
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.useWebSocketAdapter(new ChatWsAdapter(app, settings, app.get(ConnectionRegistry).counters));
+}

@@ -1,0 +1,50 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { FallbackLimiterStore } from '../limiter/fallback-limiter.store.js';
+import type { LimiterStore } from '../limiter/limiter-store.js';
+
+/** The limiter's metrics. Decision counts are kept by InstrumentedLimiterStore. */
+export class LimiterMetrics {
+  readonly decisions: Counter<'policy' | 'store' | 'outcome'>;
+  readonly redisLatency: Histogram;
+
+  constructor(private readonly registry: Registry) {
+    this.decisions = new Counter({
+      name: 'limiter_decisions_total',
+      help: 'Limiter decisions, by policy, deciding store and outcome (allowed | denied).',
+      labelNames: ['policy', 'store', 'outcome'],
+      registers: [registry],
+    });
+    this.redisLatency = new Histogram({
+      name: 'limiter_redis_command_seconds',
+      help: 'Round trip of one limiter decision in Redis (the Lua script), successful ones.',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+      registers: [registry],
+    });
+  }
+
+  /** Exposes the fallback state of `store`, read at each scrape. */
+  watch(store: LimiterStore): void {
+    if (!(store instanceof FallbackLimiterStore)) return;
+    new Gauge({
+      name: 'limiter_fallback_active',
+      help: '1 while Redis is not deciding (breaker open or half-open) and the failure mode answers.',
+      registers: [this.registry],
+      collect() {
+        this.set(store.degraded ? 1 : 0);
+      },
+    });
+    const fallbackCounter = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    fallbackCounter('limiter_fallback_decisions_total', 'Decisions answered by the failure mode.', () => store.stats.fallbackDecisions);
+    fallbackCounter('limiter_redis_failures_total', 'Redis decisions that failed or timed out.', () => store.stats.primaryFailures);
+    fallbackCounter('limiter_cached_denials_total', 'Denials answered from the local cache of Redis denials.', () => store.stats.cachedDenials);
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * Loaded before the app (`node --import ./dist/telemetry/preload.js dist/main.js`). When an
+ * OTLP endpoint is configured it registers the ESM loader hook (so that ioredis, imported from
+ * ES modules, can be patched), then starts the OpenTelemetry SDK: OTLP/HTTP export of traces,
+ * HTTP and ioredis instrumentations, service name and sampling from the standard OTEL_*
+ * variables. Otherwise it does nothing at all.
+ */
+import { register } from 'node:module';
+import { tracingConfigured } from './tracing-config.js';
+
+if (tracingConfigured()) {
+  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
+  const { startTracing } = await import('./sdk.js');
+  startTracing();
+}

@@ -1,0 +1,102 @@
+/**
+ * Profile A's spans, asserted with an in-memory exporter on an app created in this process:
+ * chat messages (parented to a client traceparent, rate-limit outcome, refusals) and limiter
+ * decisions. The OTLP export of a real process is covered by observability.e2e-spec.ts.
+ */
+import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AppModule } from '../src/app.module.js';
+import { configureApp } from '../src/app.setup.js';
+import { loadSettings } from '../src/config/settings.js';
+import { loadPolicies } from '../src/limiter/load-policies.js';
+import { enableTracing, tracing } from '../src/telemetry/tracer.js';
+import { ChatClient } from './support/chat-client.js';
+
+const exporter = new InMemorySpanExporter();
+const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+provider.register();
+
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const PARENT_ID = '00f067aa0ba902b7';
+
+describe('Profile A spans (in-memory exporter)', () => {
+  let app: NestExpressApplication;
+  let port: number;
+  const spans = (name: string): ReadableSpan[] => exporter.getFinishedSpans().filter((s) => s.name === name);
+
+  beforeAll(async () => {
+    enableTracing(() => provider.shutdown());
+    const settings = loadSettings({ HOST: '127.0.0.1', PORT: '0' });
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings, loadPolicies(settings)), {
+      logger: false,
+      bodyParser: false,
+    });
+    configureApp(app, settings);
+    await app.listen(0, '127.0.0.1');
+    port = (app.getHttpServer().address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await app?.close();
+    tracing.enabled = false;
+  });
+  beforeEach(() => exporter.reset());
+
+  it('gives a chat message a span in the client trace, with room, type, fan-out and rate-limit outcome', async () => {
+    const [a, b] = [await ChatClient.connect(`ws://127.0.0.1:${port}/ws`), await ChatClient.connect(`ws://127.0.0.1:${port}/ws`)];
+    a.send({ type: 'join', room: 'spans', user: 'a' });
+    await a.drain();
+    b.send({ type: 'join', room: 'spans', user: 'b' });
+    await b.drain();
+    a.send({ type: 'chat', room: 'spans', text: 'hi', traceparent: `00-${TRACE_ID}-${PARENT_ID}-01` });
+    await a.drain();
+    const [chat] = spans('chat chat');
+    expect(chat?.spanContext().traceId).toBe(TRACE_ID);
+    expect(chat?.parentSpanContext?.spanId).toBe(PARENT_ID);
+    expect(chat?.attributes).toEqual({
+      'chat.message.type': 'chat',
+      'chat.room': 'spans',
+      'chat.rate_limited': false,
+      'chat.fanout': 2,
+    });
+    const [join] = spans('chat join');
+    expect(join?.parentSpanContext).toBeUndefined();
+    expect(join?.links).toHaveLength(1);
+    await Promise.all([a.close(), b.close()]);
+    expect(spans('ws connection').map((s) => s.spanContext().spanId)).toContain(join?.links[0]?.context.spanId);
+  });
+
+  it('records refusals on the message span: rate_limited and invalid messages', async () => {
+    const client = await ChatClient.connect(`ws://127.0.0.1:${port}/ws`);
+    client.send({ type: 'join', user: 'flood' });
+    client.send({ type: 'chat', text: '' });
+    for (let i = 0; i < 10; i++) client.send({ type: 'chat', text: `${i}` });
+    await client.drain();
+    const chats = spans('chat chat');
+    expect(chats).toHaveLength(11);
+    expect(chats[0]?.attributes).toMatchObject({ 'chat.rate_limited': false, 'chat.error': 'invalid_message' });
+    expect(chats.at(-1)?.attributes).toMatchObject({ 'chat.rate_limited': true, 'chat.error': 'rate_limited' });
+    expect(spans('chat ping')).toHaveLength(0); // ping, pong and rejected frames get no span
+    await client.close();
+  });
+
+  it('gives a limiter decision a span with policy, store and outcome', async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/v1/check_and_consume`, {
+      method: 'POST',
+      body: JSON.stringify({ policy: 'per-user', subject: { user: 'spanned' }, cost: 3 }),
+    });
+    expect(res.status).toBe(200);
+    const [decide] = spans('limiter decide');
+    expect(decide?.attributes).toEqual({
+      'limiter.policy': 'per-user',
+      'limiter.cost': 3,
+      'limiter.consume': true,
+      'limiter.store': 'memory',
+      'limiter.allowed': true,
+    });
+  });
+});
