@@ -166,6 +166,27 @@ describe('observability: Profile A', () => {
   });
 });
 
+describe('span flush on shutdown: Profile A', () => {
+  it('exports spans still buffered when SIGTERM arrives', async () => {
+    const receiver = await OtlpReceiver.start();
+    try {
+      // batches would wait a minute: only the shutdown flush can deliver the span in time
+      const server = await ServerProcess.start(profileA, {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        OTEL_BSP_SCHEDULE_DELAY: '60000',
+      });
+      const client = await ChatClient.connect(server.wsUrl);
+      client.send({ type: 'join', room: 'last-words', user: 'z' });
+      await client.drain();
+      expect(receiver.spans).toHaveLength(0);
+      expect(await server.stop()).toEqual({ code: 0, signal: null });
+      expect(receiver.spans.map((s) => s.name)).toEqual(expect.arrayContaining(['chat join', 'ws connection']));
+    } finally {
+      await receiver.close();
+    }
+  });
+});
+
 describe('Profile B keeps only /health and /stats', () => {
   it('has no /metrics and no /health/ready', async () => {
     const server = await ServerProcess.start(profileB);
