@@ -1,0 +1,108 @@
+/**
+ * npm run bench -- <scenario> [--target a|b|ws://host:port/ws|http://host:port] [options]
+ * npm run bench:compare -- <scenario> [--rounds 3] [options]
+ *
+ * The load generator pins itself to CPU 1 and started profiles run on CPU 0 (taskset).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { compare } from './compare.js';
+import { formatResult } from './lib/result.js';
+import { LOAD_CPU, tasksetAvailable } from './lib/target.js';
+import { type Overrides, runScenario, SCENARIOS } from './run.js';
+
+const USAGE = `usage:
+  npm run bench -- <scenario> [--target a|b|ws://host:port/ws|http://host:port] [options]
+  npm run bench:compare -- <scenario> [--rounds 3] [options]
+scenarios: ${SCENARIOS.join(', ')}
+options: --clients N --rate N --duration S --warmup S --payload N --rooms N --room-size N --seed N
+         --connect S --churn F --step S --max-rate N --batch N --connections N --keys N --policy NAME
+         --out DIR --quiet`;
+
+// The load generator runs on its own CPU: re-run this command under taskset once.
+if (process.env.BENCH_PINNED !== '1' && tasksetAvailable()) {
+  const run = spawnSync('taskset', ['-c', LOAD_CPU, process.execPath, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, BENCH_PINNED: '1' },
+  });
+  process.exit(run.status ?? 1);
+}
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    compare: { type: 'boolean' },
+    target: { type: 'string', default: 'a' },
+    rounds: { type: 'string', default: '3' },
+    clients: { type: 'string' },
+    rate: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    payload: { type: 'string' },
+    rooms: { type: 'string' },
+    'room-size': { type: 'string' },
+    seed: { type: 'string' },
+    connect: { type: 'string' },
+    churn: { type: 'string' },
+    step: { type: 'string' },
+    'max-rate': { type: 'string' },
+    batch: { type: 'string' },
+    connections: { type: 'string' },
+    keys: { type: 'string' },
+    policy: { type: 'string' },
+    out: { type: 'string', default: 'results' },
+    quiet: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+const scenario = positionals[0];
+if (values.help || !scenario || !SCENARIOS.includes(scenario)) {
+  process.stderr.write(`${USAGE}\n`);
+  process.exit(values.help ? 0 : 2);
+}
+
+const num = (v: string | undefined) => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) {
+    process.stderr.write(`not a number: ${v}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  return n;
+};
+const overrides: Overrides = {
+  clients: num(values.clients),
+  rate: num(values.rate),
+  durationS: num(values.duration),
+  warmupS: num(values.warmup),
+  payload: num(values.payload),
+  rooms: num(values.rooms),
+  roomSize: num(values['room-size']),
+  seed: num(values.seed),
+  connectS: num(values.connect),
+  churnFraction: num(values.churn),
+  stepS: num(values.step),
+  maxRate: num(values['max-rate']),
+  batchSize: num(values.batch),
+  connections: num(values.connections),
+  keys: num(values.keys),
+  policy: values.policy,
+  quiet: values.quiet,
+  pinned: process.env.BENCH_PINNED === '1',
+};
+
+if (values.compare) {
+  const report = await compare(scenario, overrides, Number(values.rounds), values.out as string);
+  process.stdout.write(`${report.summary}\nreport: ${report.dir}/report.md and report.html\n`);
+} else {
+  const result = await runScenario(scenario, values.target as string, overrides);
+  process.stdout.write(`${formatResult(result)}\n`);
+  const dir = join(values.out as string, 'runs');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${result.startedAt.replace(/[:.]/g, '-')}-${scenario}-${result.target.replace(/[^a-z0-9]+/gi, '_')}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(`result: ${file}\n`);
+  if (result.failures.length > 0) process.exitCode = 1;
+}

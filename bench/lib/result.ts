@@ -1,0 +1,78 @@
+import { cpus, totalmem } from 'node:os';
+import type { LatencySummary } from './histogram.js';
+
+export interface BenchResult {
+  scenario: string;
+  target: string;
+  startedAt: string;
+  settings: Record<string, unknown>;
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string; pinned: boolean };
+  unit: 'messages' | 'checks';
+  /** Deliveries (chat: frames received by recipients) or decisions (limiter) in the measured phase. */
+  total: number;
+  processingSeconds: number;
+  throughputPerSec: number;
+  latency: LatencySummary;
+  connections?: { attempted: number; succeeded: number; successPct: number };
+  drops?: { expected: number; received: number; dropPct: number; seqGaps: number };
+  server?: ServerUsage;
+  /** Scenario-specific figures (connect phase, recovery, capacity steps, accuracy ...). */
+  details: Record<string, unknown>;
+  /** Checks the run failed (isolation breach, leak ...): a non-empty list fails the run. */
+  failures: string[];
+}
+
+export interface ServerUsage {
+  rssBytesBefore: number;
+  rssBytesPeak: number;
+  /** RSS growth per connection, measured once every client had joined. */
+  memoryPerConnectionBytes?: number;
+  /** CPU time of the server during the measured phase, as % of one core. */
+  cpuPct: number;
+  cpuMicrosPerUnit: number;
+}
+
+export function machine(pinned: boolean): BenchResult['machine'] {
+  const list = cpus();
+  return {
+    cpus: list.length,
+    cpuModel: list[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    pinned,
+  };
+}
+
+/** The standard statistics block shared by every implementation in the suite, then the rest. */
+export function formatResult(r: BenchResult): string {
+  const unit = r.unit === 'messages' ? 'messages' : 'checks';
+  const lines = [
+    '--- Statistics ---',
+    `Total ${unit}: ${r.total}`,
+    `Processing time: ${r.processingSeconds.toFixed(3)}s`,
+    `Average latency: ${r.latency.meanMs.toFixed(3)}ms`,
+    `Throughput: ${r.throughputPerSec.toFixed(2)} ${unit}/sec`,
+    '--- Details ---',
+    `Scenario: ${r.scenario}   Target: ${r.target}`,
+    `Latency p50/p95/p99/max: ${r.latency.p50Ms.toFixed(3)} / ${r.latency.p95Ms.toFixed(3)} / ${r.latency.p99Ms.toFixed(3)} / ${r.latency.maxMs.toFixed(3)} ms`,
+  ];
+  if (r.connections) {
+    lines.push(`Connections: ${r.connections.succeeded}/${r.connections.attempted} (${r.connections.successPct.toFixed(2)}% success)`);
+  }
+  if (r.drops) {
+    lines.push(`Drops: ${r.drops.expected - r.drops.received} of ${r.drops.expected} (${r.drops.dropPct.toFixed(3)}%), seq gaps: ${r.drops.seqGaps}`);
+  }
+  if (r.server) {
+    const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+    const perConn = r.server.memoryPerConnectionBytes;
+    lines.push(
+      `Server: RSS ${mib(r.server.rssBytesBefore)} -> peak ${mib(r.server.rssBytesPeak)} MiB` +
+        (perConn !== undefined ? `, ${(perConn / 1024).toFixed(1)} KiB per connection` : '') +
+        `, CPU ${r.server.cpuPct.toFixed(1)}% of a core, ${r.server.cpuMicrosPerUnit.toFixed(2)} µs per ${r.unit === 'messages' ? 'delivery' : 'check'}`,
+    );
+  }
+  for (const [key, value] of Object.entries(r.details)) lines.push(`${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  lines.push(r.failures.length === 0 ? 'Checks: passed' : `Checks: FAILED: ${r.failures.join('; ')}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,86 @@
+/**
+ * A TCP proxy between the limiter and Redis that can hurt the replies: delay them (latency
+ * spikes) or hold them back entirely (stalls, so that commands time out). Order is kept, so the
+ * Redis protocol stays intact; held replies arrive late, as from an overloaded Redis.
+ */
+import { createServer, type Server, type Socket, connect } from 'node:net';
+
+export class FaultProxy {
+  private delayMs = 0;
+  private stalled = false;
+  private readonly sockets = new Set<Socket>();
+  private readonly pending: (() => void)[] = [];
+
+  private constructor(private readonly server: Server) {}
+
+  static async start(upstreamPort: number): Promise<FaultProxy> {
+    let proxy: FaultProxy | undefined;
+    const server = createServer((client) => proxy?.pipe(client, upstreamPort));
+    proxy = new FaultProxy(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return proxy;
+  }
+
+  get port(): number {
+    return (this.server.address() as { port: number }).port;
+  }
+
+  /** Replies are delayed by `ms` (0: none). */
+  setDelay(ms: number): void {
+    this.delayMs = ms;
+  }
+
+  /** Replies are held until resume(). */
+  stall(): void {
+    this.stalled = true;
+  }
+
+  resume(): void {
+    this.stalled = false;
+    for (const release of this.pending.splice(0)) release();
+  }
+
+  heal(): void {
+    this.setDelay(0);
+    this.resume();
+  }
+
+  private pipe(client: Socket, upstreamPort: number): void {
+    const upstream = connect(upstreamPort, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+      s.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.on('data', (d) => upstream.write(d));
+    // replies leave in order: each waits for the one before it
+    let last = Promise.resolve();
+    upstream.on('data', (d: Buffer) => {
+      const delay = this.delayMs;
+      const stalled = this.stalled;
+      last = last.then(
+        () =>
+          new Promise<void>((resolve) => {
+            const write = () => {
+              if (!client.destroyed) client.write(d);
+              resolve();
+            };
+            if (stalled) this.pending.push(write);
+            else if (delay > 0) setTimeout(write, delay);
+            else write();
+          }),
+      );
+    });
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  }
+
+  async close(): Promise<void> {
+    this.heal();
+    for (const s of this.sockets) s.destroy();
+    await new Promise((r) => this.server.close(r));
+  }
+}

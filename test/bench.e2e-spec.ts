@@ -1,0 +1,113 @@
+/**
+ * Self-tests of the benchmark harness with tiny loads against both profiles: every scenario
+ * runs, counts what it should and applies its checks; the report renders; the command line
+ * prints the standard block. Figures are not asserted: a test never asserts a timing.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compareRows, renderMarkdown } from '../bench/compare.js';
+import { formatResult } from '../bench/lib/result.js';
+import { renderHtml } from '../bench/report/html.js';
+import { runScenario } from '../bench/run.js';
+
+const tiny = { quiet: true, warmupS: 0.5, durationS: 2, connectS: 0.5 };
+const STANDARD_BLOCK =
+  /^--- Statistics ---\nTotal (messages|checks): \d+\nProcessing time: \d+\.\d{3}s\nAverage latency: \d+\.\d{3}ms\nThroughput: \d+\.\d{2} (messages|checks)\/sec\n/;
+
+describe.each(['b', 'a'])('harness against profile %s', (profile) => {
+  it('steady: every delivery arrives, counted and timed, with server figures', async () => {
+    const r = await runScenario('steady', profile, { ...tiny, clients: 20, roomSize: 20 });
+    expect(r.failures).toEqual([]);
+    expect(r.connections).toEqual({ attempted: 20, succeeded: 20, successPct: 100 });
+    expect(r.drops?.seqGaps).toBe(0);
+    expect(r.drops?.received).toBe(r.drops?.expected);
+    expect(r.total).toBe(r.drops?.received);
+    expect(r.total).toBeGreaterThan(0);
+    expect(r.latency.count).toBe(r.total);
+    expect(r.server?.cpuMicrosPerUnit).toBeGreaterThan(0);
+    expect(formatResult(r)).toMatch(STANDARD_BLOCK);
+  });
+
+  it('normal: decisions are replayed through the reference algorithms without a mismatch', async () => {
+    const r = await runScenario('normal', profile, { quiet: true, warmupS: 0.5, durationS: 2, rate: 2000, keys: 50 });
+    expect(r.total).toBeGreaterThan(0);
+    expect(r.details.accuracy).toMatchObject({ decisions: r.total, falseAllows: 0, falseDenies: 0 });
+    expect(r.details.errorRatePct).toBe(0);
+    expect(formatResult(r)).toMatch(STANDARD_BLOCK);
+  });
+});
+
+describe('harness scenarios', () => {
+  it('burst reports its connect phase apart', async () => {
+    const r = await runScenario('burst', 'b', { ...tiny, clients: 50, roomSize: 10, connectS: 1 });
+    expect(r.failures).toEqual([]);
+    expect(r.details.connectPhase).toMatchObject({ connectToJoinMs: { count: 50 } });
+    expect(r.server?.memoryPerConnectionBytes).toBeDefined();
+  });
+
+  it('rooms keeps every message in its room', async () => {
+    const r = await runScenario('rooms', 'a', { ...tiny, clients: 40, rooms: 4 });
+    expect(r.failures).toEqual([]);
+    expect(r.drops?.received).toBe(r.drops?.expected);
+  });
+
+  it('churn reconnects clients, times the recovery and finds no leak', async () => {
+    const r = await runScenario('churn', 'b', { ...tiny, clients: 30, roomSize: 5, churnFraction: 0.2 });
+    expect(r.failures).toEqual([]);
+    expect(r.details.reconnects).toBeGreaterThanOrEqual(6);
+    expect(r.details.afterwards).toEqual({ connections: 0, rooms: 0 });
+    expect((r.details.reconnectRecoveryMs as { count: number }).count).toBe(r.details.reconnects);
+  });
+
+  it('capacity steps the rate up and reports the highest step that held', async () => {
+    const r = await runScenario('capacity', 'b', { quiet: true, clients: 20, roomSize: 5, warmupS: 0.2, stepS: 0.5, connectS: 0.2, maxRate: 4 });
+    const steps = r.details.steps as { ratePerClient: number }[];
+    expect(steps.map((s) => s.ratePerClient)).toEqual([1, 2, 4]);
+    expect(r.details.highestStepThatHeld).toMatch(/deliveries\/s$/);
+  });
+
+  it('hotkey sends most checks to one key', async () => {
+    const r = await runScenario('hotkey', 'b', { quiet: true, warmupS: 0.2, durationS: 1, rate: 2000, keys: 20 });
+    expect(r.details.hotKeyShare).toBe(0.8);
+    expect(r.details.accuracy).toMatchObject({ falseAllows: 0, falseDenies: 0 });
+  });
+
+  it('degrade falls back during the fault and returns to Redis after it', async () => {
+    // a short breaker period, so that the return fits in this short run's last second
+    const r = await runScenario('degrade', 'b', { quiet: true, durationS: 3, rate: 2000, keys: 50 }, { BREAKER_OPEN_MS: '100' });
+    expect(r.details.errorRatePct).toBe(0);
+    expect((r.details.faultPhase as { fallbackHitRatioPct: number }).fallbackHitRatioPct).toBeGreaterThan(0);
+    expect(typeof r.details.returnToRedisMs).toBe('number');
+    expect(r.failures).toEqual([]);
+  });
+
+  it('renders the comparison report with the delta and the spread', async () => {
+    const b = await runScenario('steady', 'b', { ...tiny, clients: 5, roomSize: 5, durationS: 1 });
+    const a = await runScenario('steady', 'a', { ...tiny, clients: 5, roomSize: 5, durationS: 1 });
+    const rows = compareRows([b, b], [a, a]);
+    const throughput = rows.find((r) => r.metric === 'throughput');
+    expect(throughput?.b.median).toBe(b.throughputPerSec);
+    expect(throughput?.deltaPct).toBeCloseTo(((a.throughputPerSec - b.throughputPerSec) / b.throughputPerSec) * 100, 6);
+    expect(renderMarkdown('steady', rows, [b, b], [a, a])).toContain('| throughput (/s) |');
+    const html = renderHtml('steady', rows, [b, b], [a, a]);
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html.match(/<svg /g)?.length).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('npm run bench', () => {
+  it('prints the standard block and writes the JSON result', () => {
+    const out = mkdtempSync(join(tmpdir(), 'bench-'));
+    const stdout = execFileSync(
+      'npm',
+      ['run', 'bench', '--silent', '--', 'steady', '--target', 'b', '--clients', '5', '--duration', '1', '--warmup', '0.2', '--connect', '0.2', '--quiet', '--out', out],
+      { encoding: 'utf8' },
+    );
+    expect(stdout).toMatch(STANDARD_BLOCK);
+    const runs = join(out, 'runs');
+    expect(existsSync(runs) && readdirSync(runs).some((f) => f.endsWith('-steady-b.json'))).toBe(true);
+  });
+});
