@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compare } from './compare.js';
+import { startOtlpSink } from './lib/otlp-sink.js';
 import { formatResult } from './lib/result.js';
 import { LOAD_CPU, tasksetAvailable } from './lib/target.js';
 import { type Overrides, runScenario, SCENARIOS } from './run.js';
@@ -19,7 +20,8 @@ const USAGE = `usage:
 scenarios: ${SCENARIOS.join(', ')}
 options: --clients N --rate N --duration S --warmup S --payload N --rooms N --room-size N --seed N
          --connect S --churn F --step S --max-rate N --batch N --connections N --keys N --policy NAME
-         --out DIR --quiet`;
+         --out DIR --quiet
+         --traced (a started Profile A exports every span to a local OTLP sink that discards them)`;
 
 // The load generator runs on its own CPU: re-run this command under taskset once.
 if (process.env.BENCH_PINNED !== '1' && tasksetAvailable()) {
@@ -54,6 +56,7 @@ const { values, positionals } = parseArgs({
     policy: { type: 'string' },
     out: { type: 'string', default: 'results' },
     quiet: { type: 'boolean', default: false },
+    traced: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -97,7 +100,11 @@ if (values.compare) {
   const report = await compare(scenario, overrides, Number(values.rounds), values.out as string);
   process.stdout.write(`${report.summary}\nreport: ${report.dir}/report.md and report.html\n`);
 } else {
-  const result = await runScenario(scenario, values.target as string, overrides);
+  const sink = values.traced ? await startOtlpSink() : undefined;
+  const env: Record<string, string> = sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint } : {};
+  const result = await runScenario(scenario, values.target as string, overrides, env);
+  await sink?.close();
+  if (sink) result.details.traced = 'every span exported over OTLP/HTTP to a local sink';
   process.stdout.write(`${formatResult(result)}\n`);
   const dir = join(values.out as string, 'runs');
   mkdirSync(dir, { recursive: true });

@@ -64,6 +64,12 @@ export function compareRows(bRuns: BenchResult[], aRuns: BenchResult[]): Row[] {
   return rows;
 }
 
+/** Whether A is better or worse than B on this row (differences under 0.5% are the same). */
+export function verdict(r: Row): 'better' | 'worse' | 'same' {
+  if (Math.abs(r.deltaPct) < 0.5) return 'same';
+  return (r.deltaPct > 0) === r.higherIsBetter ? 'better' : 'worse';
+}
+
 const fmt = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(3));
 
 export function renderMarkdown(scenario: string, rows: Row[], bRuns: BenchResult[], aRuns: BenchResult[]): string {
@@ -79,7 +85,7 @@ export function renderMarkdown(scenario: string, rows: Row[], bRuns: BenchResult
     '| metric | B median (min..max) | A median (min..max) | A vs B |',
     '|---|---|---|---|',
     ...rows.map((r) => {
-      const better = r.deltaPct === 0 ? '' : (r.deltaPct > 0) === r.higherIsBetter ? ' (better)' : ' (worse)';
+      const better = verdict(r) === 'same' ? '' : ` (${verdict(r)})`;
       return `| ${r.metric} (${r.unit}) | ${fmt(r.b.median)} (${fmt(r.b.min)}..${fmt(r.b.max)}) | ${fmt(r.a.median)} (${fmt(r.a.min)}..${fmt(r.a.max)}) | ${r.deltaPct >= 0 ? '+' : ''}${r.deltaPct.toFixed(1)}%${better} |`;
     }),
     '',

@@ -77,7 +77,7 @@ describe('harness scenarios', () => {
 
   it('degrade falls back during the fault and returns to Redis after it', async () => {
     // a short breaker period, so that the return fits in this short run's last second
-    const r = await runScenario('degrade', 'b', { quiet: true, durationS: 3, rate: 2000, keys: 50 }, { BREAKER_OPEN_MS: '100' });
+    const r = await runScenario('degrade', 'b', { quiet: true, durationS: 4.5, rate: 3000, keys: 50 }, { BREAKER_OPEN_MS: '100' });
     expect(r.details.errorRatePct).toBe(0);
     expect((r.details.faultPhase as { fallbackHitRatioPct: number }).fallbackHitRatioPct).toBeGreaterThan(0);
     expect(typeof r.details.returnToRedisMs).toBe('number');

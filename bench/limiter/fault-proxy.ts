@@ -56,11 +56,10 @@ export class FaultProxy {
       });
     }
     client.on('data', (d) => upstream.write(d));
-    // replies leave in order: each waits for the one before it
+    // Replies leave in order: each waits for the one before it, then for the fault in force
+    // when its turn comes (a stall holds it until resume(); a delay postpones it).
     let last = Promise.resolve();
     upstream.on('data', (d: Buffer) => {
-      const delay = this.delayMs;
-      const stalled = this.stalled;
       last = last.then(
         () =>
           new Promise<void>((resolve) => {
@@ -68,8 +67,8 @@ export class FaultProxy {
               if (!client.destroyed) client.write(d);
               resolve();
             };
-            if (stalled) this.pending.push(write);
-            else if (delay > 0) setTimeout(write, delay);
+            if (this.stalled) this.pending.push(write);
+            else if (this.delayMs > 0) setTimeout(write, this.delayMs);
             else write();
           }),
       );

@@ -1,5 +1,5 @@
 /** The comparison as one self-contained HTML page with SVG bar charts (no scripts, no CDN). */
-import type { Row } from '../compare.js';
+import { type Row, verdict } from '../compare.js';
 import type { BenchResult } from '../lib/result.js';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
@@ -39,13 +39,13 @@ export function renderHtml(scenario: string, rows: Row[], bRuns: BenchResult[], 
     .map(
       (r) =>
         `<tr><td>${esc(r.metric)} (${esc(r.unit)})</td><td>${r.b.median.toPrecision(4)}</td><td>${r.a.median.toPrecision(4)}</td>` +
-        `<td class="${(r.deltaPct > 0) === r.higherIsBetter ? 'good' : 'bad'}">${r.deltaPct >= 0 ? '+' : ''}${r.deltaPct.toFixed(1)}%</td></tr>`,
+        `<td class="${verdict(r)}">${r.deltaPct >= 0 ? '+' : ''}${r.deltaPct.toFixed(1)}%</td></tr>`,
     )
     .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(scenario)}: B vs A</title>
 <style>body{font:14px system-ui,sans-serif;max-width:760px;margin:2em auto;color:#222}table{border-collapse:collapse}
-td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child{text-align:left}.good{color:#1a7f37}.bad{color:#c62828}
+td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child{text-align:left}.better{color:#1a7f37}.worse{color:#c62828}
 .legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px}</style></head><body>
 <h1>${esc(scenario)}: Profile B (node:http + ws) vs Profile A (NestJS)</h1>
 <p>${bRuns.length} rounds each (B, A alternating), ${esc(first.startedAt.slice(0, 10))}, ${first.machine.cpus} CPUs, Node ${esc(first.machine.node)}.

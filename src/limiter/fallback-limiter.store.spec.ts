@@ -36,13 +36,15 @@ function setup(mode: FailureMode = 'fail-over', denyCacheMs = 0) {
   let now = 0;
   const clock = () => now;
   const primary = new SwitchableStore(clock);
+  const changes: boolean[] = [];
   const store = new FallbackLimiterStore(primary, new MemoryLimiterStore({ clock, sweepIntervalMs: 0 }), {
     mode,
     breaker: { failureThreshold: 2, openMs: 1000 },
     denyCacheMs,
     clock,
+    onDegradedChange: (degraded) => changes.push(degraded),
   });
-  return { store, primary, advance: (ms: number) => (now += ms) };
+  return { store, primary, changes, advance: (ms: number) => (now += ms) };
 }
 
 describe('FallbackLimiterStore', () => {
@@ -75,6 +77,18 @@ describe('FallbackLimiterStore', () => {
     advance(1000);
     await store.probe();
     expect(store.healthy).toBe(true);
+  });
+
+  it('reports each change of state once, however many calls fail together', async () => {
+    const { store, primary, changes, advance } = setup();
+    primary.healthy = false;
+    await Promise.all(Array.from({ length: 10 }, (_, i) => store.decide(`k${i}`, policy, 1, true)));
+    expect(changes).toEqual([true]);
+    primary.healthy = true;
+    advance(1000);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => store.decide(`j${i}`, policy, 1, true)));
+    await store.decide('again', policy, 1, true);
+    expect(changes).toEqual([true, false]);
   });
 
   it.each([

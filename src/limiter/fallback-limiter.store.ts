@@ -64,11 +64,18 @@ export class FallbackLimiterStore implements LimiterStore {
     if (!this.degraded || !this.breaker.allow()) return;
     try {
       await this.primary.ping();
-      this.breaker.success();
-      this.options.onDegradedChange?.(false);
+      this.settle(true);
     } catch {
-      this.breaker.failure();
+      this.settle(false);
     }
+  }
+
+  /** Tells the breaker how a call to the shared store went; reports a change of state once. */
+  private settle(succeeded: boolean): void {
+    const before = this.degraded;
+    if (succeeded) this.breaker.success();
+    else this.breaker.failure();
+    if (before !== this.degraded) this.options.onDegradedChange?.(this.degraded);
   }
 
   async decide(key: string, policy: Policy, cost: number, consume: boolean): Promise<StoreDecision> {
@@ -78,18 +85,15 @@ export class FallbackLimiterStore implements LimiterStore {
       return cached;
     }
     if (this.breaker.allow()) {
-      const wasDegraded = this.degraded;
       try {
         const decision = await this.primary.decide(key, policy, cost, consume);
-        this.breaker.success();
-        if (wasDegraded) this.options.onDegradedChange?.(false);
+        this.settle(true);
         this.stats.primaryDecisions++;
         if (!decision.allowed) this.denials.put(key, cost, decision);
         return decision;
       } catch {
         this.stats.primaryFailures++;
-        this.breaker.failure();
-        if (!wasDegraded && this.degraded) this.options.onDegradedChange?.(true);
+        this.settle(false);
       }
     }
     this.stats.fallbackDecisions++;
