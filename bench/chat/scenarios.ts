@@ -4,7 +4,7 @@
  */
 import { LatencyHistogram } from '../lib/histogram.js';
 import { Progress } from '../lib/progress.js';
-import { type BenchResult, machine } from '../lib/result.js';
+import { type BenchResult, type ResultBase, resultBase } from '../lib/result.js';
 import { ServerSampler } from '../lib/server-sampler.js';
 import type { Target } from '../lib/target.js';
 import { ChatLoad, type Measurement, type Member } from './chat-load.js';
@@ -84,21 +84,10 @@ async function connectAll(load: ChatLoad, members: readonly Member[], connectS: 
   };
 }
 
-function baseResult(scenario: string, target: Target, options: ChatOptions): Omit<BenchResult, 'total' | 'processingSeconds' | 'throughputPerSec' | 'latency'> {
-  const { quiet: _q, pinned, ...settings } = options;
-  return {
-    scenario,
-    target: target.name,
-    startedAt: new Date().toISOString(),
-    settings,
-    machine: machine(pinned),
-    unit: 'messages',
-    details: {},
-    failures: [],
-  };
-}
+const baseResult = (scenario: string, target: Target, options: ChatOptions): ResultBase =>
+  resultBase(scenario, target.name, 'messages', options);
 
-function fill(result: ReturnType<typeof baseResult>, m: Measurement): BenchResult {
+function fill(result: ResultBase, m: Measurement): BenchResult {
   const dropped = m.expected - Math.min(m.received, m.expected);
   const full: BenchResult = {
     ...result,

@@ -32,7 +32,20 @@ export interface ServerUsage {
   cpuMicrosPerUnit: number;
 }
 
-export function machine(pinned: boolean): BenchResult['machine'] {
+/** The part of a result every scenario fills the same way: what ran, where, with which options. */
+export type ResultBase = Omit<BenchResult, 'total' | 'processingSeconds' | 'throughputPerSec' | 'latency'>;
+
+export function resultBase(
+  scenario: string,
+  target: string,
+  unit: BenchResult['unit'],
+  options: { quiet: boolean; pinned: boolean } & object,
+): ResultBase {
+  const { quiet: _quiet, pinned, ...settings } = options;
+  return { scenario, target, startedAt: new Date().toISOString(), settings, machine: machine(pinned), unit, details: {}, failures: [] };
+}
+
+function machine(pinned: boolean): BenchResult['machine'] {
   const list = cpus();
   return {
     cpus: list.length,

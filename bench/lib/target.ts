@@ -5,16 +5,9 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import type { ServerStats } from '../../src/chat/core/server-stats.js';
 
-export interface ServerStats {
-  connections: number;
-  rooms: number;
-  rssBytes: number;
-  heapUsedBytes: number;
-  cpuUserMicros: number;
-  cpuSystemMicros: number;
-  uptimeMs: number;
-}
+export type { ServerStats };
 
 export interface Target {
   /** `a`, `b`, or the URL of an external server. */

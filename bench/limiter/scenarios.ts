@@ -11,7 +11,7 @@ import { defaultPolicies, type Policy } from '../../src/limiter/policy.js';
 import { LatencyHistogram } from '../lib/histogram.js';
 import { Progress } from '../lib/progress.js';
 import { rng, zipf } from '../lib/random.js';
-import { type BenchResult, machine } from '../lib/result.js';
+import { type BenchResult, resultBase } from '../lib/result.js';
 import { ServerSampler } from '../lib/server-sampler.js';
 import { freePort, LOAD_CPU, openTarget, type Target, tasksetAvailable } from '../lib/target.js';
 import { DecisionLog } from './accuracy.js';
@@ -130,15 +130,9 @@ async function offer(
 }
 
 function limiterResult(scenario: string, target: Target, options: LimiterOptions, run: LoadRun, log: DecisionLog): BenchResult {
-  const { quiet: _q, pinned, ...settings } = options;
   const accuracy = log.replay();
   return {
-    scenario,
-    target: target.name,
-    startedAt: new Date().toISOString(),
-    settings,
-    machine: machine(pinned),
-    unit: 'checks',
+    ...resultBase(scenario, target.name, 'checks', options),
     total: log.count,
     processingSeconds: run.seconds,
     throughputPerSec: log.count / run.seconds,
@@ -150,7 +144,6 @@ function limiterResult(scenario: string, target: Target, options: LimiterOptions
       decidedBy: run.stores,
       accuracy,
     },
-    failures: [],
   };
 }
 

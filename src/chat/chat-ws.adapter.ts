@@ -4,11 +4,11 @@ import type { MessageMappingProperties } from '@nestjs/websockets';
 import { EMPTY, fromEvent, type Observable } from 'rxjs';
 import { catchError, concatMap, filter, finalize, first, share, takeUntil } from 'rxjs/operators';
 import type { Settings } from '../config/settings.js';
-import { inMessageContext, startMessageSpan } from '../telemetry/chat-tracing.js';
-import type { ChatCounters } from './core/chat-counters.js';
 import type { ClientType } from '../protocol/contract.js';
 import { BINARY_FRAME_ERROR_MESSAGE, decodeFrame, FrameError } from '../protocol/frames.js';
+import { inMessageContext, startMessageSpan } from '../telemetry/chat-tracing.js';
 import { keySkippedByClassTransformer } from '../validation/class-transformer-gaps.js';
+import type { ChatCounters } from './core/chat-counters.js';
 
 /** What `ws` hands to `message` listeners added with addEventListener (rxjs fromEvent). */
 interface MessageEvent {
@@ -25,7 +25,7 @@ interface MessageEvent {
 export const REJECTED_FRAME = '$rejected';
 
 /** Text frames arrive as strings, binary frames as Buffers (ws MessageEvent). */
-export function routeFrame(data: unknown): { event: string; data: unknown } {
+function routeFrame(data: unknown): { event: string; data: unknown } {
   if (typeof data !== 'string') {
     return { event: REJECTED_FRAME, data: new FrameError('invalid_message', BINARY_FRAME_ERROR_MESSAGE) };
   }

@@ -6,7 +6,7 @@
  * that starts it; it must honour the settings variables of the README (PORT, HOST, ...).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../../bench/lib/target.js';
 import { once } from 'node:events';
 
 export interface Profile {
@@ -23,16 +23,7 @@ export const PROFILES: readonly Profile[] = process.env.CONTRACT_SERVER_CMD
       { name: 'B (baseline)', command: [process.execPath, 'dist/baseline/main.js'] },
     ];
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export class ServerProcess {
   private output = '';
