@@ -5,17 +5,20 @@ import type { BenchResult } from '../lib/result.js';
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 const COLORS = { B: '#4e79a7', A: '#e15759' };
 
-/** Grouped bars (B, A) per metric, each with a whisker from min to max across rounds. */
+/** 480 250, 44.73, 0.531: readable at a glance. */
+const num = (v: number) => (Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US').replace(/,/g, '\u2009') : v.toPrecision(4));
+
+/** Bars (B, A) per metric on the metric's own scale, each with a whisker from min to max across rounds. */
 function chart(title: string, rows: Row[]): string {
   if (rows.length === 0) return '';
   const width = 640;
   const rowH = 56;
   const left = 170;
   const height = rows.length * rowH + 40;
-  const max = Math.max(...rows.flatMap((r) => [r.a.max, r.b.max])) || 1;
-  const x = (v: number) => left + (v / max) * (width - left - 90);
   const parts = [`<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(title)}">`];
   rows.forEach((r, i) => {
+    const max = Math.max(r.a.max, r.b.max) || 1;
+    const x = (v: number) => left + (v / max) * (width - left - 110);
     const y0 = 30 + i * rowH;
     parts.push(`<text x="0" y="${y0 + 22}" font-size="12">${esc(`${r.metric} (${r.unit})`)}</text>`);
     (['B', 'A'] as const).forEach((p, j) => {
@@ -24,7 +27,7 @@ function chart(title: string, rows: Row[]): string {
       parts.push(
         `<rect x="${left}" y="${y}" width="${Math.max(1, x(s.median) - left)}" height="18" fill="${COLORS[p]}"/>`,
         `<line x1="${x(s.min)}" x2="${x(s.max)}" y1="${y + 9}" y2="${y + 9}" stroke="#222" stroke-width="1.5"/>`,
-        `<text x="${x(s.max) + 6}" y="${y + 14}" font-size="11">${p} ${s.median.toPrecision(4)}</text>`,
+        `<text x="${x(s.max) + 6}" y="${y + 14}" font-size="11">${p} ${num(s.median)}</text>`,
       );
     });
   });
@@ -38,7 +41,7 @@ export function renderHtml(scenario: string, rows: Row[], bRuns: BenchResult[], 
   const table = rows
     .map(
       (r) =>
-        `<tr><td>${esc(r.metric)} (${esc(r.unit)})</td><td>${r.b.median.toPrecision(4)}</td><td>${r.a.median.toPrecision(4)}</td>` +
+        `<tr><td>${esc(r.metric)} (${esc(r.unit)})</td><td>${num(r.b.median)}</td><td>${num(r.a.median)}</td>` +
         `<td class="${verdict(r)}">${r.deltaPct >= 0 ? '+' : ''}${r.deltaPct.toFixed(1)}%</td></tr>`,
     )
     .join('');
@@ -46,10 +49,10 @@ export function renderHtml(scenario: string, rows: Row[], bRuns: BenchResult[], 
 <html lang="en"><head><meta charset="utf-8"><title>${esc(scenario)}: B vs A</title>
 <style>body{font:14px system-ui,sans-serif;max-width:760px;margin:2em auto;color:#222}table{border-collapse:collapse}
 td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child{text-align:left}.better{color:#1a7f37}.worse{color:#c62828}
-.legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px}</style></head><body>
+.legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px}code{white-space:pre-wrap;word-break:break-all}</style></head><body>
 <h1>${esc(scenario)}: Profile B (node:http + ws) vs Profile A (NestJS)</h1>
 <p>${bRuns.length} rounds each (B, A alternating), ${esc(first.startedAt.slice(0, 10))}, ${first.machine.cpus} CPUs, Node ${esc(first.machine.node)}.
-Bars: median across rounds; whiskers: min to max.</p>
+Bars: median across rounds, each metric on its own scale; whiskers: min to max.</p>
 <p class="legend"><span style="background:${COLORS.B}"></span>Profile B<span style="background:${COLORS.A}"></span>Profile A</p>
 <table><tr><th>metric</th><th>B</th><th>A</th><th>A vs B</th></tr>${table}</table>
 ${chart('Latency percentiles', pick('latency p50', 'latency p95', 'latency p99'))}
