@@ -17,10 +17,6 @@ export class LatencyHistogram {
     this.h.recordValue(Math.max(1, Math.round(ms * 1000)));
   }
 
-  get count(): number {
-    return this.h.totalCount;
-  }
-
   reset(): void {
     this.h.reset();
   }

@@ -26,10 +26,6 @@ export class DeniedCache {
     this.clock = clock ?? Date.now;
   }
 
-  get enabled(): boolean {
-    return this.maxMs > 0;
-  }
-
   /** A still-valid denial for `key` at `cost`, its times moved on to now; or undefined. */
   get(key: string, cost: number): StoreDecision | undefined {
     const denial = this.denials.get(key);

@@ -64,10 +64,6 @@ export class Limiter {
     return this.byName.get(name);
   }
 
-  get policies(): Policy[] {
-    return [...this.byName.values()];
-  }
-
   /**
    * Decides every request, in order, or refuses the whole batch when one of them names an
    * unknown policy, lacks a scope field or costs more than the policy's limit (nothing is

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideTokenBucket, fullBucket, isBucketFull, type TokenBucketPolicy } from './token-bucket.js';
+import { decideTokenBucket, fullBucket, type TokenBucketPolicy } from './token-bucket.js';
 
 const chat: TokenBucketPolicy = { capacity: 10, refillPerSec: 10 };
 
@@ -65,13 +65,5 @@ describe('decideTokenBucket', () => {
     const state = { tokens: 1, ts: 1_000 };
     expect(decideTokenBucket(state, chat, 400, 1, true)).toMatchObject({ allowed: true, remaining: 0 });
     expect(state).toEqual({ tokens: 0, ts: 1_000 });
-  });
-});
-
-describe('isBucketFull', () => {
-  it('is true once the refill reaches capacity', () => {
-    const state = { tokens: 4, ts: 0 };
-    expect(isBucketFull(state, chat, 599)).toBe(false);
-    expect(isBucketFull(state, chat, 600)).toBe(true);
   });
 });

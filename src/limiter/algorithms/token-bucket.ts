@@ -63,8 +63,3 @@ export function decideTokenBucket(
 export function fullBucket(policy: TokenBucketPolicy, now: number): TokenBucketState {
   return { tokens: policy.capacity, ts: now };
 }
-
-/** True when the state is equivalent to no state at all (the bucket has refilled): it can be dropped. */
-export function isBucketFull(state: TokenBucketState, policy: TokenBucketPolicy, now: number): boolean {
-  return state.tokens + ((now - state.ts) * policy.refillPerSec) / 1000 >= policy.capacity;
-}
