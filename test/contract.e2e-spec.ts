@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ChatClient, connectAll, type Frame } from './support/chat-client.js';
-import { PROFILES, runToExit, ServerProcess } from './support/server-process.js';
+import { RedisServer } from './support/redis-server.js';
+import { type Profile, PROFILES, runToExit, ServerProcess } from './support/server-process.js';
 
 interface Vector {
   name: string;
@@ -44,8 +45,19 @@ async function joinAll(clients: ChatClient[], room: string | undefined, prefix =
   }
 }
 
-describe.each(PROFILES)('contract: profile $name', (profile) => {
+/**
+ * Every profile; and Profile A once more with its rooms on the Redis bus (CHAT_BUS=redis, one
+ * process): the contract holds whichever way room events travel.
+ */
+const profileA = PROFILES.find((p) => p.name.startsWith('A'));
+const CONTRACT_RUNS: { name: string; profile: Profile; redisBus: boolean }[] = [
+  ...PROFILES.map((profile) => ({ name: profile.name, profile, redisBus: false })),
+  ...(profileA ? [{ name: `${profileA.name}, CHAT_BUS=redis`, profile: profileA, redisBus: true }] : []),
+];
+
+describe.each(CONTRACT_RUNS)('contract: profile $name', ({ profile, redisBus }) => {
   let server: ServerProcess;
+  let redis: RedisServer | undefined;
   const open: ChatClient[] = [];
   const connect = async (n = 1) => {
     const clients = await connectAll(server.wsUrl, n);
@@ -54,7 +66,13 @@ describe.each(PROFILES)('contract: profile $name', (profile) => {
   };
 
   beforeAll(async () => {
-    server = await ServerProcess.start(profile);
+    if (!redisBus) {
+      server = await ServerProcess.start(profile);
+      return;
+    }
+    redis = await RedisServer.start();
+    server = await ServerProcess.start(profile, { CHAT_BUS: 'redis', REDIS_URL: redis.url });
+    await server.waitForBus();
   });
   // A failed test must not leave its clients in rooms that later tests count.
   afterEach(async () => {
@@ -62,6 +80,7 @@ describe.each(PROFILES)('contract: profile $name', (profile) => {
   });
   afterAll(async () => {
     await server?.stop();
+    await redis?.stop();
   });
 
   describe('message vectors (test/vectors/messages.json)', () => {

@@ -92,7 +92,7 @@ export class ChatGateway
 
   @SubscribeMessage('ping')
   ping(@MessageBody(contractValidationPipe) body: PingDto, @ConnectedSocket() client: WebSocket): void {
-    this.connections.send(this.connection(client), pongFrame(body.ts ?? Date.now()));
+    this.rooms.reply(this.connection(client), pongFrame(body.ts ?? Date.now()));
     this.connections.counters.framesOut.pong++;
   }
 

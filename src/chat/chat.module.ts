@@ -1,9 +1,11 @@
-import { Module } from '@nestjs/common';
+import { Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Registry } from 'prom-client';
-import { registerChatMetrics } from '../metrics/chat-metrics.js';
+import { registerChatBusMetrics, registerChatMetrics } from '../metrics/chat-metrics.js';
 import { SETTINGS } from '../config/settings.module.js';
 import type { Settings } from '../config/settings.js';
 import { LimiterModule } from '../limiter/limiter.module.js';
+import { STORE_CONNECT_WAIT_MS } from '../limiter/limiter.js';
+import { RedisRoomRegistry } from './bus/redis-room-registry.js';
 import { ChatGateway } from './chat.gateway.js';
 import { ConnectionRateLimiter } from './connection-rate-limiter.js';
 import { ConnectionRegistry } from './core/connection-registry.js';
@@ -11,6 +13,36 @@ import { RoomRegistry } from './core/room-registry.js';
 
 /** Token of the chat's metrics registration (it has no value of its own). */
 const CHAT_METRICS = Symbol('ChatMetrics');
+
+/** The rooms the settings pick: this process only (`CHAT_BUS=local`), or shared through Redis. */
+function configuredRooms(connections: ConnectionRegistry, settings: Settings): RoomRegistry {
+  if (settings.chatBus === 'local') return new RoomRegistry(connections, settings.maxRoomsPerConnection);
+  const logger = new Logger('ChatBus');
+  const rooms = new RedisRoomRegistry(connections, {
+    url: settings.redisUrl,
+    maxRoomsPerConnection: settings.maxRoomsPerConnection,
+    nodeTimeoutMs: settings.chatBusNodeTimeoutMs,
+    onStateChange: (up, reason) =>
+      up
+        ? logger.log({ msg: 'chat bus up', reason })
+        : logger.warn({ msg: 'chat bus lost; serving this process alone', reason }),
+  });
+  return rooms;
+}
+
+/** Connects the Redis bus at start-up (waiting briefly) and leaves it at shutdown. */
+class ChatBusLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(@Inject(RoomRegistry) private readonly rooms: RoomRegistry) {}
+
+  async onModuleInit(): Promise<void> {
+    if (this.rooms instanceof RedisRoomRegistry) await this.rooms.start(STORE_CONNECT_WAIT_MS);
+  }
+
+  /** Runs after the gateway closed every client, so their leaves are published first. */
+  async onApplicationShutdown(): Promise<void> {
+    if (this.rooms instanceof RedisRoomRegistry) await this.rooms.close();
+  }
+}
 
 @Module({
   imports: [LimiterModule],
@@ -20,18 +52,16 @@ const CHAT_METRICS = Symbol('ChatMetrics');
       useFactory: (settings: Settings) => new ConnectionRegistry(settings),
       inject: [SETTINGS],
     },
-    {
-      provide: RoomRegistry,
-      useFactory: (connections: ConnectionRegistry, settings: Settings) =>
-        new RoomRegistry(connections, settings.maxRoomsPerConnection),
-      inject: [ConnectionRegistry, SETTINGS],
-    },
+    { provide: RoomRegistry, useFactory: configuredRooms, inject: [ConnectionRegistry, SETTINGS] },
+    ChatBusLifecycle,
     ConnectionRateLimiter,
     ChatGateway,
     {
       provide: CHAT_METRICS,
-      useFactory: (registry: Registry, connections: ConnectionRegistry, rooms: RoomRegistry) =>
-        registerChatMetrics(registry, connections, rooms),
+      useFactory: (registry: Registry, connections: ConnectionRegistry, rooms: RoomRegistry) => {
+        registerChatMetrics(registry, connections, rooms);
+        if (rooms instanceof RedisRoomRegistry) registerChatBusMetrics(registry, rooms);
+      },
       inject: [Registry, ConnectionRegistry, RoomRegistry],
     },
   ],

@@ -6,6 +6,7 @@ import { clientId, isPingOrPong } from './connection-rate-limit.guard.js';
 import { ConnectionRateLimiter } from './connection-rate-limiter.js';
 import { ContractException } from './contract.exception.js';
 import { ConnectionRegistry } from './core/connection-registry.js';
+import { RoomRegistry } from './core/room-registry.js';
 
 /**
  * Turns every exception of a chat handler, guard or pipe into the contract's error frame, sent
@@ -19,6 +20,7 @@ export class ContractExceptionFilter implements WsExceptionFilter {
   constructor(
     private readonly connections: ConnectionRegistry,
     private readonly rateLimiter: ConnectionRateLimiter,
+    private readonly rooms: RoomRegistry,
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -38,7 +40,7 @@ export class ContractExceptionFilter implements WsExceptionFilter {
       error = this.rateLimiter.charge(conn, clientId(ws.getData())) ?? error;
     }
     annotateMessage('chat.error', error.code);
-    this.connections.send(conn, errorFrame(error));
+    this.rooms.reply(conn, errorFrame(error));
     this.connections.counters.framesOut.error++;
   }
 }

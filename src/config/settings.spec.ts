@@ -24,6 +24,8 @@ describe('loadSettings', () => {
       policiesFile: undefined,
       httpThrottlePolicy: undefined,
       logLevel: 'info',
+      chatBus: 'local',
+      chatBusNodeTimeoutMs: 3000,
     });
   });
 
@@ -45,6 +47,8 @@ describe('loadSettings', () => {
     ['LIMITER_FAILURE_MODE', 'fail-sometimes'],
     ['REDIS_URL', 'http://127.0.0.1:6379'],
     ['HTTP_THROTTLE_POLICY', 'no spaces'],
+    ['CHAT_BUS', 'kafka'],
+    ['CHAT_BUS_NODE_TIMEOUT_MS', '100'],
   ])('rejects %s=%s naming the variable', (name, value) => {
     expect(() => loadSettings({ [name]: value })).toThrow(new RegExp(`${name} must be`));
   });

@@ -40,6 +40,12 @@ export interface Settings {
   readonly httpThrottlePolicy: string | undefined;
   /** Profile A: the least severe log level written (JSON lines on stdout). */
   readonly logLevel: 'info' | 'debug' | 'warn' | 'error' | 'silent';
+
+  // ---- scale-out (Profile A) ----
+  /** Where room events go: this process only, or Redis pub/sub shared by many processes. */
+  readonly chatBus: 'local' | 'redis';
+  /** A process silent on the bus for this long is presumed dead; its members are announced gone. */
+  readonly chatBusNodeTimeoutMs: number;
 }
 
 type IntegerKey = {
@@ -69,11 +75,12 @@ export const INTEGER_SETTINGS: readonly IntegerSpec[] = [
   { env: 'BREAKER_FAILURES', key: 'breakerFailures', default: 5, min: 1, max: 1000, doc: 'consecutive Redis failures that open the breaker' },
   { env: 'BREAKER_OPEN_MS', key: 'breakerOpenMs', default: 1000, min: 10, max: 600000, doc: 'open breaker skips Redis this long, then probes' },
   { env: 'DENY_CACHE_MS', key: 'denyCacheMs', default: 250, min: 0, max: 60000, doc: 'longest local caching of a Redis denial (0: off)' },
+  { env: 'CHAT_BUS_NODE_TIMEOUT_MS', key: 'chatBusNodeTimeoutMs', default: 3000, min: 150, max: 600000, doc: 'Profile A: a process silent on the bus this long is reaped' },
 ];
 
 interface ChoiceSpec {
   readonly env: string;
-  readonly key: 'limiterStore' | 'failureMode' | 'logLevel';
+  readonly key: 'limiterStore' | 'failureMode' | 'logLevel' | 'chatBus';
   readonly choices: readonly string[];
   readonly doc: string;
 }
@@ -83,6 +90,7 @@ export const CHOICE_SETTINGS: readonly ChoiceSpec[] = [
   { env: 'LIMITER_STORE', key: 'limiterStore', choices: ['memory', 'redis'], doc: 'where limiter state lives' },
   { env: 'LIMITER_FAILURE_MODE', key: 'failureMode', choices: ['fail-over', 'fail-open', 'fail-closed'], doc: 'answer while Redis cannot: memory store, allow, or deny' },
   { env: 'LOG_LEVEL', key: 'logLevel', choices: ['info', 'debug', 'warn', 'error', 'silent'], doc: 'Profile A: least severe level logged' },
+  { env: 'CHAT_BUS', key: 'chatBus', choices: ['local', 'redis'], doc: 'Profile A: room events in this process, or through Redis for many' },
 ];
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';

@@ -2,6 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, MemoryHealthIndicator } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
 import { getHeapStatistics } from 'node:v8';
+import { ChatBusHealthIndicator } from './indicators/chat-bus.health.js';
 import { LimiterStoreHealthIndicator } from './indicators/limiter-store.health.js';
 
 /** The heap may grow to 90% of V8's limit before the process reports itself unhealthy. */
@@ -15,6 +16,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly memory: MemoryHealthIndicator,
     private readonly limiterStore: LimiterStoreHealthIndicator,
+    private readonly chatBus: ChatBusHealthIndicator,
   ) {}
 
   /** The process runs and its heap is below the threshold. */
@@ -24,10 +26,10 @@ export class HealthController {
     return this.health.check([() => this.memory.checkHeap('heap', HEAP_THRESHOLD)]);
   }
 
-  /** The app can serve: the limiter can decide (see LimiterStoreHealthIndicator). */
+  /** The app can serve: the limiter can decide, room events reach every process (see indicators/). */
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.limiterStore.isHealthy('limiter')]);
+    return this.health.check([() => this.limiterStore.isHealthy('limiter'), () => this.chatBus.isHealthy('chatBus')]);
   }
 }

@@ -103,3 +103,18 @@ export function roomError(code: ErrorCode, id: unknown): FrameError {
 export function rateLimitedError(retryAfterMs: number, id: unknown): FrameError {
   return new FrameError('rate_limited', 'rate limit exceeded; frame dropped', id, retryAfterMs);
 }
+
+/**
+ * A chat frame without its `seq` value and closing brace: `head + seq + '}'` is
+ * `chatFrame(room, user, text, id, ts, seq)`. For a bus that assigns `seq` elsewhere (Redis).
+ */
+export function chatFrameHead(
+  room: string,
+  user: string,
+  text: string,
+  id: string | undefined,
+  ts: number | undefined,
+): string {
+  const json = JSON.stringify({ type: 'chat', room, user, text, id, ts });
+  return `${json.slice(0, -1)},"seq":`;
+}

@@ -82,6 +82,17 @@ export class ServerProcess {
     }
   }
 
+  /** Profile A with CHAT_BUS=redis: waits (bounded) until /health/ready says the bus is up. */
+  async waitForBus(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { body } = await this.getJson('/health/ready');
+      if (body?.details?.chatBus?.bus === 'redis') return;
+      if (Date.now() > deadline) throw new Error(`chat bus not up within ${timeoutMs} ms: ${JSON.stringify(body)}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
   /** Sends SIGTERM and waits for the exit (SIGKILL after 15 s, so a test never hangs). */
   async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;

@@ -1,0 +1,192 @@
+/**
+ * The Redis side of the chat bus: key names and the Lua scripts that change a room and publish
+ * the event in one atomic step. Redis runs each script alone, so every process sees one order of
+ * events per room, one `seq` counter and one member count.
+ *
+ * Keys (room names match `^[A-Za-z0-9_.-]{1,64}$`, so they need no escaping, and neither do
+ * user names inside the JSON frames the scripts build):
+ *   chat:{R}              pub/sub channel of room R
+ *   chat:{R}:members      members of R across all processes (integer)
+ *   chat:{R}:seq          last `seq` given out in R
+ *   chat:{R}:node:N       members of R connected to process N (hash: connection id -> user)
+ *   chat:node:N:rooms     rooms in which process N has members (set)
+ *   chat:nodes            live processes (sorted set: node id -> deadline, Redis TIME in ms)
+ *
+ * A published message is `<origin>\n<frame>`: origin is `<node>:<op>` for an event a process
+ * asked for (it recognises its own by the node id), `-` for one a script made up (a leave for a
+ * dead process's members, a join restored after an outage). The frame is the exact server frame
+ * of docs/CONTRACT.md; receivers forward those bytes without parsing them.
+ *
+ * The scripts address keys they compute (the reaper walks another process's rooms), so the bus
+ * needs one Redis server (with replicas and Sentinel if wanted), not Redis Cluster.
+ */
+
+export const NODES_KEY = 'chat:nodes';
+
+export const roomChannel = (room: string): string => `chat:{${room}}`;
+export const membersKey = (room: string): string => `chat:{${room}}:members`;
+export const seqKey = (room: string): string => `chat:{${room}}:seq`;
+export const nodeMembersKey = (room: string, node: string): string => `chat:{${room}}:node:${node}`;
+export const nodeRoomsKey = (node: string): string => `chat:node:${node}:rooms`;
+
+/** Lua helpers shared by the scripts: the frames, exactly as src/protocol/frames.ts writes them. */
+const FRAMES = `
+local function join_frame(room, user, n)
+  return '{"type":"join","room":"' .. room .. '","user":"' .. user .. '","members":' .. n .. '}'
+end
+local function leave_frame(room, user, n)
+  return '{"type":"leave","room":"' .. room .. '","user":"' .. user .. '","members":' .. n .. '}'
+end
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- Removes every member process 'node' has in 'room' and tells the room; forgets an empty room.
+local function drop_node_room(node, room)
+  local prefix = 'chat:{' .. room .. '}'
+  local hash = prefix .. ':node:' .. node
+  local gone = redis.call('HGETALL', hash)
+  if #gone == 0 then return end
+  redis.call('DEL', hash)
+  local n = tonumber(redis.call('GET', prefix .. ':members') or '0')
+  for i = 2, #gone, 2 do
+    n = math.max(n - 1, 0)
+    redis.call('PUBLISH', prefix, '-\\n' .. leave_frame(room, gone[i], n))
+  end
+  if n == 0 then redis.call('DEL', prefix .. ':members', prefix .. ':seq')
+  else redis.call('SET', prefix .. ':members', n) end
+end
+-- Forgets process 'node': each of its members leaves each of its rooms.
+local function reap(node)
+  redis.call('ZREM', 'chat:nodes', node)
+  local rooms_key = 'chat:node:' .. node .. ':rooms'
+  for _, room in ipairs(redis.call('SMEMBERS', rooms_key)) do drop_node_room(node, room) end
+  redis.call('DEL', rooms_key)
+end
+`;
+
+/**
+ * join. KEYS: members, node members, node rooms. ARGV: channel, origin, room, connection id, user.
+ * Returns the member count after the join.
+ */
+export const JOIN_SCRIPT = `${FRAMES}
+local n
+if redis.call('HSET', KEYS[2], ARGV[4], ARGV[5]) == 1 then
+  n = redis.call('INCR', KEYS[1])
+else
+  n = tonumber(redis.call('GET', KEYS[1]) or '0')
+end
+redis.call('SADD', KEYS[3], ARGV[3])
+redis.call('PUBLISH', ARGV[1], ARGV[2] .. '\\n' .. join_frame(ARGV[3], ARGV[5], n))
+return n
+`;
+
+/**
+ * leave (or a disconnect). KEYS: members, node members, seq, node rooms. ARGV: channel, origin,
+ * room, connection id, user. The last member's leave forgets the room: its `seq` starts over.
+ * Returns the member count after the leave.
+ */
+export const LEAVE_SCRIPT = `${FRAMES}
+local n
+if redis.call('HDEL', KEYS[2], ARGV[4]) == 1 then
+  n = redis.call('DECR', KEYS[1])
+else
+  n = tonumber(redis.call('GET', KEYS[1]) or '0')
+end
+if n <= 0 then
+  n = 0
+  redis.call('DEL', KEYS[1], KEYS[3])
+end
+if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SREM', KEYS[4], ARGV[3]) end
+redis.call('PUBLISH', ARGV[1], ARGV[2] .. '\\n' .. leave_frame(ARGV[3], ARGV[5], n))
+return n
+`;
+
+/**
+ * chat. KEYS: seq. ARGV: channel, origin, the chat frame up to its closing `seq` value (ending in
+ * `"seq":`). Returns the `seq` given out.
+ */
+export const CHAT_SCRIPT = `
+local s = redis.call('INCR', KEYS[1])
+redis.call('PUBLISH', ARGV[1], ARGV[2] .. '\\n' .. ARGV[3] .. s .. '}')
+return s
+`;
+
+/**
+ * heartbeat. KEYS: nodes. ARGV: node, timeout ms, most nodes to reap. Extends this process's
+ * deadline when it is registered, and reaps processes past their deadline. Returns
+ * {1 when this process was registered else 0, processes reaped}.
+ */
+export const HEARTBEAT_SCRIPT = `${FRAMES}
+local now = now_ms()
+local registered = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if registered then redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1]) end
+local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
+for _, node in ipairs(dead) do reap(node) end
+return {registered and 1 or 0, #dead}
+`;
+
+/**
+ * sync: registers this process with what its rooms hold right now, after an outage or after it
+ * was reaped. KEYS: nodes. ARGV: node, timeout ms, then per room: name, last seq seen here, k,
+ * and k pairs of connection id and user. Members Redis lacks are announced with `join`, members
+ * Redis has but this process lost with `leave`; a room's `seq` never goes below one this process
+ * already delivered. Returns the number of rooms.
+ */
+export const SYNC_SCRIPT = `${FRAMES}
+local node = ARGV[1]
+redis.call('ZADD', KEYS[1], now_ms() + tonumber(ARGV[2]), node)
+local rooms_key = 'chat:node:' .. node .. ':rooms'
+local here = {}
+local i = 3
+while i <= #ARGV do
+  local room, last_seq, k = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+  i = i + 3
+  here[room] = true
+  local prefix = 'chat:{' .. room .. '}'
+  local hash = prefix .. ':node:' .. node
+  local known = {}
+  local listed = redis.call('HGETALL', hash)
+  for j = 1, #listed, 2 do known[listed[j]] = listed[j + 1] end
+  local n = tonumber(redis.call('GET', prefix .. ':members') or '0')
+  local now_here = {}
+  for j = 0, k - 1 do
+    local conn, user = ARGV[i + 2 * j], ARGV[i + 2 * j + 1]
+    now_here[conn] = true
+    if known[conn] == nil then
+      redis.call('HSET', hash, conn, user)
+      n = n + 1
+      redis.call('PUBLISH', prefix, '-\\n' .. join_frame(room, user, n))
+    end
+  end
+  i = i + 2 * k
+  for conn, user in pairs(known) do
+    if not now_here[conn] then
+      redis.call('HDEL', hash, conn)
+      n = math.max(n - 1, 0)
+      redis.call('PUBLISH', prefix, '-\\n' .. leave_frame(room, user, n))
+    end
+  end
+  if n == 0 then redis.call('DEL', prefix .. ':members', prefix .. ':seq')
+  else
+    redis.call('SET', prefix .. ':members', n)
+    if tonumber(redis.call('GET', prefix .. ':seq') or '0') < last_seq then
+      redis.call('SET', prefix .. ':seq', last_seq)
+    end
+    redis.call('SADD', rooms_key, room)
+  end
+end
+for _, room in ipairs(redis.call('SMEMBERS', rooms_key)) do
+  if not here[room] then
+    drop_node_room(node, room)
+    redis.call('SREM', rooms_key, room)
+  end
+end
+return 0
+`;
+
+/** leave the bus: reaps this process (ARGV: node); any member still registered leaves. */
+export const UNREGISTER_SCRIPT = `${FRAMES}
+reap(ARGV[1])
+return 0
+`;
