@@ -15,13 +15,13 @@ export interface Profile {
   readonly shell?: boolean;
 }
 
+/** As `npm run start:prod` runs it: the telemetry preload first. */
+export const PROFILE_A: Profile = { name: 'A (NestJS)', command: [process.execPath, '--import', './dist/telemetry/preload.js', 'dist/main.js'] };
+export const PROFILE_B: Profile = { name: 'B (baseline)', command: [process.execPath, 'dist/baseline/main.js'] };
+
 export const PROFILES: readonly Profile[] = process.env.CONTRACT_SERVER_CMD
   ? [{ name: 'external', command: [process.env.CONTRACT_SERVER_CMD], shell: true }]
-  : [
-      // as `npm run start:prod` runs it: the telemetry preload first
-      { name: 'A (NestJS)', command: [process.execPath, '--import', './dist/telemetry/preload.js', 'dist/main.js'] },
-      { name: 'B (baseline)', command: [process.execPath, 'dist/baseline/main.js'] },
-    ];
+  : [PROFILE_A, PROFILE_B];
 
 export { freePort };
 

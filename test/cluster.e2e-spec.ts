@@ -1,0 +1,223 @@
+/**
+ * Scale-out (docs/CLUSTER.md): three Profile A processes with CHAT_BUS=redis on one real Redis
+ * serve one chat. Clients are spread across the processes; the contract must hold as if there
+ * were one server, and losing a process or Redis must cost no crash.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChatClient, type Frame } from './support/chat-client.js';
+import { RedisServer } from './support/redis-server.js';
+import { PROFILE_A, ServerProcess } from './support/server-process.js';
+
+/** Small, so that a killed process is reaped quickly; the bound below follows from it. */
+const NODE_TIMEOUT_MS = 600;
+/** docs/CLUSTER.md: a dead process's members leave within the timeout plus one heartbeat (timeout / 3); with slack for a loaded CI machine. */
+const LEAVE_BOUND_MS = NODE_TIMEOUT_MS + NODE_TIMEOUT_MS / 3 + 1_500;
+const CHATS_PER_CLIENT = 20;
+
+const chatsOf = (frames: Frame[]) => frames.filter((f) => f.type === 'chat');
+
+describe('cluster: three Profile A processes on one Redis', () => {
+  let redis: RedisServer;
+  const servers: ServerProcess[] = [];
+  /** clients[i] is connected to servers[i % 3] and joins as u<i>. */
+  const clients: ChatClient[] = [];
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    const env = {
+      CHAT_BUS: 'redis',
+      REDIS_URL: redis.url,
+      CHAT_BUS_NODE_TIMEOUT_MS: String(NODE_TIMEOUT_MS),
+      RATE_LIMIT_CAPACITY: '1000',
+      LOG_LEVEL: 'warn',
+    };
+    for (let i = 0; i < 3; i++) servers.push(await ServerProcess.start(PROFILE_A, env));
+    await Promise.all(servers.map((s) => s.waitForBus()));
+    for (let i = 0; i < 6; i++) clients.push(await ChatClient.connect((servers[i % 3] as ServerProcess).wsUrl));
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await Promise.all(servers.map((s) => s.stop()));
+    await redis?.stop();
+  });
+
+  it('counts members across processes: each join reaches every member with the global count', async () => {
+    for (let i = 0; i < clients.length; i++) {
+      (clients[i] as ChatClient).send({ type: 'join', room: 'lobby', user: `u${i}` });
+      for (const member of clients.slice(0, i + 1)) {
+        expect(await member.next()).toEqual({ type: 'join', room: 'lobby', user: `u${i}`, members: i + 1 });
+      }
+    }
+  });
+
+  it('fans every chat out to every member on every process, with one gap-free seq everywhere', async () => {
+    // every client sends without waiting: the processes publish concurrently
+    for (let k = 0; k < CHATS_PER_CLIENT; k++) {
+      clients.forEach((c, i) => c.send({ type: 'chat', room: 'lobby', text: `${i}:${k}`, id: `m${i}-${k}` }));
+    }
+    const total = clients.length * CHATS_PER_CLIENT;
+    const seen: Frame[][] = [];
+    for (const client of clients) {
+      const frames: Frame[] = [];
+      while (frames.length < total) frames.push(await client.next());
+      seen.push(frames);
+    }
+    // the same frames in the same order for everyone
+    for (const frames of seen) expect(frames).toEqual(seen[0]);
+    const first = seen[0] as Frame[];
+    expect(first.map((f) => f.seq)).toEqual(Array.from({ length: total }, (_, k) => k + 1));
+    // one sender's messages in the order sent, each once
+    for (let i = 0; i < clients.length; i++) {
+      const mine = first.filter((f) => f.user === `u${i}`).map((f) => f.text);
+      expect(mine).toEqual(Array.from({ length: CHATS_PER_CLIENT }, (_, k) => `${i}:${k}`));
+    }
+    for (const client of clients) expect(await client.drain()).toEqual([]);
+  });
+
+  it('keeps rooms apart across processes', async () => {
+    const [a, b] = [await ChatClient.connect((servers[0] as ServerProcess).wsUrl), await ChatClient.connect((servers[2] as ServerProcess).wsUrl)];
+    a.send({ type: 'join', room: 'side', user: 'sa' });
+    expect(await a.next()).toEqual({ type: 'join', room: 'side', user: 'sa', members: 1 });
+    b.send({ type: 'join', room: 'side', user: 'sb' });
+    b.send({ type: 'chat', room: 'side', text: 'side talk' });
+    for (const c of [a, b]) {
+      const frames = [await c.next(), await c.next()].filter((f) => f.type === 'chat' || f.user === 'sb');
+      expect(frames).toEqual([
+        { type: 'join', room: 'side', user: 'sb', members: 2 },
+        { type: 'chat', room: 'side', user: 'sb', text: 'side talk', seq: 1 },
+      ]);
+    }
+    // a chat in the lobby after the side traffic: the lobby members see it, and nothing of `side`
+    (clients[1] as ChatClient).send({ type: 'chat', room: 'lobby', text: 'after side' });
+    for (const client of clients) expect(await client.next()).toMatchObject({ type: 'chat', room: 'lobby', text: 'after side' });
+    expect(await a.drain()).toEqual([]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('gives a leaver its own last chat, then its leave, as the last frames of the room', async () => {
+    const leaver = clients[0] as ChatClient;
+    leaver.send({ type: 'chat', room: 'lobby', text: 'last words' });
+    leaver.send({ type: 'leave', room: 'lobby' });
+    for (const client of clients) {
+      expect(await client.next()).toMatchObject({ type: 'chat', user: 'u0', text: 'last words' });
+      expect(await client.next()).toEqual({ type: 'leave', room: 'lobby', user: 'u0', members: 5 });
+    }
+    expect(await leaver.drain()).toEqual([]);
+  });
+
+  it('announces the members of a killed process as leaving, within the documented bound', async () => {
+    // lobby now: u1..u5; servers[2] holds u2 and u5
+    const killed = servers[2] as ServerProcess;
+    const started = Date.now();
+    killed.child.kill('SIGKILL');
+    const survivors = [clients[1], clients[3], clients[4]] as ChatClient[];
+    for (const client of survivors) {
+      const leaves = [await client.next(LEAVE_BOUND_MS), await client.next(LEAVE_BOUND_MS)];
+      expect(leaves.map((f) => f.type)).toEqual(['leave', 'leave']);
+      expect(leaves.map((f) => f.user).sort()).toEqual(['u2', 'u5']);
+      expect(leaves.map((f) => f.members)).toEqual([4, 3]);
+    }
+    expect(Date.now() - started).toBeLessThan(LEAVE_BOUND_MS);
+    // the room goes on with the same seq: 121 chats and 'after side' and 'last words' so far
+    (clients[3] as ChatClient).send({ type: 'chat', room: 'lobby', text: 'still here' });
+    for (const client of survivors) expect(await client.next()).toMatchObject({ text: 'still here', seq: 6 * CHATS_PER_CLIENT + 3 });
+  });
+
+  it('survives Redis stopping and restarting: local service meanwhile, one chat again after', async () => {
+    // servers[0] holds u3; servers[1] holds u1 and u4
+    const [u1, u3, u4] = [clients[1], clients[3], clients[4]] as ChatClient[];
+    const live = [servers[0], servers[1]] as ServerProcess[];
+    await redis.stop();
+    for (const server of live) {
+      await expect.poll(async () => (await server.getJson('/health/ready')).body?.details?.chatBus?.status, { timeout: 5_000 }).toBe('degraded');
+    }
+    // alone, servers[1] still serves its own members, continuing the seq it saw
+    u1.send({ type: 'chat', room: 'lobby', text: 'during the outage' });
+    for (const client of [u1, u4]) expect(await client.next()).toMatchObject({ text: 'during the outage', seq: 6 * CHATS_PER_CLIENT + 4 });
+    expect(await u3.drain()).toEqual([]);
+
+    await redis.restart(); // empty: it lost every key
+    for (const server of live) await server.waitForBus();
+    // the processes registered their members again: Redis lacked them, so they were announced
+    await new Promise((r) => setTimeout(r, 200));
+    for (const client of [u1, u3, u4]) {
+      for (const frame of await client.drain()) {
+        expect(frame).toMatchObject({ type: 'join', room: 'lobby' });
+        expect(['u1', 'u3', 'u4']).toContain(frame.user);
+      }
+    }
+    // one room again: the count is global, and seq goes on above every seq delivered
+    u3.send({ type: 'chat', room: 'lobby', text: 'back together' });
+    for (const client of [u1, u3, u4]) expect(await client.next()).toMatchObject({ text: 'back together', seq: 6 * CHATS_PER_CLIENT + 5 });
+    const newcomer = await ChatClient.connect((servers[0] as ServerProcess).wsUrl);
+    newcomer.send({ type: 'join', room: 'lobby', user: 'late' });
+    expect(await newcomer.next()).toEqual({ type: 'join', room: 'lobby', user: 'late', members: 4 });
+    for (const client of [u1, u3, u4]) expect(await client.next()).toEqual({ type: 'join', room: 'lobby', user: 'late', members: 4 });
+    await newcomer.close();
+    for (const client of [u1, u3, u4]) expect(await client.next()).toEqual({ type: 'leave', room: 'lobby', user: 'late', members: 3 });
+    for (const server of live) expect(server.child.exitCode).toBeNull();
+  });
+
+  it('on SIGTERM a process announces its members\' leaves at once and exits 0', async () => {
+    const [u1, u3, u4] = [clients[1], clients[3], clients[4]] as ChatClient[];
+    const exit = (servers[1] as ServerProcess).stop();
+    for (const client of [u1, u4]) expect((await client.closed).code).toBe(1001);
+    const leaves = [await u3.next(), await u3.next()];
+    expect(leaves.map((f) => f.user).sort()).toEqual(['u1', 'u4']);
+    expect(leaves.map((f) => f.members)).toEqual([2, 1]);
+    expect(await exit).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('cluster: Redis killed in the middle of a burst', () => {
+  const WAVES = 30;
+  const PER_WAVE = 10;
+  let redis: RedisServer;
+  const servers: ServerProcess[] = [];
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    const env = { CHAT_BUS: 'redis', REDIS_URL: redis.url, RATE_LIMIT_CAPACITY: '100000', LOG_LEVEL: 'error' };
+    for (let i = 0; i < 2; i++) servers.push(await ServerProcess.start(PROFILE_A, env));
+    await Promise.all(servers.map((s) => s.waitForBus()));
+  });
+
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    await redis?.stop();
+  });
+
+  it('delivers each own-process chat once and in order, a prefix of each remote sender, seq only rising', async () => {
+    const clients: ChatClient[] = [];
+    for (let i = 0; i < 4; i++) {
+      const client = await ChatClient.connect((servers[i % 2] as ServerProcess).wsUrl);
+      client.send({ type: 'join', room: 'storm', user: `s${i}` });
+      clients.push(client);
+    }
+    for (const client of clients) expect((await client.drain()).filter((f) => f.type === 'chat')).toEqual([]);
+    for (let wave = 0; wave < WAVES; wave++) {
+      for (let k = 0; k < PER_WAVE; k++) clients.forEach((c, i) => c.send({ type: 'chat', room: 'storm', text: `${i}:${wave * PER_WAVE + k}` }));
+      if (wave === WAVES / 3) void redis.stop();
+      await new Promise((r) => setImmediate(r));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const total = WAVES * PER_WAVE;
+    for (let i = 0; i < clients.length; i++) {
+      const chats = chatsOf(await (clients[i] as ChatClient).drain());
+      // seq only rises for every member
+      for (let k = 1; k < chats.length; k++) expect(chats[k]?.seq).toBeGreaterThan(chats[k - 1]?.seq);
+      for (let sender = 0; sender < clients.length; sender++) {
+        const texts = chats.filter((f) => f.user === `s${sender}`).map((f) => f.text);
+        const sent = Array.from({ length: total }, (_, k) => `${sender}:${k}`);
+        if (sender % 2 === i % 2) expect(texts).toEqual(sent); // same process: all of it, once each
+        else expect(texts).toEqual(sent.slice(0, texts.length)); // other process: what got through before
+      }
+    }
+    for (const server of servers) {
+      expect(server.child.exitCode).toBeNull();
+      expect((await server.getJson('/health/ready')).body.details.chatBus.status).toBe('degraded');
+    }
+    await Promise.all(clients.map((c) => c.close()));
+  });
+});
