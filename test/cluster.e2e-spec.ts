@@ -3,10 +3,14 @@
  * serve one chat. Clients are spread across the processes; the contract must hold as if there
  * were one server, and losing a process or Redis must cost no crash.
  */
+import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChatClient, type Frame } from './support/chat-client.js';
 import { RedisServer } from './support/redis-server.js';
-import { PROFILE_A, ServerProcess } from './support/server-process.js';
+import { type Profile, PROFILE_A, runToExit, ServerProcess } from './support/server-process.js';
+
+/** As `npm run start:cluster` runs it. */
+const CLUSTER: Profile = { name: 'A cluster', command: [process.execPath, 'dist/cluster/main.js'] };
 
 /** Small, so that a killed process is reaped quickly; the bound below follows from it. */
 const NODE_TIMEOUT_MS = 600;
@@ -219,5 +223,82 @@ describe('cluster: Redis killed in the middle of a burst', () => {
       expect((await server.getJson('/health/ready')).body.details.chatBus.status).toBe('degraded');
     }
     await Promise.all(clients.map((c) => c.close()));
+  });
+});
+
+describe('npm run start:cluster: two workers on one port', () => {
+  let redis: RedisServer;
+  let cluster: ServerProcess;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    cluster = await ServerProcess.start(CLUSTER, { CLUSTER_WORKERS: '2', REDIS_URL: redis.url, CHAT_BUS_NODE_TIMEOUT_MS: String(NODE_TIMEOUT_MS), LOG_LEVEL: 'warn' });
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+    await redis?.stop();
+  });
+
+  /** The bus node ids answering /health/ready, a new connection each (connections go to the workers in turn). */
+  async function nodes(): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for (let i = 0; i < 8; i++) {
+      const body = await new Promise<any>((resolve) => {
+        get(`${cluster.httpUrl}/health/ready`, { agent: false }, (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve(JSON.parse(text)));
+        }).on('error', () => resolve(undefined));
+      });
+      if (body?.details?.chatBus?.bus === 'redis') ids.add(body.details.chatBus.node);
+    }
+    return ids;
+  }
+
+  it('serves one chat from two workers, restarts a killed worker, and stops with 1001 and exit 0', async () => {
+    await expect.poll(async () => (await nodes()).size, { timeout: 10_000 }).toBe(2);
+    const clients: ChatClient[] = [];
+    for (let i = 0; i < 4; i++) {
+      const client = await ChatClient.connect(cluster.wsUrl);
+      client.send({ type: 'join', room: 'one', user: `w${i}` });
+      clients.push(client);
+      for (const member of clients) expect(await member.next()).toEqual({ type: 'join', room: 'one', user: `w${i}`, members: i + 1 });
+    }
+    clients.forEach((c, i) => c.send({ type: 'chat', room: 'one', text: `from ${i}` }));
+    const seen = await Promise.all(clients.map(async (c) => [await c.next(), await c.next(), await c.next(), await c.next()]));
+    for (const frames of seen) expect(frames).toEqual(seen[0]);
+    expect(seen[0]?.map((f) => f.seq)).toEqual([1, 2, 3, 4]);
+
+    // a worker dies: its clients are cut, the others hear them leave, the primary starts another
+    const before = await nodes();
+    const victim = [...before][0] as string;
+    process.kill(Number(victim.split('-')[0]), 'SIGKILL');
+    const cut = await Promise.all(clients.map((c) => Promise.race([c.closed.then(() => true), new Promise((r) => setTimeout(() => r(false), LEAVE_BOUND_MS))])));
+    const survivors = clients.filter((_, i) => !cut[i]);
+    const gone = clients.length - survivors.length;
+    // node:cluster hands connections to the workers in turn: both hold some
+    expect(gone).toBeGreaterThan(0);
+    expect(survivors.length).toBeGreaterThan(0);
+    for (const client of survivors) {
+      const leaves: Frame[] = [];
+      while (leaves.length < gone) leaves.push(await client.next(LEAVE_BOUND_MS));
+      expect(leaves.map((f) => f.type)).toEqual(Array(gone).fill('leave'));
+      expect(leaves.map((f) => f.members)).toEqual(Array.from({ length: gone }, (_, k) => clients.length - 1 - k));
+    }
+    await expect.poll(async () => [...(await nodes())].filter((id) => !before.has(id)).length, { timeout: 10_000 }).toBe(1);
+
+    const exit = cluster.stop();
+    for (const client of survivors) expect((await client.closed).code).toBe(1001);
+    expect(await exit).toEqual({ code: 0, signal: null });
+  });
+
+  it.each([
+    ['CHAT_BUS', 'local'],
+    ['LIMITER_STORE', 'memory'],
+  ])('refuses %s=%s (every worker would be a chat and a limiter of its own)', async (name, value) => {
+    const result = await runToExit(CLUSTER, { PORT: '0', REDIS_URL: redis.url, [name]: value });
+    expect(result.code).toBe(2);
+    expect(result.output).toContain(`${name}=${value} cannot serve one chat from many workers`);
   });
 });

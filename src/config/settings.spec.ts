@@ -26,6 +26,7 @@ describe('loadSettings', () => {
       logLevel: 'info',
       chatBus: 'local',
       chatBusNodeTimeoutMs: 3000,
+      clusterWorkers: 0,
     });
   });
 

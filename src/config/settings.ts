@@ -46,6 +46,8 @@ export interface Settings {
   readonly chatBus: 'local' | 'redis';
   /** A process silent on the bus for this long is presumed dead; its members are announced gone. */
   readonly chatBusNodeTimeoutMs: number;
+  /** `npm run start:cluster`: worker processes (0: one per core). */
+  readonly clusterWorkers: number;
 }
 
 type IntegerKey = {
@@ -76,6 +78,7 @@ export const INTEGER_SETTINGS: readonly IntegerSpec[] = [
   { env: 'BREAKER_OPEN_MS', key: 'breakerOpenMs', default: 1000, min: 10, max: 600000, doc: 'open breaker skips Redis this long, then probes' },
   { env: 'DENY_CACHE_MS', key: 'denyCacheMs', default: 250, min: 0, max: 60000, doc: 'longest local caching of a Redis denial (0: off)' },
   { env: 'CHAT_BUS_NODE_TIMEOUT_MS', key: 'chatBusNodeTimeoutMs', default: 3000, min: 150, max: 600000, doc: 'Profile A: a process silent on the bus this long is reaped' },
+  { env: 'CLUSTER_WORKERS', key: 'clusterWorkers', default: 0, min: 0, max: 256, doc: 'npm run start:cluster: worker processes (0: one per core)' },
 ];
 
 interface ChoiceSpec {

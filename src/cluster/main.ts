@@ -1,0 +1,58 @@
+/**
+ * `npm run start:cluster`: one Profile A worker per core (CLUSTER_WORKERS) on one port, with
+ * node:cluster. The primary only starts, restarts and stops workers; node:cluster hands incoming
+ * connections to the workers in turn. Workers share rooms and limits through Redis
+ * (docs/CLUSTER.md). On SIGTERM/SIGINT every worker closes its clients with 1001 and the primary
+ * exits 0 once all are gone.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { loadOrExit, loadSettings } from '../config/settings.js';
+import { exitOnSignals } from '../runtime/signals.js';
+import { PinoLogger } from '../telemetry/pino-logger.js';
+import { clusterWorkerEnv } from './worker-env.js';
+
+/** A worker that exits on its own is started again after this pause. */
+const RESTART_DELAY_MS = 1_000;
+
+const settings = loadOrExit(() => loadSettings());
+const workerEnv = loadOrExit(() => clusterWorkerEnv(process.env));
+const logger = new PinoLogger(settings.logLevel, process.env.OTEL_SERVICE_NAME ?? 'chat-profile-a');
+const workers = settings.clusterWorkers || availableParallelism();
+
+cluster.setupPrimary({
+  exec: fileURLToPath(new URL('../main.js', import.meta.url)),
+  // as start:prod runs a worker: the telemetry preload first
+  execArgv: ['--import', fileURLToPath(new URL('../telemetry/preload.js', import.meta.url))],
+});
+
+let stopping = false;
+const fork = (): Worker => cluster.fork(workerEnv);
+cluster.on('exit', (worker, code, signal) => {
+  if (stopping) return;
+  logger.warn({ msg: 'worker exited; starting another', pid: worker.process.pid, code, signal }, 'Cluster');
+  setTimeout(() => {
+    if (!stopping) fork();
+  }, RESTART_DELAY_MS).unref();
+});
+for (let i = 0; i < workers; i++) fork();
+logger.log({ msg: 'cluster started', workers, ...workerEnv }, 'Cluster');
+
+exitOnSignals(
+  async () => {
+    stopping = true;
+    const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
+    logger.log({ msg: 'stopping workers', workers: alive.length }, 'Cluster');
+    await Promise.all(
+      alive.map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            worker.once('exit', () => resolve());
+            worker.process.kill('SIGTERM');
+          }),
+      ),
+    );
+  },
+  (err) => logger.error(err, 'Cluster'),
+);
