@@ -6,6 +6,7 @@
 import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChatClient, type Frame } from './support/chat-client.js';
+import { Nginx } from './support/nginx.js';
 import { RedisServer } from './support/redis-server.js';
 import { type Profile, PROFILE_A, runToExit, ServerProcess } from './support/server-process.js';
 
@@ -300,5 +301,41 @@ describe('npm run start:cluster: two workers on one port', () => {
     const result = await runToExit(CLUSTER, { PORT: '0', REDIS_URL: redis.url, [name]: value });
     expect(result.code).toBe(2);
     expect(result.output).toContain(`${name}=${value} cannot serve one chat from many workers`);
+  });
+});
+
+describe('docker/nginx.conf: the compose load balancer in front of two processes', () => {
+  let redis: RedisServer;
+  const servers: ServerProcess[] = [];
+  let lb: Nginx;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    for (let i = 0; i < 2; i++) servers.push(await ServerProcess.start(PROFILE_A, { CHAT_BUS: 'redis', REDIS_URL: redis.url, LOG_LEVEL: 'warn' }));
+    await Promise.all(servers.map((s) => s.waitForBus()));
+    lb = await Nginx.start(servers.map((s) => s.port));
+  });
+
+  afterAll(async () => {
+    await lb?.stop();
+    await Promise.all(servers.map((s) => s.stop()));
+    await redis?.stop();
+  });
+
+  it('passes WebSockets through, spreads them over both processes, and they share one room', async () => {
+    const clients: ChatClient[] = [];
+    for (let i = 0; i < 4; i++) {
+      const client = await ChatClient.connect(lb.wsUrl);
+      client.send({ type: 'join', room: 'via-lb', user: `n${i}` });
+      clients.push(client);
+      for (const member of clients) expect(await member.next()).toEqual({ type: 'join', room: 'via-lb', user: `n${i}`, members: i + 1 });
+    }
+    // least_conn spread them: both processes hold connections
+    for (const server of servers) expect((await server.stats()).connections).toBeGreaterThan(0);
+    clients.forEach((c, i) => c.send({ type: 'chat', room: 'via-lb', text: `via ${i}` }));
+    const seen = await Promise.all(clients.map(async (c) => [await c.next(), await c.next(), await c.next(), await c.next()]));
+    for (const frames of seen) expect(frames).toEqual(seen[0]);
+    expect(seen[0]?.map((f) => f.seq)).toEqual([1, 2, 3, 4]);
+    await Promise.all(clients.map((c) => c.close()));
   });
 });

@@ -208,10 +208,12 @@ describe('docker/docker-compose.yml', () => {
     } catch {
       output = execFileSync('docker-compose', ['-f', file, 'config'], { encoding: 'utf8', stdio: 'pipe' });
     }
-    for (const service of ['redis', 'jaeger', 'profile-a', 'profile-b']) expect(output).toContain(`  ${service}:`);
-    // both profiles run under the same limits
+    for (const service of ['redis', 'jaeger', 'profile-a', 'profile-b', 'profile-a-scaled', 'lb']) expect(output).toContain(`  ${service}:`);
+    // both profiles, and each replica of the scaled Profile A, run under the same limits
     const limits = [...output.matchAll(/^ {4}(cpus|mem_limit): (.+)$/gm)].map((m) => `${m[1]}=${m[2]}`);
-    expect(limits.filter((l) => l.startsWith('cpus')).length).toBe(2);
+    expect(limits.filter((l) => l.startsWith('cpus')).length).toBe(3);
     expect(new Set(limits).size).toBe(2);
+    expect(output).toMatch(/^ {4}scale: 3$/m);
+    expect(output).toMatch(/nginx\.conf:\/etc\/nginx\/nginx\.conf:ro/);
   });
 });

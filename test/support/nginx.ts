@@ -1,0 +1,69 @@
+/**
+ * docker/nginx.conf run for real on loopback: the same file the compose load balancer uses, with
+ * the replicas' address and the listening port replaced by local ones. Stopped afterwards.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './server-process.js';
+
+export class Nginx {
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly dir: string,
+    readonly port: number,
+  ) {}
+
+  /** Starts nginx with docker/nginx.conf in front of `upstreamPorts` on 127.0.0.1. */
+  static async start(upstreamPorts: number[]): Promise<Nginx> {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'nginx-'));
+    const original = readFileSync(new URL('../../docker/nginx.conf', import.meta.url), 'utf8');
+    const config = original
+      .replace('server profile-a-scaled:3000;', upstreamPorts.map((p) => `server 127.0.0.1:${p};`).join('\n    '))
+      .replace('listen 8080;', `listen 127.0.0.1:${port};`);
+    if (config === original || !config.includes(`listen 127.0.0.1:${port};`)) throw new Error('docker/nginx.conf changed shape: update test/support/nginx.ts');
+    writeFileSync(join(dir, 'nginx.conf'), config);
+    const child = spawn(
+      existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx', // Debian's place is not on every PATH
+      ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', 'stderr', '-g', `daemon off; pid ${join(dir, 'nginx.pid')};`],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let errors = '';
+    child.stderr?.on('data', (d: Buffer) => (errors += d.toString()));
+    const nginx = new Nginx(child, dir, port);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        if ((await fetch(`${nginx.httpUrl}/health`)).ok) return nginx;
+      } catch {
+        // not listening yet
+      }
+      if (child.exitCode !== null || Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`nginx did not start: ${errors}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  get httpUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get wsUrl(): string {
+    return `ws://127.0.0.1:${this.port}/ws`;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null) {
+      this.child.kill('SIGQUIT'); // graceful: finishes open connections' current work
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
+      await once(this.child, 'exit');
+      clearTimeout(timer);
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
