@@ -15,13 +15,16 @@ import { LOAD_CPU, tasksetAvailable } from './lib/target.js';
 import { type Overrides, runScenario, SCENARIOS } from './run.js';
 
 const USAGE = `usage:
-  npm run bench -- <scenario> [--target a|b|ws://host:port/ws|http://host:port] [options]
+  npm run bench -- <scenario> [--target a|b|cluster|ws://host:port/ws|http://host:port] [options]
   npm run bench:compare -- <scenario> [--rounds 3] [options]
 scenarios: ${SCENARIOS.join(', ')}
 options: --clients N --rate N --duration S --warmup S --payload N --rooms N --room-size N --seed N
          --connect S --churn F --step S --max-rate N --batch N --connections N --keys N --policy NAME
          --out DIR --quiet
-         --traced (a started Profile A exports every span to a local OTLP sink that discards them)`;
+         --traced (a started Profile A exports every span to a local OTLP sink that discards them)
+         --bus redis (a started Profile A routes room events through a private Redis: CHAT_BUS=redis)
+         --workers N (--target cluster: npm run start:cluster with N workers; default one per core)
+         --server-cpus LIST (taskset CPUs of a started server and its Redis; default 0)`;
 
 // The load generator runs on its own CPU: re-run this command under taskset once.
 if (process.env.BENCH_PINNED !== '1' && tasksetAvailable()) {
@@ -57,6 +60,9 @@ const { values, positionals } = parseArgs({
     out: { type: 'string', default: 'results' },
     quiet: { type: 'boolean', default: false },
     traced: { type: 'boolean', default: false },
+    bus: { type: 'string' },
+    workers: { type: 'string' },
+    'server-cpus': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -102,7 +108,19 @@ if (values.compare) {
 } else {
   const sink = values.traced ? await startOtlpSink() : undefined;
   const env: Record<string, string> = sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint } : {};
-  const result = await runScenario(scenario, values.target as string, overrides, env);
+  if (values.bus !== undefined && values.bus !== 'local' && values.bus !== 'redis') {
+    process.stderr.write(`--bus must be local or redis\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (values['server-cpus'] !== undefined && !/^[0-9]+([,-][0-9]+)*$/.test(values['server-cpus'])) {
+    process.stderr.write(`--server-cpus must be a taskset CPU list such as 0 or 0,1\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const result = await runScenario(scenario, values.target as string, overrides, env, {
+    bus: values.bus as 'local' | 'redis' | undefined,
+    workers: num(values.workers),
+    serverCpus: values['server-cpus'],
+  });
   await sink?.close();
   if (sink) result.details.traced = 'every span exported over OTLP/HTTP to a local sink';
   process.stdout.write(`${formatResult(result)}\n`);

@@ -2,7 +2,7 @@
 import { CHAT_DEFAULTS, CHAT_SERVER_ENV, type ChatOptions, runBurst, runCapacity, runChurn, runRooms, runSteady } from './chat/scenarios.js';
 import { LIMITER_DEFAULTS, type LimiterOptions, runDegrade, runHotkey, runNormal } from './limiter/scenarios.js';
 import type { BenchResult } from './lib/result.js';
-import { openTarget, type Target } from './lib/target.js';
+import { openTarget, type Target, type TargetOptions } from './lib/target.js';
 
 export const CHAT_SCENARIOS = ['steady', 'burst', 'churn', 'rooms', 'capacity'] as const;
 export const LIMITER_SCENARIOS = ['normal', 'hotkey', 'degrade'] as const;
@@ -29,16 +29,22 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 }
 
 /**
- * Starts the target (`a`/`b`: a fresh profile with the settings the scenario needs) or uses the
- * URL, runs the scenario, stops what it started.
+ * Starts the target (`a`/`b`/`cluster`: a fresh server with the settings the scenario needs) or
+ * uses the URL, runs the scenario, stops what it started.
  */
-export async function runScenario(scenario: string, targetSpec: string, overrides: Overrides, env: Record<string, string> = {}): Promise<BenchResult> {
+export async function runScenario(
+  scenario: string,
+  targetSpec: string,
+  overrides: Overrides,
+  env: Record<string, string> = {},
+  targetOptions: TargetOptions = {},
+): Promise<BenchResult> {
   if (scenario === 'degrade') return runDegrade(targetSpec, limiterOptions(overrides), env);
   const isChat = (CHAT_SCENARIOS as readonly string[]).includes(scenario);
   if (!isChat && !(LIMITER_SCENARIOS as readonly string[]).includes(scenario)) {
     throw new Error(`unknown scenario '${scenario}'; one of: ${SCENARIOS.join(', ')}`);
   }
-  const target: Target = await openTarget(targetSpec, { ...(CHAT_SERVER_ENV[scenario] ?? {}), ...env });
+  const target: Target = await openTarget(targetSpec, { ...(CHAT_SERVER_ENV[scenario] ?? {}), ...env }, targetOptions);
   try {
     switch (scenario) {
       case 'steady':

@@ -4,7 +4,7 @@
  */
 import { LatencyHistogram } from '../lib/histogram.js';
 import { Progress } from '../lib/progress.js';
-import { type BenchResult, type ResultBase, resultBase } from '../lib/result.js';
+import { type BenchResult, type ResultBase, resultBase, type ServerUsage } from '../lib/result.js';
 import { ServerSampler } from '../lib/server-sampler.js';
 import type { Target } from '../lib/target.js';
 import { ChatLoad, type Measurement, type Member } from './chat-load.js';
@@ -249,7 +249,7 @@ export async function runCapacity(target: Target, options: ChatOptions): Promise
   progress.start();
   const load = new ChatLoad(target.wsUrl, options, progress);
   const steps: { ratePerClient: number; offeredDeliveriesPerSec: number; deliveriesPerSec: number; p95Ms: number; p99Ms: number; dropPct: number; held: boolean; cpuPct?: number }[] = [];
-  let best: { m: Measurement; usage?: { cpuPct: number; cpuMicrosPerUnit: number; rssBytesBefore: number; rssBytesPeak: number } } | undefined;
+  let best: { m: Measurement; usage?: ServerUsage } | undefined;
   try {
     const before = await target.stats();
     progress.phase = 'connect';
@@ -301,7 +301,11 @@ export async function runCapacity(target: Target, options: ChatOptions): Promise
     result.details.highestStepThatHeld = best ? `${Math.round(best.m.received / best.m.seconds)} deliveries/s` : 'none';
     if (failed === 0) result.details.note = `every step held up to ${options.maxRate} chats/s per client (--max-rate)`;
     if (!best) result.failures.push('even the first step did not hold (p95 > 50 ms or drops > 1%)');
-    if (before && best?.usage) result.server = { ...best.usage, rssBytesBefore: before.rssBytes };
+    if (before && best?.usage) {
+      result.server = { ...best.usage, rssBytesBefore: before.rssBytes };
+      // what one core of server CPU delivers at that step, whatever the number of processes
+      result.details.deliveriesPerServerCore = Math.round(1e6 / best.usage.cpuMicrosPerUnit);
+    }
     return result;
   } finally {
     progress.stop();

@@ -27,9 +27,11 @@ export interface ServerUsage {
   rssBytesPeak: number;
   /** RSS growth per connection, measured once every client had joined. */
   memoryPerConnectionBytes?: number;
-  /** CPU time of the server during the measured phase, as % of one core. */
+  /** CPU time of the server during the measured phase, as % of one core (all its processes, its Redis included). */
   cpuPct: number;
   cpuMicrosPerUnit: number;
+  /** Of cpuPct, the share of the Redis the harness started for the target (chat bus). */
+  redisCpuPct?: number;
 }
 
 /** The part of a result every scenario fills the same way: what ran, where, with which options. */
@@ -82,7 +84,9 @@ export function formatResult(r: BenchResult): string {
     lines.push(
       `Server: RSS ${mib(r.server.rssBytesBefore)} -> peak ${mib(r.server.rssBytesPeak)} MiB` +
         (perConn !== undefined ? `, ${(perConn / 1024).toFixed(1)} KiB per connection` : '') +
-        `, CPU ${r.server.cpuPct.toFixed(1)}% of a core, ${r.server.cpuMicrosPerUnit.toFixed(2)} µs per ${r.unit === 'messages' ? 'delivery' : 'check'}`,
+        `, CPU ${r.server.cpuPct.toFixed(1)}% of a core` +
+        (r.server.redisCpuPct !== undefined ? ` (Redis ${r.server.redisCpuPct.toFixed(1)}%)` : '') +
+        `, ${r.server.cpuMicrosPerUnit.toFixed(2)} µs per ${r.unit === 'messages' ? 'delivery' : 'check'}`,
     );
   }
   for (const [key, value] of Object.entries(r.details)) lines.push(`${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);

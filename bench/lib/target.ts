@@ -5,7 +5,10 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import type { ServerStats } from '../../src/chat/core/server-stats.js';
+import { processTreeUsage, procAvailable } from './proc-usage.js';
+import { startRedis } from './redis-process.js';
 
 export type { ServerStats };
 
@@ -16,6 +19,8 @@ export interface Target {
   readonly httpUrl: string;
   /** GET /stats, or undefined when the server has none. */
   stats(): Promise<ServerStats | undefined>;
+  /** CPU time of the target's Redis so far (µs), when the harness started one for it. */
+  redisCpuMicros?: () => number;
   stop(): Promise<void>;
 }
 
@@ -71,38 +76,91 @@ async function waitHealthy(httpUrl: string, child: ChildProcess | undefined, tim
   }
 }
 
-/** Starts profile `a` or `b` from dist/ (pinned to CPU 0 where taskset exists), or wraps a URL. */
-export async function openTarget(spec: string, env: Record<string, string> = {}): Promise<Target> {
-  if (spec === 'a' || spec === 'b') {
+/** How a started target runs: its chat bus, its workers, its CPUs. */
+export interface TargetOptions {
+  /** `a`: route room events through a private Redis (CHAT_BUS=redis). */
+  bus?: 'local' | 'redis';
+  /** `cluster`: worker processes (default: one per core). */
+  workers?: number;
+  /** CPUs of the started server and its Redis (taskset list); default SERVER_CPU. */
+  serverCpus?: string;
+}
+
+/** Node arguments of `npm run start:cluster`. */
+const CLUSTER_ARGS = ['dist/cluster/main.js'];
+
+/**
+ * Starts profile `a` or `b` from dist/, or `cluster` (Profile A under `npm run start:cluster`),
+ * pinned to CPU 0 where taskset exists; or wraps a URL. A Profile A on the Redis bus, and the
+ * cluster, get a private redis-server on the same CPUs. For started targets, CPU time and RSS in
+ * stats() are those of every server process (workers, Redis) from /proc, where /proc exists.
+ */
+export async function openTarget(spec: string, env: Record<string, string> = {}, options: TargetOptions = {}): Promise<Target> {
+  if (spec === 'a' || spec === 'b' || spec === 'cluster') {
+    const cpus = tasksetAvailable() ? (options.serverCpus ?? SERVER_CPU) : undefined;
+    const needsRedis = spec === 'cluster' || (spec === 'a' && options.bus === 'redis');
+    if (spec === 'b' && options.bus === 'redis') throw new Error('--bus redis is a Profile A setting: use --target a or cluster');
+    const redis = needsRedis ? await startRedis(await freePort(), cpus) : undefined;
+    const serverEnv: Record<string, string> = { ...env };
+    if (redis) Object.assign(serverEnv, { REDIS_URL: redis.url, CHAT_BUS: 'redis' });
+    if (spec === 'cluster') serverEnv.CLUSTER_WORKERS = String(options.workers ?? 0);
     const port = await freePort();
-    const pin = tasksetAvailable() ? ['taskset', '-c', SERVER_CPU] : [];
-    const [cmd, ...args] = [...pin, process.execPath, ...PROFILE_ARGS[spec]];
+    const pin = cpus ? ['taskset', '-c', cpus] : [];
+    const [cmd, ...args] = [...pin, process.execPath, ...(spec === 'cluster' ? CLUSTER_ARGS : PROFILE_ARGS[spec])];
     const child = spawn(cmd as string, args, {
-      env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
+      env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...serverEnv, PORT: String(port) },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const httpUrl = `http://127.0.0.1:${port}`;
-    await waitHealthy(httpUrl, child, 20_000);
-    return {
-      name: spec,
-      wsUrl: `ws://127.0.0.1:${port}/ws`,
-      httpUrl,
-      stats: () => fetchStats(httpUrl),
-      stop: async () => {
-        if (child.exitCode !== null) return;
+    const stop = async () => {
+      if (child.exitCode === null) {
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 12_000);
         await once(child, 'exit');
         clearTimeout(timer);
+      }
+      await redis?.stop();
+    };
+    try {
+      await waitHealthy(httpUrl, child, 20_000);
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+    const roots = [child.pid as number];
+    const useProc = procAvailable();
+    return {
+      name: targetName(spec, options),
+      wsUrl: `ws://127.0.0.1:${port}/ws`,
+      httpUrl,
+      stats: async () => {
+        const stats = await fetchStats(httpUrl);
+        if (!stats || !useProc) return stats;
+        const usage = processTreeUsage(redis ? [...roots, redis.child.pid as number] : roots);
+        return { ...stats, cpuUserMicros: usage.userMicros, cpuSystemMicros: usage.systemMicros, rssBytes: usage.rssBytes };
       },
+      redisCpuMicros: redis && useProc ? () => {
+        const usage = processTreeUsage([redis.child.pid as number]);
+        return usage.userMicros + usage.systemMicros;
+      } : undefined,
+      stop,
     };
   }
   const url = new URL(spec);
-  if (!['ws:', 'wss:', 'http:', 'https:'].includes(url.protocol)) throw new Error(`--target must be a, b or a ws/http URL, got ${spec}`);
+  if (!['ws:', 'wss:', 'http:', 'https:'].includes(url.protocol)) throw new Error(`--target must be a, b, cluster or a ws/http URL, got ${spec}`);
   const secure = url.protocol === 'wss:' || url.protocol === 'https:';
   const hostPort = url.host;
   const httpUrl = `${secure ? 'https' : 'http'}://${hostPort}`;
   const wsUrl = url.protocol.startsWith('ws') ? spec : `${secure ? 'wss' : 'ws'}://${hostPort}/ws`;
   await waitHealthy(httpUrl, undefined, 5_000);
   return { name: spec, wsUrl, httpUrl, stats: () => fetchStats(httpUrl), stop: async () => {} };
+}
+
+/** `a`, `b`, `a+redis-bus`, `cluster-2` (workers), `@0,1` when not on the default CPU. */
+function targetName(spec: string, options: TargetOptions): string {
+  let name = spec;
+  if (spec === 'a' && options.bus === 'redis') name = 'a+redis-bus';
+  if (spec === 'cluster') name = `cluster-${options.workers || availableParallelism()}`;
+  if (options.serverCpus && options.serverCpus !== SERVER_CPU) name += `@${options.serverCpus}`;
+  return name;
 }

@@ -3,8 +3,6 @@
  * requests), `hotkey` (80% of checks on one key), `degrade` (Redis behind a fault-injecting
  * proxy). Every decision is replayed through the reference algorithms for accuracy.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import autocannon from 'autocannon';
 import { loadSettings } from '../../src/config/settings.js';
 import { defaultPolicies, type Policy } from '../../src/limiter/policy.js';
@@ -13,6 +11,7 @@ import { Progress } from '../lib/progress.js';
 import { rng, zipf } from '../lib/random.js';
 import { type BenchResult, resultBase } from '../lib/result.js';
 import { ServerSampler } from '../lib/server-sampler.js';
+import { startRedis } from '../lib/redis-process.js';
 import { freePort, LOAD_CPU, openTarget, type Target, tasksetAvailable } from '../lib/target.js';
 import { DecisionLog } from './accuracy.js';
 import { FaultProxy } from './fault-proxy.js';
@@ -184,12 +183,9 @@ export const runHotkey = (t: Target, o: LimiterOptions) => runOffered('hotkey', 
 export async function runDegrade(profile: string, options: LimiterOptions, env: Record<string, string> = {}): Promise<BenchResult> {
   if (profile !== 'a' && profile !== 'b') throw new Error('degrade starts its own profile and Redis: --target must be a or b');
   const policy = builtInPolicy(options.policy);
-  const redisPort = await freePort();
-  const pin = tasksetAvailable() ? ['taskset', '-c', LOAD_CPU] : [];
-  const [cmd, ...args] = [...pin, 'redis-server', '--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-  const redis = spawn(cmd as string, args, { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 300));
-  const proxy = await FaultProxy.start(redisPort);
+  // Redis on the generator's CPU: the limiter's server CPU is measured without it
+  const redis = await startRedis(await freePort(), tasksetAvailable() ? LOAD_CPU : undefined);
+  const proxy = await FaultProxy.start(redis.port);
   const target = await openTarget(profile, { ...env, LIMITER_STORE: 'redis', REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
   const progress = new Progress('checks', options.quiet);
   progress.start();
@@ -240,7 +236,6 @@ export async function runDegrade(profile: string, options: LimiterOptions, env: 
     progress.stop();
     await target.stop();
     await proxy.close();
-    redis.kill('SIGKILL');
-    await once(redis, 'exit');
+    await redis.stop();
   }
 }

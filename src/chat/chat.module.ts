@@ -18,7 +18,7 @@ const CHAT_METRICS = Symbol('ChatMetrics');
 function configuredRooms(connections: ConnectionRegistry, settings: Settings): RoomRegistry {
   if (settings.chatBus === 'local') return new RoomRegistry(connections, settings.maxRoomsPerConnection);
   const logger = new Logger('ChatBus');
-  const rooms = new RedisRoomRegistry(connections, {
+  return new RedisRoomRegistry(connections, {
     url: settings.redisUrl,
     maxRoomsPerConnection: settings.maxRoomsPerConnection,
     nodeTimeoutMs: settings.chatBusNodeTimeoutMs,
@@ -27,7 +27,6 @@ function configuredRooms(connections: ConnectionRegistry, settings: Settings): R
         ? logger.log({ msg: 'chat bus up', reason })
         : logger.warn({ msg: 'chat bus lost; serving this process alone', reason }),
   });
-  return rooms;
 }
 
 /** Connects the Redis bus at start-up (waiting briefly) and leaves it at shutdown. */
@@ -35,7 +34,10 @@ class ChatBusLifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(@Inject(RoomRegistry) private readonly rooms: RoomRegistry) {}
 
   async onModuleInit(): Promise<void> {
-    if (this.rooms instanceof RedisRoomRegistry) await this.rooms.start(STORE_CONNECT_WAIT_MS);
+    if (!(this.rooms instanceof RedisRoomRegistry)) return;
+    if (!(await this.rooms.start(STORE_CONNECT_WAIT_MS))) {
+      new Logger('ChatBus').warn({ msg: 'Redis bus not reachable yet; serving this process alone until it is' });
+    }
   }
 
   /** Runs after the gateway closed every client, so their leaves are published first. */

@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { connect } from 'node:net';
+import { redisAnswersPing } from '../../bench/lib/redis-process.js';
 import { freePort } from './server-process.js';
 
 export function redisServerAvailable(): boolean {
@@ -40,7 +40,7 @@ export class RedisServer {
       { stdio: 'ignore' },
     );
     const deadline = Date.now() + 10_000;
-    while (!(await this.answersPing())) {
+    while (!(await redisAnswersPing(this.port))) {
       if (Date.now() > deadline || this.child.exitCode !== null) throw new Error(`redis-server did not start on ${this.port}`);
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -55,22 +55,5 @@ export class RedisServer {
       child.kill('SIGKILL');
       await once(child, 'exit');
     }
-  }
-
-  private answersPing(): Promise<boolean> {
-    return new Promise((resolve) => {
-      const socket = connect(this.port, '127.0.0.1');
-      socket.setTimeout(500);
-      socket.once('connect', () => socket.write('PING\r\n'));
-      socket.once('data', (d) => {
-        socket.destroy();
-        resolve(d.toString().startsWith('+PONG'));
-      });
-      socket.once('error', () => resolve(false));
-      socket.once('timeout', () => {
-        socket.destroy();
-        resolve(false);
-      });
-    });
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The Redis side of the chat bus: key names and the Lua scripts that change a room and publish
  * the event in one atomic step. Redis runs each script alone, so every process sees one order of
- * events per room, one `seq` counter and one member count.
+ * events per room, one `seq` counter and one member count. A process sends the events of one
+ * turn of its event loop in one call (EVENTS_SCRIPT), which applies them in order.
  *
  * Keys (room names match `^[A-Za-z0-9_.-]{1,64}$`, so they need no escaping, and neither do
  * user names inside the JSON frames the scripts build):
@@ -24,10 +25,6 @@
 export const NODES_KEY = 'chat:nodes';
 
 export const roomChannel = (room: string): string => `chat:{${room}}`;
-export const membersKey = (room: string): string => `chat:{${room}}:members`;
-export const seqKey = (room: string): string => `chat:{${room}}:seq`;
-export const nodeMembersKey = (room: string, node: string): string => `chat:{${room}}:node:${node}`;
-export const nodeRoomsKey = (node: string): string => `chat:node:${node}:rooms`;
 
 /** Lua helpers shared by the scripts: the frames, exactly as src/protocol/frames.ts writes them. */
 const FRAMES = `
@@ -66,50 +63,56 @@ end
 `;
 
 /**
- * join. KEYS: members, node members, node rooms. ARGV: channel, origin, room, connection id, user.
- * Returns the member count after the join.
+ * Room events, in the order given, each applied and published before the next (one call carries
+ * every event a process asked for in one turn of its event loop). ARGV: node, then per event:
+ *   `j`, room, event number, connection id, user      join
+ *   `l`, room, event number, connection id, user      leave (or a disconnect)
+ *   `c`, room, event number, chat frame up to its `seq` value (ending in `"seq":`)
+ * A join or leave publishes the member count after it; the last member's leave forgets the room
+ * (its `seq` starts over). Returns the number of events.
  */
-export const JOIN_SCRIPT = `${FRAMES}
-local n
-if redis.call('HSET', KEYS[2], ARGV[4], ARGV[5]) == 1 then
-  n = redis.call('INCR', KEYS[1])
-else
-  n = tonumber(redis.call('GET', KEYS[1]) or '0')
+export const EVENTS_SCRIPT = `${FRAMES}
+local node = ARGV[1]
+local rooms_key = 'chat:node:' .. node .. ':rooms'
+local i, events = 2, 0
+while i <= #ARGV do
+  local kind, room = ARGV[i], ARGV[i + 1]
+  local prefix = 'chat:{' .. room .. '}'
+  local origin = node .. ':' .. ARGV[i + 2] .. '\\n'
+  events = events + 1
+  if kind == 'c' then
+    local s = redis.call('INCR', prefix .. ':seq')
+    redis.call('PUBLISH', prefix, origin .. ARGV[i + 3] .. s .. '}')
+    i = i + 4
+  else
+    local conn, user = ARGV[i + 3], ARGV[i + 4]
+    local hash = prefix .. ':node:' .. node
+    local n
+    if kind == 'j' then
+      if redis.call('HSET', hash, conn, user) == 1 then
+        n = redis.call('INCR', prefix .. ':members')
+      else
+        n = tonumber(redis.call('GET', prefix .. ':members') or '0')
+      end
+      redis.call('SADD', rooms_key, room)
+      redis.call('PUBLISH', prefix, origin .. join_frame(room, user, n))
+    else
+      if redis.call('HDEL', hash, conn) == 1 then
+        n = redis.call('DECR', prefix .. ':members')
+      else
+        n = tonumber(redis.call('GET', prefix .. ':members') or '0')
+      end
+      if n <= 0 then
+        n = 0
+        redis.call('DEL', prefix .. ':members', prefix .. ':seq')
+      end
+      if redis.call('EXISTS', hash) == 0 then redis.call('SREM', rooms_key, room) end
+      redis.call('PUBLISH', prefix, origin .. leave_frame(room, user, n))
+    end
+    i = i + 5
+  end
 end
-redis.call('SADD', KEYS[3], ARGV[3])
-redis.call('PUBLISH', ARGV[1], ARGV[2] .. '\\n' .. join_frame(ARGV[3], ARGV[5], n))
-return n
-`;
-
-/**
- * leave (or a disconnect). KEYS: members, node members, seq, node rooms. ARGV: channel, origin,
- * room, connection id, user. The last member's leave forgets the room: its `seq` starts over.
- * Returns the member count after the leave.
- */
-export const LEAVE_SCRIPT = `${FRAMES}
-local n
-if redis.call('HDEL', KEYS[2], ARGV[4]) == 1 then
-  n = redis.call('DECR', KEYS[1])
-else
-  n = tonumber(redis.call('GET', KEYS[1]) or '0')
-end
-if n <= 0 then
-  n = 0
-  redis.call('DEL', KEYS[1], KEYS[3])
-end
-if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SREM', KEYS[4], ARGV[3]) end
-redis.call('PUBLISH', ARGV[1], ARGV[2] .. '\\n' .. leave_frame(ARGV[3], ARGV[5], n))
-return n
-`;
-
-/**
- * chat. KEYS: seq. ARGV: channel, origin, the chat frame up to its closing `seq` value (ending in
- * `"seq":`). Returns the `seq` given out.
- */
-export const CHAT_SCRIPT = `
-local s = redis.call('INCR', KEYS[1])
-redis.call('PUBLISH', ARGV[1], ARGV[2] .. '\\n' .. ARGV[3] .. s .. '}')
-return s
+return events
 `;
 
 /**

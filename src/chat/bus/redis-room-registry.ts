@@ -14,28 +14,12 @@ import {
   hasOrigin,
   originEnd,
 } from './bus-message.js';
-import {
-  CHAT_SCRIPT,
-  HEARTBEAT_SCRIPT,
-  JOIN_SCRIPT,
-  LEAVE_SCRIPT,
-  membersKey,
-  NODES_KEY,
-  nodeMembersKey,
-  nodeRoomsKey,
-  roomChannel,
-  seqKey,
-  SYNC_SCRIPT,
-  UNREGISTER_SCRIPT,
-} from './bus-scripts.js';
+import { EVENTS_SCRIPT, HEARTBEAT_SCRIPT, NODES_KEY, roomChannel, SYNC_SCRIPT, UNREGISTER_SCRIPT } from './bus-scripts.js';
 import { OpQueue } from './op-queue.js';
 
 /** A room seen from one process of many: its local members, and its place on the bus. */
 interface BusRoom extends Room {
   readonly channel: string;
-  readonly membersKey: string;
-  readonly seqKey: string;
-  readonly nodeMembersKey: string;
   /** Own events of this room asked of Redis and not yet received back. */
   pending: number;
   /** Subscription to the room's channel: none, asked, acknowledged. */
@@ -66,9 +50,7 @@ interface ReplyOp {
 type Op = RoomOp | ReplyOp;
 
 interface BusCommands {
-  chatJoin(members: string, nodeMembers: string, nodeRooms: string, channel: string, origin: string, room: string, conn: number, user: string): Promise<number>;
-  chatLeave(members: string, nodeMembers: string, seq: string, nodeRooms: string, channel: string, origin: string, room: string, conn: number, user: string): Promise<number>;
-  chatSay(seq: string, channel: string, origin: string, head: string): Promise<number>;
+  chatEvents(node: string, ...events: (string | number)[]): Promise<number>;
   chatHeartbeat(nodes: string, node: string, timeoutMs: number, maxReaped: number): Promise<[number, number]>;
   chatSync(nodes: string, node: string, timeoutMs: number, ...rooms: (string | number)[]): Promise<number>;
   chatUnregister(node: string): Promise<number>;
@@ -101,14 +83,19 @@ export interface RedisRoomRegistryOptions {
 
 /** Most dead processes one heartbeat reaps (the next beat takes the rest). */
 const MAX_REAPED_PER_BEAT = 16;
+/** Most room events sent to Redis in one call (a longer script would hold Redis longer). */
+const MAX_EVENTS_PER_CALL = 256;
 /** A bus command slower than this counts as losing Redis. */
 const COMMAND_TIMEOUT_MS = 2_000;
+/** First retry of a failed resync; doubled after each failure, up to one heartbeat. */
+const RESYNC_RETRY_MS = 50;
 const noop = (): void => {};
 
 /**
- * Rooms shared by many processes through Redis (`CHAT_BUS=redis`): every join, chat and leave is
- * one Lua script that updates the room in Redis and publishes the frame on the room's channel;
- * each process subscribed to the room forwards the frame, untouched, to its own members. Redis
+ * Rooms shared by many processes through Redis (`CHAT_BUS=redis`): every join, chat and leave
+ * updates the room in Redis and publishes the frame on the room's channel, in one atomic Lua step
+ * (the events of one turn of the event loop go in one call); each process subscribed to the room
+ * forwards the frame, untouched, to its own members. Redis
  * orders the events of a room once for everybody: one `seq` counter, one member count, the same
  * frames in the same order on every process.
  *
@@ -133,18 +120,21 @@ export class RedisRoomRegistry extends RoomRegistry {
   private readonly commands: Redis & BusCommands;
   private readonly subscriber: Redis;
   private readonly originPrefix: Buffer;
-  private readonly nodeRoomsKey: string;
   private up = false;
   /** Incremented each time the bus is lost: replies asked for before then are stale. */
   private epoch = 0;
   private fail: (err: unknown) => void = noop;
   private resyncing = false;
+  /** Resyncs that failed in a row (reset when one succeeds): spaces out the retries. */
+  private failedResyncs = 0;
   private closed = false;
   private nextOp = 1;
   /** Asked of Redis, not yet received back. */
   private readonly inFlight = new OpQueue<Op>();
   /** Waiting for a room's subscription (and, to keep one sender's order, everything after it). */
   private readonly backlog = new OpQueue<Op>();
+  /** Arguments of the events asked for in this turn of the event loop, sent together at its end. */
+  private outbox: (string | number)[] = [];
   private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
@@ -153,7 +143,6 @@ export class RedisRoomRegistry extends RoomRegistry {
   ) {
     super(connections, options.maxRoomsPerConnection);
     this.originPrefix = Buffer.from(`${this.nodeId}:`);
-    this.nodeRoomsKey = nodeRoomsKey(this.nodeId);
     this.commands = new Redis(options.url, {
       lazyConnect: true,
       enableAutoPipelining: true,
@@ -167,9 +156,7 @@ export class RedisRoomRegistry extends RoomRegistry {
       ...options.redis,
     }) as Redis & BusCommands;
     this.subscriber = this.commands.duplicate({ autoResubscribe: false, enableAutoPipelining: false });
-    this.commands.defineCommand('chatJoin', { numberOfKeys: 3, lua: JOIN_SCRIPT });
-    this.commands.defineCommand('chatLeave', { numberOfKeys: 4, lua: LEAVE_SCRIPT });
-    this.commands.defineCommand('chatSay', { numberOfKeys: 1, lua: CHAT_SCRIPT });
+    this.commands.defineCommand('chatEvents', { numberOfKeys: 0, lua: EVENTS_SCRIPT });
     this.commands.defineCommand('chatHeartbeat', { numberOfKeys: 1, lua: HEARTBEAT_SCRIPT });
     this.commands.defineCommand('chatSync', { numberOfKeys: 1, lua: SYNC_SCRIPT });
     this.commands.defineCommand('chatUnregister', { numberOfKeys: 0, lua: UNREGISTER_SCRIPT });
@@ -192,10 +179,14 @@ export class RedisRoomRegistry extends RoomRegistry {
     return this.inFlight.size + this.backlog.size;
   }
 
+  /** Interval of the heartbeat: a third of the node timeout. */
+  private get beatMs(): number {
+    return Math.max(50, Math.floor(this.options.nodeTimeoutMs / 3));
+  }
+
   /** Connects, registers this process and starts the heartbeat; resolves true once on the bus. */
   async start(waitMs: number): Promise<boolean> {
-    const beatMs = Math.max(50, Math.floor(this.options.nodeTimeoutMs / 3));
-    this.heartbeat = setInterval(this.beat, beatMs);
+    this.heartbeat = setInterval(this.beat, this.beatMs);
     this.heartbeat.unref();
     await Promise.all([this.commands.connect().catch(noop), this.subscriber.connect().catch(noop)]);
     const deadline = Date.now() + waitMs;
@@ -260,9 +251,6 @@ export class RedisRoomRegistry extends RoomRegistry {
       members: new Set(),
       seq: 0,
       channel: roomChannel(name),
-      membersKey: membersKey(name),
-      seqKey: seqKey(name),
-      nodeMembersKey: nodeMembersKey(name, this.nodeId),
       pending: 0,
       subscription: 'none',
     };
@@ -328,21 +316,31 @@ export class RedisRoomRegistry extends RoomRegistry {
     }
   }
 
+  /** Queues an event for the call that ends this turn of the event loop (EVENTS_SCRIPT). */
   private issue(op: RoomOp): void {
     this.inFlight.push(op);
     this.busCounters.published++;
-    const room = op.room;
-    const origin = `${this.nodeId}:${op.id}`;
-    let reply: Promise<unknown>;
-    if (op.kind === 'chat') {
-      reply = this.commands.chatSay(room.seqKey, room.channel, origin, op.head);
-    } else if (op.kind === 'join') {
-      reply = this.commands.chatJoin(room.membersKey, room.nodeMembersKey, this.nodeRoomsKey, room.channel, origin, room.name, op.conn.id, op.user);
-    } else {
-      reply = this.commands.chatLeave(room.membersKey, room.nodeMembersKey, room.seqKey, this.nodeRoomsKey, room.channel, origin, room.name, op.conn.id, op.user);
-    }
-    reply.catch(this.fail);
+    if (this.outbox.length === 0) setImmediate(this.flush);
+    if (op.kind === 'chat') this.outbox.push('c', op.room.name, op.id, op.head);
+    else this.outbox.push(op.kind === 'join' ? 'j' : 'l', op.room.name, op.id, op.conn.id, op.user);
   }
+
+  /** Sends the events of this turn, in order, in as few calls as MAX_EVENTS_PER_CALL allows. */
+  private readonly flush = (): void => {
+    const events = this.outbox;
+    this.outbox = [];
+    if (!this.up || events.length === 0) return; // lost meanwhile: these events were settled locally
+    let from = 0;
+    let count = 0;
+    for (let i = 0; i < events.length; i += events[i] === 'c' ? 4 : 5) {
+      if (++count > MAX_EVENTS_PER_CALL) {
+        this.commands.chatEvents(this.nodeId, ...events.slice(from, i)).catch(this.fail);
+        from = i;
+        count = 1;
+      }
+    }
+    this.commands.chatEvents(this.nodeId, ...(from === 0 ? events : events.slice(from))).catch(this.fail);
+  };
 
   // ---- what Redis publishes ----
 
@@ -439,12 +437,17 @@ export class RedisRoomRegistry extends RoomRegistry {
     this.up = false;
     this.epoch++;
     this.fail = noop;
+    this.outbox = [];
     this.busCounters.lost++;
     for (let op = this.inFlight.shift(); op !== undefined; op = this.inFlight.shift()) this.settle(op);
     for (let op = this.backlog.shift(); op !== undefined; op = this.backlog.shift()) this.settle(op);
     for (const room of this.rooms.values()) (room as BusRoom).subscription = 'none';
     this.options.onStateChange?.(false, reason);
-    if (!this.closed) setImmediate(this.tryResync);
+    if (!this.closed) {
+      const delay = Math.min(RESYNC_RETRY_MS * 2 ** this.failedResyncs, this.beatMs);
+      this.failedResyncs++;
+      setTimeout(this.tryResync, delay).unref();
+    }
   }
 
   private readonly tryResync = (): void => {
@@ -461,17 +464,17 @@ export class RedisRoomRegistry extends RoomRegistry {
    * of its members ahead of any later event and goes back on the bus.
    */
   private async resync(): Promise<void> {
-    const rooms = [...this.rooms.values()] as BusRoom[];
+    const rooms = new Set(this.rooms.values() as IterableIterator<BusRoom>);
     try {
       await this.subscriber.unsubscribe();
-      if (rooms.length > 0) await this.subscriber.subscribe(...rooms.map((room) => room.channel));
+      if (rooms.size > 0) await this.subscriber.subscribe(...[...rooms].map((room) => room.channel));
     } catch {
       return; // the next heartbeat tries again
     }
     if (this.up || this.closed || this.commands.status !== 'ready' || this.subscriber.status !== 'ready') return;
     const args: (string | number)[] = [];
     for (const room of this.rooms.values() as IterableIterator<BusRoom>) {
-      room.subscription = rooms.includes(room) ? 'done' : 'none';
+      room.subscription = rooms.has(room) ? 'done' : 'none';
       args.push(room.name, room.seq, room.members.size);
       for (const member of room.members) args.push(member.id, member.user as string);
     }
@@ -482,7 +485,9 @@ export class RedisRoomRegistry extends RoomRegistry {
     this.up = true;
     this.busCounters.resyncs++;
     this.commands.chatSync(NODES_KEY, this.nodeId, this.options.nodeTimeoutMs, ...args).then(() => {
-      if (epoch === this.epoch) this.options.onStateChange?.(true, 'registered on the bus');
+      if (epoch !== this.epoch) return;
+      this.failedResyncs = 0;
+      this.options.onStateChange?.(true, 'registered on the bus');
     }, this.fail);
     // rooms that appeared while subscribing: their own subscription
     for (const room of this.rooms.values() as IterableIterator<BusRoom>) {

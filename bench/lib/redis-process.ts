@@ -1,0 +1,54 @@
+/** A private redis-server for one benchmark run: a free loopback port, no persistence. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+
+export interface RedisProcess {
+  readonly url: string;
+  readonly port: number;
+  readonly child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** True when a Redis answers PING on 127.0.0.1:`port`. */
+export function redisAnswersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.setTimeout(500);
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (d) => {
+      socket.destroy();
+      resolve(d.toString().startsWith('+PONG'));
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** Starts redis-server on `port` (pinned to `cpus` when given) and waits until it answers. */
+export async function startRedis(port: number, cpus: string | undefined): Promise<RedisProcess> {
+  const pin = cpus ? ['taskset', '-c', cpus] : [];
+  const [cmd, ...args] = [...pin, 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const child = spawn(cmd as string, args, { stdio: 'ignore' });
+  const deadline = Date.now() + 10_000;
+  while (!(await redisAnswersPing(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`redis-server did not start on port ${port} (is it installed?)`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    child,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    },
+  };
+}
