@@ -172,6 +172,8 @@ describe('cluster: three Profile A processes on one Redis', () => {
     expect(leaves.map((f) => f.user).sort()).toEqual(['u1', 'u4']);
     expect(leaves.map((f) => f.members)).toEqual([2, 1]);
     expect(await exit).toEqual({ code: 0, signal: null });
+    // leaving the bus announced nobody twice
+    expect(await u3.drain()).toEqual([]);
   });
 });
 

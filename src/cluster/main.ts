@@ -9,6 +9,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { loadOrExit, loadSettings } from '../config/settings.js';
+import { loadPolicies } from '../limiter/load-policies.js';
 import { exitOnSignals } from '../runtime/signals.js';
 import { PinoLogger } from '../telemetry/pino-logger.js';
 import { clusterWorkerEnv } from './worker-env.js';
@@ -16,7 +17,12 @@ import { clusterWorkerEnv } from './worker-env.js';
 /** A worker that exits on its own is started again after this pause. */
 const RESTART_DELAY_MS = 1_000;
 
+/** A worker's exit code for bad settings (loadOrExit): starting another would fail the same way. */
+const CONFIG_ERROR_EXIT = 2;
+
+// Bad settings stop the primary once, before any worker starts.
 const settings = loadOrExit(() => loadSettings());
+loadOrExit(() => loadPolicies(settings));
 const workerEnv = loadOrExit(() => clusterWorkerEnv(process.env));
 const logger = new PinoLogger(settings.logLevel, process.env.OTEL_SERVICE_NAME ?? 'chat-profile-a');
 const workers = settings.clusterWorkers || availableParallelism();
@@ -31,28 +37,34 @@ let stopping = false;
 const fork = (): Worker => cluster.fork(workerEnv);
 cluster.on('exit', (worker, code, signal) => {
   if (stopping) return;
+  if (code === CONFIG_ERROR_EXIT) {
+    logger.error({ msg: 'worker refused its configuration; stopping', pid: worker.process.pid }, 'Cluster');
+    void stopWorkers().then(() => process.exit(CONFIG_ERROR_EXIT));
+    return;
+  }
   logger.warn({ msg: 'worker exited; starting another', pid: worker.process.pid, code, signal }, 'Cluster');
+  // not unref'd: with every worker gone, this timer is what keeps the primary alive
   setTimeout(() => {
     if (!stopping) fork();
-  }, RESTART_DELAY_MS).unref();
+  }, RESTART_DELAY_MS);
 });
 for (let i = 0; i < workers; i++) fork();
 logger.log({ msg: 'cluster started', workers, ...workerEnv }, 'Cluster');
 
-exitOnSignals(
-  async () => {
-    stopping = true;
-    const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
-    logger.log({ msg: 'stopping workers', workers: alive.length }, 'Cluster');
-    await Promise.all(
-      alive.map(
-        (worker) =>
-          new Promise<void>((resolve) => {
-            worker.once('exit', () => resolve());
-            worker.process.kill('SIGTERM');
-          }),
-      ),
-    );
-  },
-  (err) => logger.error(err, 'Cluster'),
-);
+/** SIGTERM to every live worker (each closes its clients with 1001); resolves when all exited. */
+async function stopWorkers(): Promise<void> {
+  stopping = true;
+  const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
+  logger.log({ msg: 'stopping workers', workers: alive.length }, 'Cluster');
+  await Promise.all(
+    alive.map(
+      (worker) =>
+        new Promise<void>((resolve) => {
+          worker.once('exit', () => resolve());
+          worker.process.kill('SIGTERM');
+        }),
+    ),
+  );
+}
+
+exitOnSignals(stopWorkers, (err) => logger.error(err, 'Cluster'));

@@ -95,9 +95,9 @@ const noop = (): void => {};
  * Rooms shared by many processes through Redis (`CHAT_BUS=redis`): every join, chat and leave
  * updates the room in Redis and publishes the frame on the room's channel, in one atomic Lua step
  * (the events of one turn of the event loop go in one call); each process subscribed to the room
- * forwards the frame, untouched, to its own members. Redis
- * orders the events of a room once for everybody: one `seq` counter, one member count, the same
- * frames in the same order on every process.
+ * forwards the frame, untouched, to its own members. Redis orders the events of a room once for
+ * everybody: one `seq` counter, one member count, the same frames in the same order on every
+ * process.
  *
  * A process delivers even its own members' events when they come back from Redis, so that its
  * members see the room in the same order as everyone else. Its own events are matched on return
@@ -197,6 +197,8 @@ export class RedisRoomRegistry extends RoomRegistry {
   /** Leaves the bus: members still registered are announced as gone; connections are closed. */
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
+    // the disconnected members' leaves first, or the unregister would announce them too
+    this.flush();
     if (this.up) await this.commands.chatUnregister(this.nodeId).catch(noop);
     this.closed = true;
     this.up = false;
