@@ -21,6 +21,21 @@ const CHATS_PER_CLIENT = 20;
 
 const chatsOf = (frames: Frame[]) => frames.filter((f) => f.type === 'chat');
 
+/**
+ * Connects `n` clients to `url` one after another, each joining `room` as `<prefix><i>`; checks
+ * that every member sees each join with the global count.
+ */
+async function joinInTurn(url: string, room: string, prefix: string, n: number): Promise<ChatClient[]> {
+  const clients: ChatClient[] = [];
+  for (let i = 0; i < n; i++) {
+    const client = await ChatClient.connect(url);
+    client.send({ type: 'join', room, user: `${prefix}${i}` });
+    clients.push(client);
+    for (const member of clients) expect(await member.next()).toEqual({ type: 'join', room, user: `${prefix}${i}`, members: i + 1 });
+  }
+  return clients;
+}
+
 describe('cluster: three Profile A processes on one Redis', () => {
   let redis: RedisServer;
   const servers: ServerProcess[] = [];
@@ -261,13 +276,7 @@ describe('npm run start:cluster: two workers on one port', () => {
 
   it('serves one chat from two workers, restarts a killed worker, and stops with 1001 and exit 0', async () => {
     await expect.poll(async () => (await nodes()).size, { timeout: 10_000 }).toBe(2);
-    const clients: ChatClient[] = [];
-    for (let i = 0; i < 4; i++) {
-      const client = await ChatClient.connect(cluster.wsUrl);
-      client.send({ type: 'join', room: 'one', user: `w${i}` });
-      clients.push(client);
-      for (const member of clients) expect(await member.next()).toEqual({ type: 'join', room: 'one', user: `w${i}`, members: i + 1 });
-    }
+    const clients = await joinInTurn(cluster.wsUrl, 'one', 'w', 4);
     clients.forEach((c, i) => c.send({ type: 'chat', room: 'one', text: `from ${i}` }));
     const seen = await Promise.all(clients.map(async (c) => [await c.next(), await c.next(), await c.next(), await c.next()]));
     for (const frames of seen) expect(frames).toEqual(seen[0]);
@@ -325,13 +334,7 @@ describe('docker/nginx.conf: the compose load balancer in front of two processes
   });
 
   it('passes WebSockets through, spreads them over both processes, and they share one room', async () => {
-    const clients: ChatClient[] = [];
-    for (let i = 0; i < 4; i++) {
-      const client = await ChatClient.connect(lb.wsUrl);
-      client.send({ type: 'join', room: 'via-lb', user: `n${i}` });
-      clients.push(client);
-      for (const member of clients) expect(await member.next()).toEqual({ type: 'join', room: 'via-lb', user: `n${i}`, members: i + 1 });
-    }
+    const clients = await joinInTurn(lb.wsUrl, 'via-lb', 'n', 4);
     // least_conn spread them: both processes hold connections
     for (const server of servers) expect((await server.stats()).connections).toBeGreaterThan(0);
     clients.forEach((c, i) => c.send({ type: 'chat', room: 'via-lb', text: `via ${i}` }));
