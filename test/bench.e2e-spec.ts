@@ -40,6 +40,24 @@ describe.each(['b', 'a'])('harness against profile %s', (profile) => {
   });
 });
 
+describe('harness scale-out targets', () => {
+  it.each([
+    ['a', { bus: 'redis' as const }, 'a+redis-bus'],
+    ['cluster', { workers: 2 }, 'cluster-2'],
+  ])('%s %o: started with its own Redis, every delivery in order, Redis CPU counted apart', async (spec, options, name) => {
+    const r = await runScenario('steady', spec, { ...tiny, clients: 20, roomSize: 10 }, {}, options);
+    expect(r.target).toBe(name);
+    expect(r.failures).toEqual([]);
+    expect(r.drops?.seqGaps).toBe(0);
+    expect(r.drops?.received).toBe(r.drops?.expected);
+    expect(r.total).toBeGreaterThan(0);
+    expect(r.server?.redisCpuPct).toBeGreaterThanOrEqual(0);
+    // the server's CPU covers its Redis (and, for the cluster, the primary and both workers)
+    expect(r.server?.cpuPct).toBeGreaterThan(r.server?.redisCpuPct as number);
+    expect(formatResult(r)).toMatch(/CPU [\d.]+% of a core \(Redis [\d.]+%\)/);
+  });
+});
+
 describe('harness scenarios', () => {
   it('burst reports its connect phase apart', async () => {
     const r = await runScenario('burst', 'b', { ...tiny, clients: 50, roomSize: 10, connectS: 1 });

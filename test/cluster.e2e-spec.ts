@@ -21,6 +21,12 @@ const CHATS_PER_CLIENT = 20;
 
 const chatsOf = (frames: Frame[]) => frames.filter((f) => f.type === 'chat');
 
+/** The chat_bus_* samples of a process's /metrics, by name. */
+async function busMetrics(server: ServerProcess): Promise<Record<string, number>> {
+  const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
+  return Object.fromEntries([...text.matchAll(/^(chat_bus_\w+) (\S+)$/gm)].map((m) => [m[1], Number(m[2])]));
+}
+
 /**
  * Connects `n` clients to `url` one after another, each joining `room` as `<prefix><i>`; checks
  * that every member sees each join with the global count.
@@ -148,9 +154,18 @@ describe('cluster: three Profile A processes on one Redis', () => {
     // servers[0] holds u3; servers[1] holds u1 and u4
     const [u1, u3, u4] = [clients[1], clients[3], clients[4]] as ChatClient[];
     const live = [servers[0], servers[1]] as ServerProcess[];
+    for (const server of live) {
+      const before = await busMetrics(server);
+      expect(before).toMatchObject({ chat_bus_up: 1, chat_bus_lost_total: 0, chat_bus_resyncs_total: 1, chat_bus_in_flight: 0 });
+      expect(before.chat_bus_published_total).toBeGreaterThan(0);
+      expect(before.chat_bus_received_total).toBeGreaterThan(before.chat_bus_published_total as number);
+    }
+    // servers[0] or servers[1] reaped the killed servers[2]
+    expect(((await busMetrics(live[0] as ServerProcess)).chat_bus_reaped_total as number) + ((await busMetrics(live[1] as ServerProcess)).chat_bus_reaped_total as number)).toBe(1);
     await redis.stop();
     for (const server of live) {
       await expect.poll(async () => (await server.getJson('/health/ready')).body?.details?.chatBus?.status, { timeout: 5_000 }).toBe('degraded');
+      expect(await busMetrics(server)).toMatchObject({ chat_bus_up: 0, chat_bus_lost_total: 1 });
     }
     // alone, servers[1] still serves its own members, continuing the seq it saw
     u1.send({ type: 'chat', room: 'lobby', text: 'during the outage' });
@@ -158,7 +173,10 @@ describe('cluster: three Profile A processes on one Redis', () => {
     expect(await u3.drain()).toEqual([]);
 
     await redis.restart(); // empty: it lost every key
-    for (const server of live) await server.waitForBus();
+    for (const server of live) {
+      await server.waitForBus();
+      expect(await busMetrics(server)).toMatchObject({ chat_bus_up: 1, chat_bus_resyncs_total: 2 });
+    }
     // the processes registered their members again: Redis lacked them, so they were announced
     await new Promise((r) => setTimeout(r, 200));
     for (const client of [u1, u3, u4]) {

@@ -136,11 +136,9 @@ async function runChat(scenario: string, target: Target, options: ChatOptions): 
     }
     if (rssBefore !== undefined && rssJoined !== undefined && usage) {
       result.server = {
+        ...usage,
         rssBytesBefore: rssBefore,
-        rssBytesPeak: usage.rssBytesPeak,
         memoryPerConnectionBytes: connect.succeeded ? Math.max(0, rssJoined - rssBefore) / connect.succeeded : undefined,
-        cpuPct: usage.cpuPct,
-        cpuMicrosPerUnit: usage.cpuMicrosPerUnit,
       };
     }
     return result;
