@@ -113,7 +113,8 @@ export async function openTarget(spec: string, env: Record<string, string> = {},
     });
     const httpUrl = `http://127.0.0.1:${port}`;
     const stop = async () => {
-      if (child.exitCode === null) {
+      // (a server killed by a signal has no exit code, only a signal code)
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 12_000);
         await once(child, 'exit');
