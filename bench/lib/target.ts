@@ -62,7 +62,8 @@ async function fetchStats(httpUrl: string): Promise<ServerStats | undefined> {
   }
 }
 
-async function waitHealthy(httpUrl: string, child: ChildProcess | undefined, timeoutMs: number): Promise<void> {
+/** Polls GET `httpUrl`/health until it answers 2xx; fails early when `child` exits or dies by a signal. */
+export async function waitHealthy(httpUrl: string, child: ChildProcess | undefined, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -70,7 +71,9 @@ async function waitHealthy(httpUrl: string, child: ChildProcess | undefined, tim
     } catch {
       // not yet
     }
-    if (child && child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    if (child && (child.exitCode !== null || child.signalCode !== null)) {
+      throw new Error(`server exited with ${child.exitCode ?? child.signalCode}`);
+    }
     if (Date.now() > deadline) throw new Error(`${httpUrl}/health did not answer within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitHealthy } from '../../bench/lib/target.js';
 import { freePort } from './server-process.js';
 
 export class Nginx {
@@ -34,19 +35,13 @@ export class Nginx {
     let errors = '';
     child.stderr?.on('data', (d: Buffer) => (errors += d.toString()));
     const nginx = new Nginx(child, dir, port);
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      try {
-        if ((await fetch(`${nginx.httpUrl}/health`)).ok) return nginx;
-      } catch {
-        // not listening yet
-      }
-      if (child.exitCode !== null || Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`nginx did not start: ${errors}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
+    try {
+      await waitHealthy(nginx.httpUrl, child, 10_000);
+    } catch (err) {
+      child.kill('SIGKILL');
+      throw new Error(`nginx did not start: ${(err as Error).message}\n${errors}`);
     }
+    return nginx;
   }
 
   get httpUrl(): string {

@@ -2,9 +2,8 @@
  * A private `redis-server` for one test file: a free loopback port, no persistence, stopped
  * afterwards. Never the machine's own Redis.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { redisAnswersPing } from '../../bench/lib/redis-process.js';
+import { execFileSync } from 'node:child_process';
+import { type RedisProcess, startRedis } from '../../bench/lib/redis-process.js';
 import { freePort } from './server-process.js';
 
 export function redisServerAvailable(): boolean {
@@ -17,7 +16,7 @@ export function redisServerAvailable(): boolean {
 }
 
 export class RedisServer {
-  private child: ChildProcess | undefined;
+  private process: RedisProcess | undefined;
 
   private constructor(readonly port: number) {}
 
@@ -33,27 +32,14 @@ export class RedisServer {
 
   /** Starts (again) on the same port. */
   async restart(): Promise<void> {
-    if (this.child) throw new Error('redis-server is already running');
-    this.child = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'],
-      { stdio: 'ignore' },
-    );
-    const deadline = Date.now() + 10_000;
-    while (!(await redisAnswersPing(this.port))) {
-      if (Date.now() > deadline || this.child.exitCode !== null) throw new Error(`redis-server did not start on ${this.port}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    if (this.process) throw new Error('redis-server is already running');
+    this.process = await startRedis(this.port, undefined);
   }
 
   /** Stops it hard (SIGKILL): the clients see the connection drop, as in a crash. */
   async stop(): Promise<void> {
-    const child = this.child;
-    if (!child) return;
-    this.child = undefined;
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    }
+    const process = this.process;
+    this.process = undefined;
+    await process?.stop();
   }
 }

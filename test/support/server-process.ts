@@ -6,7 +6,7 @@
  * that starts it; it must honour the settings variables of the README (PORT, HOST, ...).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { freePort } from '../../bench/lib/target.js';
+import { freePort, waitHealthy } from '../../bench/lib/target.js';
 import { once } from 'node:events';
 
 export interface Profile {
@@ -104,20 +104,12 @@ export class ServerProcess {
   }
 
   private async waitHealthy(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let exited = false;
-    void this.exited.then(() => (exited = true));
-    while (Date.now() < deadline && !exited) {
-      try {
-        const res = await fetch(`${this.httpUrl}/health`);
-        if (res.status === 200) return;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((r) => setTimeout(r, 50));
+    try {
+      await waitHealthy(this.httpUrl, this.child, timeoutMs);
+    } catch {
+      this.child.kill('SIGKILL');
+      throw new Error(`server did not become healthy on port ${this.port}:\n${this.output}`);
     }
-    this.child.kill('SIGKILL');
-    throw new Error(`server did not become healthy on port ${this.port}:\n${this.output}`);
   }
 }
 
