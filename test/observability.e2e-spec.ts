@@ -9,6 +9,7 @@ import { ChatClient } from './support/chat-client.js';
 import { OtlpReceiver } from './support/otlp-receiver.js';
 import { RedisServer } from './support/redis-server.js';
 import { type Profile, PROFILES, ServerProcess } from './support/server-process.js';
+import { programCommand } from './support/system-programs.js';
 
 const profileA = PROFILES.find((p) => p.name.startsWith('A')) as Profile;
 const profileB = PROFILES.find((p) => p.name.startsWith('B')) as Profile;
@@ -202,12 +203,8 @@ describe('Profile B keeps only /health and /stats', () => {
 describe('docker/docker-compose.yml', () => {
   it('parses with the compose client', () => {
     const file = 'docker/docker-compose.yml';
-    let output: string;
-    try {
-      output = execFileSync('docker', ['compose', '-f', file, 'config'], { encoding: 'utf8', stdio: 'pipe' });
-    } catch {
-      output = execFileSync('docker-compose', ['-f', file, 'config'], { encoding: 'utf8', stdio: 'pipe' });
-    }
+    const [compose, ...composeArgs] = programCommand('compose');
+    const output = execFileSync(compose as string, [...composeArgs, '-f', file, 'config'], { encoding: 'utf8', stdio: 'pipe' });
     for (const service of ['redis', 'jaeger', 'profile-a', 'profile-b', 'profile-a-scaled', 'lb']) expect(output).toContain(`  ${service}:`);
     // both profiles, and each replica of the scaled Profile A, run under the same limits
     const limits = [...output.matchAll(/^ {4}(cpus|mem_limit): (.+)$/gm)].map((m) => `${m[1]}=${m[2]}`);

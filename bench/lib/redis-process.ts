@@ -33,11 +33,14 @@ export async function startRedis(port: number, cpus: string | undefined): Promis
   const pin = cpus ? ['taskset', '-c', cpus] : [];
   const [cmd, ...args] = [...pin, 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'no', '--save', '', '--appendonly', 'no'];
   const child = spawn(cmd as string, args, { stdio: 'ignore' });
+  let spawnError: Error | undefined;
+  child.once('error', (err) => (spawnError = err));
   const deadline = Date.now() + 10_000;
   while (!(await redisAnswersPing(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
+    if (spawnError || child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`redis-server did not start on port ${port} (is it installed?)`);
+      const why = spawnError ? `: ${spawnError.message}` : '';
+      throw new Error(`redis-server did not start on port ${port}${why} (Debian package redis-server)`);
     }
     await new Promise((r) => setTimeout(r, 25));
   }

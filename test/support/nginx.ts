@@ -4,11 +4,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitHealthy } from '../../bench/lib/target.js';
 import { freePort } from './server-process.js';
+import { programCommand } from './system-programs.js';
 
 export class Nginx {
   private constructor(
@@ -19,6 +20,7 @@ export class Nginx {
 
   /** Starts nginx with docker/nginx.conf in front of `upstreamPorts` on 127.0.0.1. */
   static async start(upstreamPorts: number[]): Promise<Nginx> {
+    const [nginxBinary] = programCommand('nginx');
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'nginx-'));
     const original = readFileSync(new URL('../../docker/nginx.conf', import.meta.url), 'utf8');
@@ -28,11 +30,12 @@ export class Nginx {
     if (config === original || !config.includes(`listen 127.0.0.1:${port};`)) throw new Error('docker/nginx.conf changed shape: update test/support/nginx.ts');
     writeFileSync(join(dir, 'nginx.conf'), config);
     const child = spawn(
-      existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx', // Debian's place is not on every PATH
+      nginxBinary as string,
       ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', 'stderr', '-g', `daemon off; pid ${join(dir, 'nginx.pid')};`],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let errors = '';
+    child.once('error', (err) => (errors += `${err.message}\n`)); // waitHealthy sees the exit
     child.stderr?.on('data', (d: Buffer) => (errors += d.toString()));
     const nginx = new Nginx(child, dir, port);
     try {

@@ -2,18 +2,9 @@
  * A private `redis-server` for one test file: a free loopback port, no persistence, stopped
  * afterwards. Never the machine's own Redis.
  */
-import { execFileSync } from 'node:child_process';
 import { type RedisProcess, startRedis } from '../../bench/lib/redis-process.js';
 import { freePort } from './server-process.js';
-
-export function redisServerAvailable(): boolean {
-  try {
-    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { programCommand } from './system-programs.js';
 
 export class RedisServer {
   private process: RedisProcess | undefined;
@@ -21,6 +12,7 @@ export class RedisServer {
   private constructor(readonly port: number) {}
 
   static async start(port?: number): Promise<RedisServer> {
+    programCommand('redis-server'); // a clear message, not a spawn error, when it is missing
     const server = new RedisServer(port ?? (await freePort()));
     await server.restart();
     return server;
