@@ -7,6 +7,7 @@ import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChatClient, type Frame } from './support/chat-client.js';
 import { Nginx } from './support/nginx.js';
+import { getOnNewConnection, parsePrometheus, promtoolProblems, type Scrape, sumOf } from './support/prometheus.js';
 import { RedisServer } from './support/redis-server.js';
 import { type Profile, PROFILE_A, runToExit, ServerProcess } from './support/server-process.js';
 
@@ -292,6 +293,55 @@ describe('npm run start:cluster: two workers on one port', () => {
     return ids;
   }
 
+  /** One scrape of /metrics on a new connection, so that successive scrapes reach both workers. */
+  async function scrape(): Promise<Scrape> {
+    const res = await getOnNewConnection(`${cluster.httpUrl}/metrics`);
+    expect(res.status).toBe(200);
+    return parsePrometheus(res.text);
+  }
+
+  /** The `worker` labels of a metric every worker has. */
+  const workersIn = (s: Scrape) => new Set(s.samples.filter((x) => x.name === 'chat_connections').map((x) => x.labels.worker));
+
+  it('answers /metrics for the whole cluster: every worker labelled, counters never going back under traffic', async () => {
+    await expect.poll(async () => (await nodes()).size, { timeout: 10_000 }).toBe(2);
+    const clients = await joinInTurn(cluster.wsUrl, 'metered', 'm', 4);
+    const before = await scrape();
+    const chatsBefore = sumOf(before, 'chat_frames_in_total', { type: 'chat' });
+    let chats = 0;
+    let previous = before;
+    for (let round = 0; round < 10; round++) {
+      // traffic on both workers while the scrapes go on
+      for (const client of clients) client.send({ type: 'chat', room: 'metered', text: `r${round}` });
+      chats += clients.length;
+      const decision = fetch(`${cluster.httpUrl}/v1/check_and_consume`, { method: 'POST', body: JSON.stringify({ policy: 'per-user', subject: { user: `r${round}` } }) });
+      const current = await scrape();
+      await decision;
+      expect([...workersIn(current)].sort()).toEqual([...workersIn(before)].sort());
+      expect(workersIn(current).size).toBe(2);
+      expect(current.byKey.get('cluster_workers')).toBe(2);
+      expect(current.byKey.get('cluster_scrape_missing_workers')).toBe(0);
+      expect(sumOf(current, 'chat_connections')).toBe(clients.length);
+      // every counter and histogram series of the last scrape is there again, and not lower
+      for (const sample of previous.samples) {
+        if (sample.type !== 'counter' && sample.type !== 'histogram') continue;
+        const key = sample.name + JSON.stringify(sample.labels);
+        const now = current.samples.find((x) => x.name + JSON.stringify(x.labels) === key);
+        expect(now?.value, key).toBeGreaterThanOrEqual(sample.value);
+      }
+      previous = current;
+    }
+    for (const client of clients) await client.drain();
+    const after = await scrape();
+    // the whole cluster counted: every chat, whichever worker took it
+    expect(sumOf(after, 'chat_frames_in_total', { type: 'chat' }) - chatsBefore).toBe(chats);
+    expect(sumOf(after, 'limiter_decisions_total', { policy: 'per-user' }) - sumOf(before, 'limiter_decisions_total', { policy: 'per-user' })).toBe(10);
+    expect(after.samples.filter((x) => x.name === 'process_cpu_seconds_total').map((x) => x.labels.worker).sort()).toEqual(['primary', ...workersIn(after)].sort());
+    expect(promtoolProblems(await (await getOnNewConnection(`${cluster.httpUrl}/metrics`)).text)).toEqual([]);
+    await Promise.all(clients.map((c) => c.close()));
+    await expect.poll(async () => sumOf(await scrape(), 'chat_connections'), { timeout: 5_000 }).toBe(0);
+  });
+
   it('serves one chat from two workers, restarts a killed worker, and stops with 1001 and exit 0', async () => {
     await expect.poll(async () => (await nodes()).size, { timeout: 10_000 }).toBe(2);
     const clients = await joinInTurn(cluster.wsUrl, 'one', 'w', 4);
@@ -317,6 +367,10 @@ describe('npm run start:cluster: two workers on one port', () => {
       expect(leaves.map((f) => f.members)).toEqual(Array.from({ length: gone }, (_, k) => clients.length - 1 - k));
     }
     await expect.poll(async () => [...(await nodes())].filter((id) => !before.has(id)).length, { timeout: 10_000 }).toBe(1);
+    // the dead worker's series are gone, the new worker's are there: two workers, one exit
+    const metrics = await scrape();
+    expect(workersIn(metrics).size).toBe(2);
+    expect(metrics.byKey.get('cluster_worker_exits_total')).toBe(1);
 
     const exit = cluster.stop();
     for (const client of survivors) expect((await client.closed).code).toBe(1001);

@@ -12,6 +12,7 @@ import { loadOrExit, loadSettings } from '../config/settings.js';
 import { loadPolicies } from '../limiter/load-policies.js';
 import { exitOnSignals } from '../runtime/signals.js';
 import { PinoLogger } from '../telemetry/pino-logger.js';
+import { ClusterMetrics } from './cluster-metrics.js';
 import { clusterWorkerEnv } from './worker-env.js';
 
 /** A worker that exits on its own is started again after this pause. */
@@ -31,7 +32,14 @@ cluster.setupPrimary({
   exec: fileURLToPath(new URL('../main.js', import.meta.url)),
   // as start:prod runs a worker: the telemetry preload first
   execArgv: ['--import', fileURLToPath(new URL('../telemetry/preload.js', import.meta.url))],
+  // the metrics messages carry NaN and Infinity (e.g. an idle event loop's lag), which JSON cannot
+  serialization: 'advanced',
 });
+
+const liveWorkers = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
+// GET /metrics on any worker answers for the whole cluster, assembled here
+const metrics = new ClusterMetrics(liveWorkers);
+cluster.on('message', (worker, message) => metrics.handle(worker, message));
 
 let stopping = false;
 const fork = (): Worker => cluster.fork(workerEnv);
@@ -42,6 +50,7 @@ cluster.on('exit', (worker, code, signal) => {
     void stopWorkers().then(() => process.exit(CONFIG_ERROR_EXIT));
     return;
   }
+  metrics.workerExited();
   logger.warn({ msg: 'worker exited; starting another', pid: worker.process.pid, code, signal }, 'Cluster');
   // not unref'd: with every worker gone, this timer is what keeps the primary alive
   setTimeout(() => {
@@ -54,7 +63,7 @@ logger.log({ msg: 'cluster started', workers, ...workerEnv }, 'Cluster');
 /** SIGTERM to every live worker (each closes its clients with 1001); resolves when all exited. */
 async function stopWorkers(): Promise<void> {
   stopping = true;
-  const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
+  const alive = liveWorkers();
   logger.log({ msg: 'stopping workers', workers: alive.length }, 'Cluster');
   await Promise.all(
     alive.map(

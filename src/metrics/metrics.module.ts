@@ -1,11 +1,14 @@
+import cluster from 'node:cluster';
 import { Global, Module } from '@nestjs/common';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { LimiterMetrics } from './limiter-metrics.js';
 import { MetricsController } from './metrics.controller.js';
+import { ClusterWorkerMetrics, MetricsSource, ProcessMetrics } from './metrics-source.js';
 
 /**
  * One prom-client Registry for the app, with the runtime's default metrics (event-loop lag, GC,
- * heap, CPU, handles). Chat and limiter metrics register on it from their modules.
+ * heap, CPU, handles). Chat and limiter metrics register on it from their modules. A worker of
+ * `npm run start:cluster` answers /metrics for the whole cluster (ClusterWorkerMetrics).
  */
 @Global()
 @Module({
@@ -17,6 +20,11 @@ import { MetricsController } from './metrics.controller.js';
         collectDefaultMetrics({ register: registry });
         return registry;
       },
+    },
+    {
+      provide: MetricsSource,
+      useFactory: (registry: Registry) => (cluster.isWorker ? new ClusterWorkerMetrics(registry) : new ProcessMetrics(registry)),
+      inject: [Registry],
     },
     { provide: LimiterMetrics, useFactory: (registry: Registry) => new LimiterMetrics(registry), inject: [Registry] },
   ],
