@@ -9,32 +9,13 @@ import { ChatClient } from './support/chat-client.js';
 import { OtlpReceiver } from './support/otlp-receiver.js';
 import { RedisServer } from './support/redis-server.js';
 import { type Profile, PROFILES, ServerProcess } from './support/server-process.js';
+import { parsePrometheus, promtoolProblems } from './support/prometheus.js';
 import { programCommand } from './support/system-programs.js';
 
 const profileA = PROFILES.find((p) => p.name.startsWith('A')) as Profile;
 const profileB = PROFILES.find((p) => p.name.startsWith('B')) as Profile;
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Parses the Prometheus text format strictly enough to catch a malformed exposition. */
-function parseMetrics(text: string): Map<string, number> {
-  const samples = new Map<string, number>();
-  const typed = new Set<string>();
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    const meta = /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.+)$/.exec(line);
-    if (meta) {
-      if (meta[1] === 'TYPE') typed.add(meta[2] as string);
-      continue;
-    }
-    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/.exec(line);
-    if (!sample) throw new Error(`not Prometheus text: ${line}`);
-    const family = (sample[1] as string).replace(/_(bucket|sum|count|total)$/, '');
-    if (!typed.has(sample[1] as string) && !typed.has(family)) throw new Error(`sample without # TYPE: ${line}`);
-    samples.set((sample[1] as string) + (sample[2] ?? ''), Number(sample[3]));
-  }
-  return samples;
-}
 
 describe('observability: Profile A', () => {
   let redis: RedisServer;
@@ -129,7 +110,7 @@ describe('observability: Profile A', () => {
     const scrape = async () => {
       const res = await fetch(`${server.httpUrl}/metrics`);
       expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
-      return parseMetrics(await res.text());
+      return parsePrometheus(await res.text()).byKey;
     };
     const before = await scrape();
     const [a, b] = [await ChatClient.connect(server.wsUrl), await ChatClient.connect(server.wsUrl)];
@@ -188,15 +169,53 @@ describe('span flush on shutdown: Profile A', () => {
   });
 });
 
-describe('Profile B keeps only /health and /stats', () => {
-  it('has no /metrics and no /health/ready', async () => {
-    const server = await ServerProcess.start(profileB);
-    try {
-      expect((await fetch(`${server.httpUrl}/metrics`)).status).toBe(404);
-      expect((await fetch(`${server.httpUrl}/health/ready`)).status).toBe(404);
-    } finally {
-      await server.stop();
+describe('/metrics of both profiles, checked by promtool', () => {
+  let a: ServerProcess;
+  let b: ServerProcess;
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([ServerProcess.start(profileA), ServerProcess.start(profileB)]);
+  });
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+  });
+
+  /** The same traffic on a server: 2 members, 3 chats, a bad frame, a ping; 11 frames at once from a full bucket of 10. */
+  async function traffic(server: ServerProcess): Promise<void> {
+    const [x, y, z] = [await ChatClient.connect(server.wsUrl), await ChatClient.connect(server.wsUrl), await ChatClient.connect(server.wsUrl)];
+    x.send({ type: 'join', room: 'r', user: 'x' });
+    await x.drain();
+    y.send({ type: 'join', room: 'r', user: 'y' });
+    await y.drain();
+    for (let i = 0; i < 3; i++) x.send({ type: 'chat', room: 'r', text: `m${i}` });
+    x.send('{');
+    await x.drain(); // its ping is answered: one pong
+    for (let i = 0; i < 11; i++) z.send({ type: 'leave', room: 'nowhere' });
+    await z.drain();
+    await Promise.all([x.close(), y.close(), z.close()]);
+    await server.waitForStats((s) => s.connections === 0);
+  }
+
+  it('passes promtool check metrics (beyond the lint of prom-client\'s own defaults) on A and on B', async () => {
+    for (const server of [a, b]) {
+      await traffic(server);
+      const res = await fetch(`${server.httpUrl}/metrics`);
+      expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+      expect(promtoolProblems(await res.text())).toEqual([]);
     }
+  });
+
+  it('B serves A\'s chat and process metrics under the same names and types, counted alike', async () => {
+    const [sa, sb] = await Promise.all([a, b].map(async (s) => parsePrometheus(await (await fetch(`${s.httpUrl}/metrics`)).text())));
+    for (const [family, type] of sb.types) expect(sa.types.get(family), family).toBe(type);
+    // the same traffic (run once on each by the test above) gives the same chat counts
+    const chat = (s: typeof sa) => new Map([...s.byKey].filter(([k]) => k.startsWith('chat_')));
+    expect(chat(sb)).toEqual(chat(sa));
+    expect(sb.byKey.get('chat_frames_in_total{type="leave"}')).toBe(11);
+    expect(sb.byKey.get('chat_rate_limited_total')).toBe(1);
+    expect(sb.byKey.get('chat_frames_out_total{type="error"}')).toBe(12); // the bad frame, 10 not_joined, 1 rate_limited
+    expect(sb.byKey.get('process_resident_memory_bytes')).toBeGreaterThan(10 * 1024 * 1024);
+    expect((await fetch(`${b.httpUrl}/health/ready`)).status).toBe(404); // B keeps no health detail
   });
 });
 

@@ -27,6 +27,7 @@ import {
   roomError,
 } from '../protocol/frames.js';
 import { validateMessage } from '../protocol/validate.js';
+import { METRICS_CONTENT_TYPE, renderMetrics } from './baseline-metrics.js';
 
 export class BaselineServer {
   readonly http: Server;
@@ -97,6 +98,10 @@ export class BaselineServer {
       sendJson(res, 200, HEALTH_BODY);
     } else if (route === 'GET /stats' || route === 'HEAD /stats') {
       sendJson(res, 200, serverStats(this.connections.size, this.rooms.size));
+    } else if (route === 'GET /metrics') {
+      const text = renderMetrics(this.connections, this.rooms);
+      res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) });
+      res.end(text);
     } else {
       sendJson(res, 404, { error: 'not_found', message: `Cannot ${route}` });
     }
@@ -154,16 +159,20 @@ export class BaselineServer {
   }
 
   private handleFrame(conn: ChatConnection, data: Buffer, isBinary: boolean): void {
+    const counters = this.connections.counters;
     let message: ClientMessage | FrameError;
     if (isBinary) {
+      counters.framesIn.rejected++;
       message = new FrameError('invalid_message', BINARY_FRAME_ERROR_MESSAGE);
     } else {
       const decoded = decodeFrame(data.toString());
+      counters.framesIn[decoded instanceof FrameError ? 'rejected' : decoded.type]++;
       message = decoded instanceof FrameError ? decoded : validateMessage(decoded);
     }
     if (!(message instanceof FrameError)) {
       // Valid ping and pong are free: they never touch the rate limit.
       if (message.type === 'ping') {
+        counters.framesOut.pong++;
         this.connections.send(conn, pongFrame(message.ts ?? Date.now()));
         return;
       }
@@ -171,6 +180,7 @@ export class BaselineServer {
     }
     const decision = this.connectionBuckets.decide(conn.limiterKey, this.connectionPolicy, 1, true);
     if (!decision.allowed) {
+      counters.rateLimited++;
       const id = message instanceof FrameError ? message.ref : message.id;
       return this.sendError(conn, rateLimitedError(decision.retryAfterMs, id));
     }
@@ -192,6 +202,7 @@ export class BaselineServer {
   }
 
   private sendError(conn: ChatConnection, error: FrameError): void {
+    this.connections.counters.framesOut.error++;
     this.connections.send(conn, errorFrame(error));
   }
 }
