@@ -4,6 +4,8 @@
  * /metrics in the Prometheus text format, JSON logs; the Docker compose file parses.
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChatClient } from './support/chat-client.js';
 import { OtlpReceiver } from './support/otlp-receiver.js';
@@ -15,6 +17,7 @@ import { programCommand } from './support/system-programs.js';
 const profileA = PROFILES.find((p) => p.name.startsWith('A')) as Profile;
 const profileB = PROFILES.find((p) => p.name.startsWith('B')) as Profile;
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+const PACKAGE_VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('observability: Profile A', () => {
@@ -44,20 +47,24 @@ describe('observability: Profile A', () => {
   it('exports a chat message span to OTLP, parented to the client traceparent', async () => {
     const client = await ChatClient.connect(server.wsUrl);
     client.send({ type: 'join', room: 'traced', user: 'tracy' });
-    client.send({ type: 'chat', room: 'traced', text: 'hello', traceparent: TRACEPARENT });
+    client.send({ type: 'chat', room: 'traced', text: 'hello', id: 'c1', traceparent: TRACEPARENT });
     await client.drain();
-    const chat = await receiver.waitFor((s) => s.name === 'chat chat');
+    const chat = await receiver.waitFor((s) => s.name === 'chat');
     expect(chat.service).toBe('chat-under-test');
+    expect(chat.resource['service.version']).toBe(PACKAGE_VERSION);
     expect(chat.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
     expect(chat.parentSpanId).toBe('00f067aa0ba902b7');
-    expect(chat.attributes).toMatchObject({
-      'chat.message.type': 'chat',
-      'chat.room': 'traced',
+    expect(chat.attributes).toEqual({
+      'messaging.system': 'ws_chat',
+      'messaging.operation.type': 'process',
+      'messaging.operation.name': 'chat',
+      'messaging.destination.name': 'traced',
+      'messaging.message.id': 'c1',
       'chat.fanout': 1,
       'chat.rate_limited': false,
     });
     // without a traceparent: a new trace, linked to the connection's span
-    const join = await receiver.waitFor((s) => s.name === 'chat join' && s.attributes['chat.room'] === 'traced');
+    const join = await receiver.waitFor((s) => s.name === 'join' && s.attributes['messaging.destination.name'] === 'traced');
     expect(join.parentSpanId).toBeUndefined();
     expect(join.links).toHaveLength(1);
     await client.close();
@@ -65,7 +72,7 @@ describe('observability: Profile A', () => {
     expect(connection.attributes['ws.close_code']).toBe(1000);
   });
 
-  it('exports HTTP, limiter decision and Redis command spans for a decision request', async () => {
+  it('exports HTTP (named by route), limiter decision and Redis command spans for a decision request', async () => {
     const res = await fetch(`${server.httpUrl}/v1/check_and_consume`, {
       method: 'POST',
       body: JSON.stringify({ policy: 'per-user', subject: { user: 'traced-user' } }),
@@ -74,9 +81,17 @@ describe('observability: Profile A', () => {
     const decide = await receiver.waitFor((s) => s.name === 'limiter decide');
     expect(decide.attributes).toMatchObject({ 'limiter.policy': 'per-user', 'limiter.store': 'redis', 'limiter.allowed': true });
     const http = await receiver.waitFor((s) => s.spanId === decide.parentSpanId);
-    expect(http.attributes['http.request.method'] ?? http.attributes['http.method']).toBe('POST');
+    expect(http.name).toBe('POST /v1/check_and_consume');
+    expect(http.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.route': '/v1/check_and_consume', 'http.response.status_code': 200 });
     const redisSpan = await receiver.waitFor((s) => s.parentSpanId === decide.spanId);
-    expect(redisSpan.attributes['db.system'] ?? redisSpan.attributes['db.system.name']).toBe('redis');
+    // the command's name, never its keys or arguments (they hold the subject)
+    // (ioredis' auto-pipelining names the operation `PIPELINE evalsha`)
+    expect(redisSpan.attributes).toMatchObject({ 'db.system.name': 'redis', 'db.operation.name': expect.stringMatching(/^(PIPELINE )?evalsha$/), 'db.query.text': 'evalsha' });
+    // a path no route matched keeps the bare method
+    expect((await fetch(`${server.httpUrl}/v1/nowhere`, { method: 'POST' })).status).toBe(404);
+    const unmatched = await receiver.waitFor((s) => s.kind === 2 && s.attributes['url.path'] === '/v1/nowhere');
+    expect(unmatched.name).toBe('POST');
+    expect(unmatched.attributes).not.toHaveProperty('http.route');
   });
 
   it('serves /health/live and turns /health/ready degraded while Redis is down, ok once it is back', async () => {
@@ -162,9 +177,57 @@ describe('span flush on shutdown: Profile A', () => {
       await client.drain();
       expect(receiver.spans).toHaveLength(0);
       expect(await server.stop()).toEqual({ code: 0, signal: null });
-      expect(receiver.spans.map((s) => s.name)).toEqual(expect.arrayContaining(['chat join', 'ws connection']));
+      expect(receiver.spans.map((s) => s.name)).toEqual(expect.arrayContaining(['join', 'ws connection']));
     } finally {
       await receiver.close();
+    }
+  });
+});
+
+describe('no user data in exported spans: Profile A', () => {
+  it('exports no subject value, user name or chat text, on the limiter on Redis and the chat bus', async () => {
+    const redis = await RedisServer.start();
+    const receiver = await OtlpReceiver.start();
+    try {
+      const server = await ServerProcess.start(profileA, {
+        LIMITER_STORE: 'redis',
+        CHAT_BUS: 'redis',
+        REDIS_URL: redis.url,
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        OTEL_BSP_SCHEDULE_DELAY: '50',
+      });
+      await server.waitForBus();
+      // one unique marker per place user data could leak from
+      const mark = (what: string) => `${what}${randomBytes(8).toString('hex')}`;
+      const markers = { user: mark('u'), ip: mark('ip'), route: `/${mark('r')}`, name: mark('n'), text: mark('t') };
+      const decide = (path: string, body: unknown) => fetch(`${server.httpUrl}${path}`, { method: 'POST', body: JSON.stringify(body) });
+      expect((await decide('/v1/check_and_consume', { policy: 'per-user', subject: { user: markers.user } })).status).toBe(200);
+      expect((await decide('/v1/check', { policy: 'per-ip', subject: { ip: markers.ip } })).status).toBe(200);
+      const batch = [{ policy: 'per-user-route', subject: { user: markers.user, route: markers.route } }, { policy: 'per-user', subject: { user: markers.user } }];
+      expect((await decide('/v1/check_and_consume', batch)).status).toBe(200);
+      const client = await ChatClient.connect(server.wsUrl);
+      client.send({ type: 'join', room: 'marked', user: markers.name });
+      client.send({ type: 'chat', room: 'marked', text: markers.text, id: 'c1' });
+      client.send({ type: 'chat', room: 'marked', text: '' }); // a refusal too
+      client.send({ type: 'leave', room: 'marked' });
+      await client.drain();
+      await client.close();
+      expect(await server.stop()).toEqual({ code: 0, signal: null }); // flushes every span
+      const names = receiver.spans.map((s) => s.name);
+      // what was exported: the decisions, their Redis commands, the chat and the bus' Redis calls
+      expect(names.filter((n) => n === 'limiter decide')).toHaveLength(4);
+      expect(names).toEqual(expect.arrayContaining(['POST /v1/check', 'POST /v1/check_and_consume', 'join', 'chat', 'leave', 'ws connection']));
+      const redisSpans = receiver.spans.filter((s) => s.attributes['db.system.name'] === 'redis');
+      expect(redisSpans.length).toBeGreaterThanOrEqual(4);
+      for (const span of redisSpans) expect(span.attributes['db.query.text']).toMatch(/^[a-z]+$/); // a bare command name
+      const exported = receiver.bodies.join('\n');
+      for (const [what, value] of Object.entries(markers)) {
+        expect(exported.includes(value), `${what} in an exported span`).toBe(false);
+        expect(server.log.includes(value), `${what} in the log`).toBe(false);
+      }
+    } finally {
+      await receiver.close();
+      await redis.stop();
     }
   });
 });

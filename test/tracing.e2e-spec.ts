@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -46,41 +47,55 @@ describe('Profile A spans (in-memory exporter)', () => {
   });
   beforeEach(() => exporter.reset());
 
-  it('gives a chat message a span in the client trace, with room, type, fan-out and rate-limit outcome', async () => {
+  it('gives a chat message a messaging span in the client trace, with room, operation, id, fan-out and rate-limit outcome', async () => {
     const [a, b] = [await ChatClient.connect(`ws://127.0.0.1:${port}/ws`), await ChatClient.connect(`ws://127.0.0.1:${port}/ws`)];
     a.send({ type: 'join', room: 'spans', user: 'a' });
     await a.drain();
     b.send({ type: 'join', room: 'spans', user: 'b' });
     await b.drain();
-    a.send({ type: 'chat', room: 'spans', text: 'hi', traceparent: `00-${TRACE_ID}-${PARENT_ID}-01` });
+    a.send({ type: 'chat', room: 'spans', text: 'hi', id: 'm-1', traceparent: `00-${TRACE_ID}-${PARENT_ID}-01` });
     await a.drain();
-    const [chat] = spans('chat chat');
+    const [chat] = spans('chat');
+    expect(chat?.kind).toBe(SpanKind.CONSUMER);
     expect(chat?.spanContext().traceId).toBe(TRACE_ID);
     expect(chat?.parentSpanContext?.spanId).toBe(PARENT_ID);
+    expect(chat?.status.code).toBe(SpanStatusCode.UNSET);
     expect(chat?.attributes).toEqual({
-      'chat.message.type': 'chat',
-      'chat.room': 'spans',
+      'messaging.system': 'ws_chat',
+      'messaging.operation.type': 'process',
+      'messaging.operation.name': 'chat',
+      'messaging.destination.name': 'spans',
+      'messaging.message.id': 'm-1',
       'chat.rate_limited': false,
       'chat.fanout': 2,
     });
-    const [join] = spans('chat join');
+    const [join] = spans('join');
+    expect(join?.attributes).toMatchObject({ 'messaging.operation.name': 'join', 'messaging.destination.name': 'spans' });
+    expect(join?.attributes).not.toHaveProperty('messaging.message.id'); // the client gave none
     expect(join?.parentSpanContext).toBeUndefined();
     expect(join?.links).toHaveLength(1);
     await Promise.all([a.close(), b.close()]);
     expect(spans('ws connection').map((s) => s.spanContext().spanId)).toContain(join?.links[0]?.context.spanId);
   });
 
-  it('records refusals on the message span: rate_limited and invalid messages', async () => {
+  it('marks refusals as errors on the message span: error.type is the code, status ERROR', async () => {
     const client = await ChatClient.connect(`ws://127.0.0.1:${port}/ws`);
     client.send({ type: 'join', user: 'flood' });
     client.send({ type: 'chat', text: '' });
     for (let i = 0; i < 10; i++) client.send({ type: 'chat', text: `${i}` });
+    client.send({ type: 'leave', room: 'never-joined', id: 'l-1' });
     await client.drain();
-    const chats = spans('chat chat');
+    const chats = spans('chat');
     expect(chats).toHaveLength(11);
-    expect(chats[0]?.attributes).toMatchObject({ 'chat.rate_limited': false, 'chat.error': 'invalid_message' });
-    expect(chats.at(-1)?.attributes).toMatchObject({ 'chat.rate_limited': true, 'chat.error': 'rate_limited' });
-    expect(spans('chat ping')).toHaveLength(0); // ping, pong and rejected frames get no span
+    expect(chats[0]?.attributes).toMatchObject({ 'chat.rate_limited': false, 'error.type': 'invalid_message' });
+    expect(chats[0]?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(chats[1]?.attributes).not.toHaveProperty('error.type');
+    expect(chats[1]?.status.code).toBe(SpanStatusCode.UNSET);
+    expect(chats.at(-1)?.attributes).toMatchObject({ 'chat.rate_limited': true, 'error.type': 'rate_limited' });
+    expect(chats.at(-1)?.status.code).toBe(SpanStatusCode.ERROR);
+    const [leave] = spans('leave');
+    expect(leave?.attributes).toMatchObject({ 'messaging.destination.name': 'never-joined', 'messaging.message.id': 'l-1', 'error.type': 'rate_limited' });
+    expect(spans('ping')).toHaveLength(0); // ping, pong and rejected frames get no span
     await client.close();
   });
 

@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, Logger, type WsExceptionFilter } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import { errorFrame, FrameError } from '../protocol/frames.js';
-import { annotateMessage, failMessage } from '../telemetry/chat-tracing.js';
+import { failMessage } from '../telemetry/chat-tracing.js';
 import { clientId, isPingOrPong } from './connection-rate-limit.guard.js';
 import { ConnectionRateLimiter } from './connection-rate-limiter.js';
 import { ContractException } from './contract.exception.js';
@@ -28,18 +28,19 @@ export class ContractExceptionFilter implements WsExceptionFilter {
     const conn = this.connections.get(ws.getClient<WebSocket>());
     if (conn === undefined) return;
     let error: FrameError;
+    let fault: unknown;
     if (exception instanceof ContractException) {
       error = exception.frameError;
     } else {
       this.logger.error(exception);
-      failMessage(exception);
+      fault = exception;
       error = new FrameError('internal_error', 'internal server error', clientId(ws.getData()));
     }
     // The guard let this ping/pong through uncharged; an invalid one costs a token like any frame.
     if (error.code === 'invalid_message' && isPingOrPong(ws.getPattern())) {
       error = this.rateLimiter.charge(conn, clientId(ws.getData())) ?? error;
     }
-    annotateMessage('chat.error', error.code);
+    failMessage(error.code, fault);
     this.rooms.reply(conn, errorFrame(error));
     this.connections.counters.framesOut.error++;
   }

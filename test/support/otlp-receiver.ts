@@ -14,6 +14,8 @@ export interface ReceivedSpan {
   attributes: Record<string, unknown>;
   links: { traceId: string; spanId: string }[];
   service: string;
+  /** The resource's attributes (service.name, service.version, ...). */
+  resource: Record<string, unknown>;
 }
 
 type AnyValue = { stringValue?: string; intValue?: number | string; boolValue?: boolean; doubleValue?: number };
@@ -31,6 +33,8 @@ function attributes(list: { key: string; value: AnyValue }[] = []): Record<strin
 
 export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
+  /** Every request body as received: what left the process, byte for byte. */
+  readonly bodies: string[] = [];
   requests = 0;
 
   private constructor(private readonly server: Server) {}
@@ -74,9 +78,11 @@ export class OtlpReceiver {
 
   private accept(body: string): void {
     this.requests++;
+    this.bodies.push(body);
     const request = JSON.parse(body);
     for (const rs of request.resourceSpans ?? []) {
-      const service = String(attributes(rs.resource?.attributes)['service.name']);
+      const resource = attributes(rs.resource?.attributes);
+      const service = String(resource['service.name']);
       for (const ss of rs.scopeSpans ?? []) {
         for (const s of ss.spans ?? []) {
           this.spans.push({
@@ -88,6 +94,7 @@ export class OtlpReceiver {
             attributes: attributes(s.attributes),
             links: (s.links ?? []).map((l: { traceId: string; spanId: string }) => ({ traceId: l.traceId, spanId: l.spanId })),
             service,
+            resource,
           });
         }
       }
