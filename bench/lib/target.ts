@@ -62,19 +62,19 @@ async function fetchStats(httpUrl: string): Promise<ServerStats | undefined> {
   }
 }
 
-/** Polls GET `httpUrl`/health until it answers 2xx; fails early when `child` exits or dies by a signal. */
-export async function waitHealthy(httpUrl: string, child: ChildProcess | undefined, timeoutMs: number): Promise<void> {
+/** Polls GET `httpUrl` + `path` (/health) until it answers 2xx; fails early when `child` exits or dies by a signal. */
+export async function waitHealthy(httpUrl: string, child: ChildProcess | undefined, timeoutMs: number, path = '/health'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      if ((await fetch(`${httpUrl}/health`)).ok) return;
+      if ((await fetch(`${httpUrl}${path}`)).ok) return;
     } catch {
       // not yet
     }
     if (child && (child.exitCode !== null || child.signalCode !== null)) {
       throw new Error(`server exited with ${child.exitCode ?? child.signalCode}`);
     }
-    if (Date.now() > deadline) throw new Error(`${httpUrl}/health did not answer within ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`${httpUrl}${path} did not answer within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
