@@ -1,6 +1,7 @@
 /**
  * npm run bench -- <scenario> [--target a|b|ws://host:port/ws|http://host:port] [options]
  * npm run bench:compare -- <scenario> [--rounds 3] [options]
+ * npm run bench:compare -- --render results/<date>-<scenario>   (the reports again, from runs.json)
  *
  * The load generator pins itself to CPU 1 and started profiles run on CPU 0 (taskset).
  */
@@ -8,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { compare } from './compare.js';
+import { compare, renderAgain } from './compare.js';
 import { startOtlpSink } from './lib/otlp-sink.js';
 import { formatResult } from './lib/result.js';
 import { LOAD_CPU, tasksetAvailable } from './lib/target.js';
@@ -17,6 +18,7 @@ import { type Overrides, runScenario, SCENARIOS } from './run.js';
 const USAGE = `usage:
   npm run bench -- <scenario> [--target a|b|cluster|ws://host:port/ws|http://host:port] [options]
   npm run bench:compare -- <scenario> [--rounds 3] [options]
+  npm run bench:compare -- --render DIR   (report.md and report.html again from DIR/runs.json)
 scenarios: ${SCENARIOS.join(', ')}
 options: --clients N --rate N --duration S --warmup S --payload N --rooms N --room-size N --seed N
          --connect S --churn F --step S --max-rate N --batch N --connections N --keys N --policy NAME
@@ -63,9 +65,15 @@ const { values, positionals } = parseArgs({
     bus: { type: 'string' },
     workers: { type: 'string' },
     'server-cpus': { type: 'string' },
+    render: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
+if (values.render !== undefined) {
+  renderAgain(values.render);
+  process.stdout.write(`rendered ${values.render}/report.md and report.html from runs.json\n`);
+  process.exit(0);
+}
 const scenario = positionals[0];
 if (values.help || !scenario || !SCENARIOS.includes(scenario)) {
   process.stderr.write(`${USAGE}\n`);

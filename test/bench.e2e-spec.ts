@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compareRows, renderMarkdown } from '../bench/compare.js';
+import { compareRows, renderMarkdown, type Row, verdict } from '../bench/compare.js';
 import { formatResult } from '../bench/lib/result.js';
 import { renderHtml } from '../bench/report/html.js';
 import { runScenario } from '../bench/run.js';
@@ -113,6 +113,23 @@ describe('harness scenarios', () => {
     const html = renderHtml('steady', rows, [b, b], [a, a]);
     expect(html).toMatch(/^<!doctype html>/);
     expect(html.match(/<svg /g)?.length).toBeGreaterThanOrEqual(3);
+
+    // memory per connection below its resolution (8 MiB of RSS over the 5 connections) gets no verdict
+    const withMemory = (r: typeof a, bytes: number) => ({ ...r, server: { ...(r.server as NonNullable<typeof r.server>), memoryPerConnectionBytes: bytes } });
+    const memoryRow = (bBytes: number, aBytes: number) => {
+      const [bs, as] = [[withMemory(b, bBytes)], [withMemory(a, aBytes)]];
+      return { row: compareRows(bs, as).find((r) => r.metric === 'memory per connection') as Row, bs, as };
+    };
+    const unresolved = memoryRow(1024, 4 * 2 ** 20);
+    expect(unresolved.row.resolution).toBeCloseTo((8 * 1024) / 5, 6);
+    expect(verdict(unresolved.row)).toBe('unresolved');
+    expect(renderMarkdown('steady', [unresolved.row], unresolved.bs, unresolved.as)).toContain('(B below the resolution of 1638 KiB: no verdict)');
+    const marked = renderHtml('steady', [unresolved.row], unresolved.bs, unresolved.as);
+    expect(marked).toContain('class="unresolved"');
+    expect(marked).toContain('B 1.000 (below resolution)');
+    expect(marked).not.toMatch(/class="(better|worse)"/);
+    const resolved = memoryRow(2 * 2 ** 20, 4 * 2 ** 20);
+    expect(verdict(resolved.row)).toBe('worse');
   });
 });
 

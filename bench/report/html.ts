@@ -1,5 +1,5 @@
 /** The comparison as one self-contained HTML page with SVG bar charts (no scripts, no CDN). */
-import { type Row, verdict } from '../compare.js';
+import { belowResolution, type Row, verdict, verdictNote } from '../compare.js';
 import type { BenchResult } from '../lib/result.js';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
@@ -21,18 +21,28 @@ function chart(title: string, rows: Row[]): string {
     const x = (v: number) => left + (v / max) * (width - left - 110);
     const y0 = 30 + i * rowH;
     parts.push(`<text x="0" y="${y0 + 22}" font-size="12">${esc(`${r.metric} (${r.unit})`)}</text>`);
+    const unresolved = belowResolution(r);
     (['B', 'A'] as const).forEach((p, j) => {
       const s = p === 'B' ? r.b : r.a;
       const y = y0 + j * 22;
+      // a figure below the measurement's resolution is drawn hollow and labelled so
+      const below = unresolved.includes(p);
+      const fill = below ? `fill="none" stroke="${COLORS[p]}" stroke-dasharray="3 2"` : `fill="${COLORS[p]}"`;
       parts.push(
-        `<rect x="${left}" y="${y}" width="${Math.max(1, x(s.median) - left)}" height="18" fill="${COLORS[p]}"/>`,
+        `<rect x="${left}" y="${y}" width="${Math.max(1, x(s.median) - left)}" height="18" ${fill}/>`,
         `<line x1="${x(s.min)}" x2="${x(s.max)}" y1="${y + 9}" y2="${y + 9}" stroke="#222" stroke-width="1.5"/>`,
-        `<text x="${x(s.max) + 6}" y="${y + 14}" font-size="11">${p} ${num(s.median)}</text>`,
+        `<text x="${x(s.max) + 6}" y="${y + 14}" font-size="11">${p} ${num(s.median)}${below ? ' (below resolution)' : ''}</text>`,
       );
     });
   });
   parts.push('</svg>');
   return `<h2>${esc(title)}</h2>${parts.join('')}`;
+}
+
+/** A line under the table for each row without a verdict: which figure is below which resolution. */
+function unresolvedNotes(rows: Row[]): string {
+  const notes = rows.filter((r) => verdict(r) === 'unresolved').map((r) => `<p class="unresolved">* ${esc(r.metric)}: ${esc(verdictNote(r).trim().slice(1, -1))}.</p>`);
+  return notes.join('\n');
 }
 
 export function renderHtml(scenario: string, rows: Row[], bRuns: BenchResult[], aRuns: BenchResult[]): string {
@@ -42,19 +52,21 @@ export function renderHtml(scenario: string, rows: Row[], bRuns: BenchResult[], 
     .map(
       (r) =>
         `<tr><td>${esc(r.metric)} (${esc(r.unit)})</td><td>${num(r.b.median)}</td><td>${num(r.a.median)}</td>` +
-        `<td class="${verdict(r)}">${r.deltaPct >= 0 ? '+' : ''}${r.deltaPct.toFixed(1)}%</td></tr>`,
+        `<td class="${verdict(r)}"${verdict(r) === 'unresolved' ? ` title="${esc(verdictNote(r).trim().slice(1, -1))}"` : ''}>` +
+        `${r.deltaPct >= 0 ? '+' : ''}${r.deltaPct.toFixed(1)}%${verdict(r) === 'unresolved' ? ' *' : ''}</td></tr>`,
     )
     .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(scenario)}: B vs A</title>
 <style>body{font:14px system-ui,sans-serif;max-width:760px;margin:2em auto;color:#222}table{border-collapse:collapse}
-td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child{text-align:left}.better{color:#1a7f37}.worse{color:#c62828}
+td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child{text-align:left}.better{color:#1a7f37}.worse{color:#c62828}.unresolved{color:#777}
 .legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px}code{white-space:pre-wrap;word-break:break-all}</style></head><body>
 <h1>${esc(scenario)}: Profile B (node:http + ws) vs Profile A (NestJS)</h1>
 <p>${bRuns.length} rounds each (B, A alternating), ${esc(first.startedAt.slice(0, 10))}, ${first.machine.cpus} CPUs, Node ${esc(first.machine.node)}.
 Bars: median across rounds, each metric on its own scale; whiskers: min to max.</p>
 <p class="legend"><span style="background:${COLORS.B}"></span>Profile B<span style="background:${COLORS.A}"></span>Profile A</p>
 <table><tr><th>metric</th><th>B</th><th>A</th><th>A vs B</th></tr>${table}</table>
+${unresolvedNotes(rows)}
 ${chart('Latency percentiles', pick('latency p50', 'latency p95', 'latency p99'))}
 ${chart('Throughput', pick('throughput'))}
 ${chart('Server cost', pick('server CPU per unit', 'server CPU'))}
