@@ -378,12 +378,13 @@ describe('npm run start:cluster: two workers on one port', () => {
   });
 
   it.each([
-    ['CHAT_BUS', 'local'],
-    ['LIMITER_STORE', 'memory'],
-  ])('refuses %s=%s (every worker would be a chat and a limiter of its own)', async (name, value) => {
+    ['CHAT_BUS', 'local', 'CHAT_BUS=local would make each worker a chat of its own: members on different workers would not see each other'],
+    ['LIMITER_STORE', 'memory', 'LIMITER_STORE=memory would give each worker its own limiter state: a subject whose requests are spread over N workers would be allowed up to N times its limit'],
+  ])('refuses %s=%s, saying why in its own terms', async (name, value, why) => {
     const result = await runToExit(CLUSTER, { PORT: '0', REDIS_URL: redis.url, [name]: value });
     expect(result.code).toBe(2);
-    expect(result.output).toContain(`${name}=${value} cannot serve one chat from many workers`);
+    expect(result.output).toContain(why);
+    expect(result.output).toContain(`use ${name}=redis (or leave it unset)`);
   });
 });
 
