@@ -114,21 +114,21 @@ describe('harness scenarios', () => {
     expect(html).toMatch(/^<!doctype html>/);
     expect(html.match(/<svg /g)?.length).toBeGreaterThanOrEqual(3);
 
-    // memory per connection below its resolution (8 MiB of RSS over the 5 connections) gets no verdict
+    // memory per connection below its resolution (16 MiB of RSS over the 5 connections) gets no verdict
     const withMemory = (r: typeof a, bytes: number) => ({ ...r, server: { ...(r.server as NonNullable<typeof r.server>), memoryPerConnectionBytes: bytes } });
     const memoryRow = (bBytes: number, aBytes: number) => {
       const [bs, as] = [[withMemory(b, bBytes)], [withMemory(a, aBytes)]];
       return { row: compareRows(bs, as).find((r) => r.metric === 'memory per connection') as Row, bs, as };
     };
-    const unresolved = memoryRow(1024, 4 * 2 ** 20);
-    expect(unresolved.row.resolution).toBeCloseTo((8 * 1024) / 5, 6);
+    const unresolved = memoryRow(1024, 8 * 2 ** 20);
+    expect(unresolved.row.resolution).toBeCloseTo((16 * 1024) / 5, 6);
     expect(verdict(unresolved.row)).toBe('unresolved');
-    expect(renderMarkdown('steady', [unresolved.row], unresolved.bs, unresolved.as)).toContain('(B below the resolution of 1638 KiB: no verdict)');
+    expect(renderMarkdown('steady', [unresolved.row], unresolved.bs, unresolved.as)).toContain('(B below the resolution of 3277 KiB: no verdict)');
     const marked = renderHtml('steady', [unresolved.row], unresolved.bs, unresolved.as);
     expect(marked).toContain('class="unresolved"');
     expect(marked).toContain('B 1.000 (below resolution)');
     expect(marked).not.toMatch(/class="(better|worse)"/);
-    const resolved = memoryRow(2 * 2 ** 20, 4 * 2 ** 20);
+    const resolved = memoryRow(4 * 2 ** 20, 8 * 2 ** 20);
     expect(verdict(resolved.row)).toBe('worse');
   });
 });

@@ -218,6 +218,8 @@ describe('no user data in exported spans: Profile A', () => {
       // what was exported: the decisions, their Redis commands, the chat and the bus' Redis calls
       expect(names.filter((n) => n === 'limiter decide')).toHaveLength(4);
       expect(names).toEqual(expect.arrayContaining(['POST /v1/check', 'POST /v1/check_and_consume', 'join', 'chat', 'leave', 'ws connection']));
+      // the chat client's address is not recorded
+      expect(receiver.spans.find((s) => s.name === 'ws connection')?.attributes).toEqual({ 'url.path': '/ws', 'ws.close_code': 1000 });
       const redisSpans = receiver.spans.filter((s) => s.attributes['db.system.name'] === 'redis');
       expect(redisSpans.length).toBeGreaterThanOrEqual(4);
       for (const span of redisSpans) expect(span.attributes['db.query.text']).toMatch(/^[a-z]+$/); // a bare command name
@@ -237,13 +239,6 @@ describe('/metrics of both profiles, checked by promtool', () => {
   let a: ServerProcess;
   let b: ServerProcess;
 
-  beforeAll(async () => {
-    [a, b] = await Promise.all([ServerProcess.start(profileA), ServerProcess.start(profileB)]);
-  });
-  afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-  });
-
   /** The same traffic on a server: 2 members, 3 chats, a bad frame, a ping; 11 frames at once from a full bucket of 10. */
   async function traffic(server: ServerProcess): Promise<void> {
     const [x, y, z] = [await ChatClient.connect(server.wsUrl), await ChatClient.connect(server.wsUrl), await ChatClient.connect(server.wsUrl)];
@@ -253,6 +248,7 @@ describe('/metrics of both profiles, checked by promtool', () => {
     await y.drain();
     for (let i = 0; i < 3; i++) x.send({ type: 'chat', room: 'r', text: `m${i}` });
     x.send('{');
+    x.send('{"type":"leave","room":"r","__proto__":{}}'); // a known type with a field no message has
     await x.drain(); // its ping is answered: one pong
     for (let i = 0; i < 11; i++) z.send({ type: 'leave', room: 'nowhere' });
     await z.drain();
@@ -260,9 +256,17 @@ describe('/metrics of both profiles, checked by promtool', () => {
     await server.waitForStats((s) => s.connections === 0);
   }
 
+  beforeAll(async () => {
+    [a, b] = await Promise.all([ServerProcess.start(profileA), ServerProcess.start(profileB)]);
+    await traffic(a);
+    await traffic(b);
+  });
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+  });
+
   it('passes promtool check metrics (beyond the lint of prom-client\'s own defaults) on A and on B', async () => {
     for (const server of [a, b]) {
-      await traffic(server);
       const res = await fetch(`${server.httpUrl}/metrics`);
       expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
       expect(promtoolProblems(await res.text())).toEqual([]);
@@ -272,12 +276,13 @@ describe('/metrics of both profiles, checked by promtool', () => {
   it('B serves A\'s chat and process metrics under the same names and types, counted alike', async () => {
     const [sa, sb] = await Promise.all([a, b].map(async (s) => parsePrometheus(await (await fetch(`${s.httpUrl}/metrics`)).text())));
     for (const [family, type] of sb.types) expect(sa.types.get(family), family).toBe(type);
-    // the same traffic (run once on each by the test above) gives the same chat counts
+    // the same traffic gives the same chat counts
     const chat = (s: typeof sa) => new Map([...s.byKey].filter(([k]) => k.startsWith('chat_')));
     expect(chat(sb)).toEqual(chat(sa));
-    expect(sb.byKey.get('chat_frames_in_total{type="leave"}')).toBe(11);
+    expect(sb.byKey.get('chat_frames_in_total{type="leave"}')).toBe(12); // 11, and the one with a stray field
+    expect(sb.byKey.get('chat_frames_in_total{type="rejected"}')).toBe(1);
     expect(sb.byKey.get('chat_rate_limited_total')).toBe(1);
-    expect(sb.byKey.get('chat_frames_out_total{type="error"}')).toBe(12); // the bad frame, 10 not_joined, 1 rate_limited
+    expect(sb.byKey.get('chat_frames_out_total{type="error"}')).toBe(13); // 2 bad frames, 10 not_joined, 1 rate_limited
     expect(sb.byKey.get('process_resident_memory_bytes')).toBeGreaterThan(10 * 1024 * 1024);
     expect((await fetch(`${b.httpUrl}/health/ready`)).status).toBe(404); // B keeps no health detail
   });

@@ -28,10 +28,10 @@ export function redisAnswersPing(port: number): Promise<boolean> {
   });
 }
 
-/** Starts redis-server on `port` (pinned to `cpus` when given) and waits until it answers. */
-export async function startRedis(port: number, cpus: string | undefined): Promise<RedisProcess> {
+/** Starts `binary` (redis-server) on `port`, pinned to `cpus` when given, and waits until it answers. */
+export async function startRedis(port: number, cpus: string | undefined, binary = 'redis-server'): Promise<RedisProcess> {
   const pin = cpus ? ['taskset', '-c', cpus] : [];
-  const [cmd, ...args] = [...pin, 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'no', '--save', '', '--appendonly', 'no'];
+  const [cmd, ...args] = [...pin, binary, '--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'no', '--save', '', '--appendonly', 'no'];
   const child = spawn(cmd as string, args, { stdio: 'ignore' });
   let spawnError: Error | undefined;
   child.once('error', (err) => (spawnError = err));

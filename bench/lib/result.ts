@@ -36,11 +36,12 @@ export interface ServerUsage {
 
 /**
  * The smallest RSS growth the memory-per-connection method resolves. RSS moves by megabytes with
- * no connection at all (V8 grows and shrinks its heap in steps; malloc keeps and returns arenas):
- * at 1000 connections Profile B's three rounds of one load grew 0, 0.2 and 11 MiB. A growth
- * under this, spread over the connections, is below the method's resolution.
+ * no cause in the load (V8 grows and shrinks its heap in steps; malloc keeps and returns arenas):
+ * at 1000 connections Profile B's three rounds of one load grew 0, 0.2 and 10.9 MiB. The
+ * resolution is set above the largest such swing seen; a growth under it, spread over the
+ * connections, is below the method's resolution.
  */
-export const RSS_RESOLUTION_BYTES = 8 * 2 ** 20;
+export const RSS_RESOLUTION_BYTES = 16 * 2 ** 20;
 
 /** The resolution of a run's memory per connection (bytes), or undefined when it has none. */
 export function memoryPerConnectionResolution(r: BenchResult): number | undefined {

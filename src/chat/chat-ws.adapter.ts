@@ -24,18 +24,22 @@ interface MessageEvent {
  */
 export const REJECTED_FRAME = '$rejected';
 
-/** Text frames arrive as strings, binary frames as Buffers (ws MessageEvent). */
-function routeFrame(data: unknown): { event: string; data: unknown } {
+/**
+ * Text frames arrive as strings, binary frames as Buffers (ws MessageEvent). `countAs` is the
+ * frame's type for the traffic counters: `rejected` only when its type is unknown, as in Profile B.
+ */
+function routeFrame(data: unknown): { event: string; data: unknown; countAs: ClientType | 'rejected' } {
   if (typeof data !== 'string') {
-    return { event: REJECTED_FRAME, data: new FrameError('invalid_message', BINARY_FRAME_ERROR_MESSAGE) };
+    return { event: REJECTED_FRAME, data: new FrameError('invalid_message', BINARY_FRAME_ERROR_MESSAGE), countAs: 'rejected' };
   }
   const decoded = decodeFrame(data);
-  if (decoded instanceof FrameError) return { event: REJECTED_FRAME, data: decoded };
+  if (decoded instanceof FrameError) return { event: REJECTED_FRAME, data: decoded, countAs: 'rejected' };
   const skipped = keySkippedByClassTransformer(decoded);
   if (skipped !== undefined) {
-    return { event: REJECTED_FRAME, data: new FrameError('invalid_message', `property ${skipped} should not exist`, decoded.id) };
+    const error = new FrameError('invalid_message', `property ${skipped} should not exist`, decoded.id);
+    return { event: REJECTED_FRAME, data: error, countAs: decoded.type };
   }
-  return { event: decoded.type, data: decoded };
+  return { event: decoded.type, data: decoded, countAs: decoded.type };
 }
 
 /**
@@ -97,8 +101,8 @@ export class ChatWsAdapter extends WsAdapter {
     handlersMap: Map<string, MessageMappingProperties>,
     transform: (data: any) => Observable<any>,
   ): Observable<any> {
-    const { event: type, data } = routeFrame(event.data);
-    this.counters.framesIn[type === REJECTED_FRAME ? 'rejected' : (type as ClientType)]++;
+    const { event: type, data, countAs } = routeFrame(event.data);
+    this.counters.framesIn[countAs]++;
     const handler = handlersMap.get(type);
     if (handler === undefined) return EMPTY;
     const messageSpan = startMessageSpan(event.target, type, data);

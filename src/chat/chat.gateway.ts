@@ -9,7 +9,6 @@ import {
   SubscribeMessage,
   WebSocketGateway,
 } from '@nestjs/websockets';
-import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { SETTINGS } from '../config/settings.module.js';
 import type { Settings } from '../config/settings.js';
@@ -52,13 +51,13 @@ export class ChatGateway
     this.connections.startKeepalive();
   }
 
-  handleConnection(client: WebSocket, request: IncomingMessage): void {
+  handleConnection(client: WebSocket): void {
     if (this.shuttingDown) {
       client.close(1001, 'server shutting down');
       return;
     }
     this.connections.open(client);
-    startConnectionSpan(client, request?.socket.remoteAddress);
+    startConnectionSpan(client);
   }
 
   handleDisconnect(client: WebSocket): void {

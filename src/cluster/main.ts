@@ -44,13 +44,13 @@ cluster.on('message', (worker, message) => metrics.handle(worker, message));
 let stopping = false;
 const fork = (): Worker => cluster.fork(workerEnv);
 cluster.on('exit', (worker, code, signal) => {
+  metrics.workerGone(worker, !stopping && code !== CONFIG_ERROR_EXIT);
   if (stopping) return;
   if (code === CONFIG_ERROR_EXIT) {
     logger.error({ msg: 'worker refused its configuration; stopping', pid: worker.process.pid }, 'Cluster');
     void stopWorkers().then(() => process.exit(CONFIG_ERROR_EXIT));
     return;
   }
-  metrics.workerExited();
   logger.warn({ msg: 'worker exited; starting another', pid: worker.process.pid, code, signal }, 'Cluster');
   // not unref'd: with every worker gone, this timer is what keeps the primary alive
   setTimeout(() => {
@@ -58,7 +58,7 @@ cluster.on('exit', (worker, code, signal) => {
   }, RESTART_DELAY_MS);
 });
 for (let i = 0; i < workers; i++) fork();
-logger.log({ msg: 'cluster started', workers, ...workerEnv }, 'Cluster');
+logger.log({ msg: 'cluster started', workers, CHAT_BUS: workerEnv.CHAT_BUS, LIMITER_STORE: workerEnv.LIMITER_STORE }, 'Cluster');
 
 /** SIGTERM to every live worker (each closes its clients with 1001); resolves when all exited. */
 async function stopWorkers(): Promise<void> {

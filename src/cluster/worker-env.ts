@@ -1,4 +1,5 @@
 import { SettingsError } from '../config/settings.js';
+import { CLUSTER_METRICS_ENV } from '../metrics/cluster-messages.js';
 
 /** Why each in-process setting cannot serve behind one port, in the terms of what it runs. */
 const IN_PROCESS_REFUSALS = {
@@ -15,7 +16,8 @@ const IN_PROCESS_REFUSALS = {
 /**
  * What `npm run start:cluster` adds to its workers' environment: workers of one chat must share
  * their rooms (CHAT_BUS=redis) and their limiter state (LIMITER_STORE=redis). Unset, both default
- * to redis; set to the in-process value, start-up stops with the reason.
+ * to redis; set to the in-process value, start-up stops with the reason. And a marker that makes
+ * each worker's /metrics answer for the whole cluster through this primary.
  */
 export function clusterWorkerEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const problems: string[] = [];
@@ -25,7 +27,7 @@ export function clusterWorkerEnv(env: NodeJS.ProcessEnv): Record<string, string>
     if (value === refusal.local) problems.push(`${refusal.why}; use ${name}=redis (or leave it unset)`);
     return value;
   };
-  const result = { CHAT_BUS: pick('CHAT_BUS'), LIMITER_STORE: pick('LIMITER_STORE') };
+  const result = { CHAT_BUS: pick('CHAT_BUS'), LIMITER_STORE: pick('LIMITER_STORE'), [CLUSTER_METRICS_ENV]: '1' };
   if (problems.length > 0) throw new SettingsError(`invalid settings for start:cluster:\n  ${problems.join('\n  ')}`);
   return result;
 }

@@ -27,31 +27,38 @@ const SCRAPE_TIMEOUT_MS = 5_000;
  */
 export class ClusterWorkerMetrics implements MetricsSource, OnModuleDestroy {
   private nextId = 0;
-  private readonly pending = new Map<number, (text: string) => void>();
+  private readonly pending = new Map<number, (answer: { text?: string; error?: string }) => void>();
   private readonly onMessage = (message: unknown): void => {
     if (!isClusterMetricsMessage(message)) return;
     if (message.type === 'metrics:collect') {
-      void this.registry.getMetricsAsJSON().then((metrics) => this.send({ type: 'metrics:collected', id: message.id, metrics }));
+      // a registry that fails to collect is answered empty: the primary counts this worker missing
+      this.registry.getMetricsAsJSON().then(
+        (metrics) => this.send({ type: 'metrics:collected', id: message.id, metrics }),
+        () => this.send({ type: 'metrics:collected', id: message.id }),
+      );
     } else if (message.type === 'metrics:scraped') {
-      this.pending.get(message.id)?.(message.text);
+      this.pending.get(message.id)?.(message);
     }
   };
 
   constructor(private readonly registry: Registry) {
     process.on('message', this.onMessage);
+    this.send({ type: 'metrics:ready' });
   }
 
   metrics(): Promise<string> {
+    if (!process.connected) return Promise.reject(new Error('this worker has lost the cluster primary'));
     const id = this.nextId++;
     return new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new Error(`the cluster primary did not answer the scrape within ${SCRAPE_TIMEOUT_MS} ms`));
       }, SCRAPE_TIMEOUT_MS);
-      this.pending.set(id, (text) => {
+      this.pending.set(id, (answer) => {
         clearTimeout(timer);
         this.pending.delete(id);
-        resolve(text);
+        if (answer.text !== undefined) resolve(answer.text);
+        else reject(new Error(`the cluster primary could not assemble the metrics: ${answer.error}`));
       });
       this.send({ type: 'metrics:scrape', id });
     });

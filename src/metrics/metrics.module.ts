@@ -3,6 +3,7 @@ import { Global, Module } from '@nestjs/common';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { LimiterMetrics } from './limiter-metrics.js';
 import { MetricsController } from './metrics.controller.js';
+import { CLUSTER_METRICS_ENV } from './cluster-messages.js';
 import { ClusterWorkerMetrics, MetricsSource, ProcessMetrics } from './metrics-source.js';
 
 /**
@@ -23,7 +24,9 @@ import { ClusterWorkerMetrics, MetricsSource, ProcessMetrics } from './metrics-s
     },
     {
       provide: MetricsSource,
-      useFactory: (registry: Registry) => (cluster.isWorker ? new ClusterWorkerMetrics(registry) : new ProcessMetrics(registry)),
+      // only a worker of our start:cluster: under another cluster host nothing would answer
+      useFactory: (registry: Registry) =>
+        cluster.isWorker && process.env[CLUSTER_METRICS_ENV] === '1' ? new ClusterWorkerMetrics(registry) : new ProcessMetrics(registry),
       inject: [Registry],
     },
     { provide: LimiterMetrics, useFactory: (registry: Registry) => new LimiterMetrics(registry), inject: [Registry] },

@@ -31,13 +31,13 @@ const TRACED_TYPES: ReadonlySet<string> = new Set(['join', 'chat', 'leave']);
 /** `messaging.system`: this contract's chat, which no registered value names. */
 export const MESSAGING_SYSTEM = 'ws_chat';
 
-/** Starts the span of a connection's lifetime; it ends with the close code when the socket closes. */
-export function startConnectionSpan(socket: WebSocket, remoteAddress: string | undefined): void {
+/**
+ * Starts the span of a connection's lifetime; it ends with the close code when the socket closes.
+ * The client's address is not recorded: a chat client is a person, and its address user data.
+ */
+export function startConnectionSpan(socket: WebSocket): void {
   if (!tracing.enabled) return;
-  const span = tracing.tracer.startSpan('ws connection', {
-    kind: SpanKind.SERVER,
-    attributes: { 'network.peer.address': remoteAddress ?? '', 'url.path': WS_PATH },
-  });
+  const span = tracing.tracer.startSpan('ws connection', { kind: SpanKind.SERVER, attributes: { 'url.path': WS_PATH } });
   connectionSpans.set(socket, span);
   socket.once('close', (code: number) => {
     connectionSpans.delete(socket);

@@ -9,11 +9,15 @@ import { programCommand } from './system-programs.js';
 export class RedisServer {
   private process: RedisProcess | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly binary: string,
+  ) {}
 
   static async start(port?: number): Promise<RedisServer> {
-    programCommand('redis-server'); // a clear message, not a spawn error, when it is missing
-    const server = new RedisServer(port ?? (await freePort()));
+    // a clear message, not a spawn error, when it is missing
+    const [binary] = programCommand('redis-server');
+    const server = new RedisServer(port ?? (await freePort()), binary as string);
     await server.restart();
     return server;
   }
@@ -25,7 +29,7 @@ export class RedisServer {
   /** Starts (again) on the same port. */
   async restart(): Promise<void> {
     if (this.process) throw new Error('redis-server is already running');
-    this.process = await startRedis(this.port, undefined);
+    this.process = await startRedis(this.port, undefined, this.binary);
   }
 
   /** Stops it hard (SIGKILL): the clients see the connection drop, as in a crash. */

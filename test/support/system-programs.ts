@@ -7,7 +7,7 @@
  * program missing fails with that message too, never with a `spawn ENOENT`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 
 interface SystemProgram {
   /** How the tests ask for it. */
@@ -84,10 +84,15 @@ function rootCommand(): readonly string[] | undefined {
   return runs('sudo', ['-n', 'true']) ? ['sudo', '-n'] : undefined;
 }
 
-function apt(root: readonly string[], args: readonly string[]): void {
-  const [cmd, ...rest] = [...root, 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', ...args];
+/** Runs `command` as root (`root` is [] when this process is root, or sudo's prefix). */
+function asRoot(root: readonly string[], command: readonly string[]): void {
+  const [cmd, ...rest] = [...root, ...command];
   const run = spawnSync(cmd as string, rest, { encoding: 'utf8', timeout: 600_000 });
-  if (run.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed (exit ${run.status}):\n${run.stderr || run.stdout}`);
+  if (run.status !== 0) throw new Error(`${command.join(' ')} failed (exit ${run.status}):\n${run.stderr || run.stdout}`);
+}
+
+function apt(root: readonly string[], args: readonly string[]): void {
+  asRoot(root, ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', ...args]);
 }
 
 /**
@@ -103,13 +108,13 @@ export function ensureSystemPrograms(): void {
   const packages = [...new Set(missing.map((p) => p.debianPackage))];
   process.stderr.write(`installing what the tests need from Debian's registry: ${packages.join(' ')}\n`);
   const policy = '/usr/sbin/policy-rc.d';
-  const guardPolicy = root.length === 0 && !existsSync(policy);
-  if (guardPolicy) writeFileSync(policy, '#!/bin/sh\n# written by the tests: no service starts during their installs\nexit 101\n', { mode: 0o755 });
+  const guardPolicy = !existsSync(policy);
+  if (guardPolicy) asRoot(root, ['sh', '-c', `printf '#!/bin/sh\\n# written by the tests: no service starts during their installs\\nexit 101\\n' > ${policy} && chmod 755 ${policy}`]);
   try {
     apt(root, ['update', '-qq']);
     apt(root, ['install', '-y', '-qq', '--no-install-recommends', ...packages]);
   } finally {
-    if (guardPolicy) rmSync(policy, { force: true });
+    if (guardPolicy) asRoot(root, ['rm', '-f', policy]);
   }
   missing = SYSTEM_PROGRAMS.filter((p) => p.find() === undefined);
   if (missing.length > 0) throw new Error(`installed ${packages.join(' ')}, yet still missing:\n${missingMessage(missing)}`);
