@@ -16,5 +16,5 @@ export function configureApp(app: NestExpressApplication, settings: Settings): v
   // An API, not a website: no framework banner, no ETag hashing of every JSON answer.
   app.disable('x-powered-by');
   app.disable('etag');
-  app.useWebSocketAdapter(new ChatWsAdapter(app, settings, app.get(ConnectionRegistry).counters));
+  app.useWebSocketAdapter(new ChatWsAdapter(app, settings, app.get(ConnectionRegistry)));
 }

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ChatClient, connectAll, type Frame } from './support/chat-client.js';
+import { closeCodeIn, RawSocket, UPGRADE_HEADERS } from './support/raw-socket.js';
 import { RedisServer } from './support/redis-server.js';
 import { type Profile, PROFILES, runToExit, ServerProcess } from './support/server-process.js';
 
@@ -389,7 +390,31 @@ describe.each(PROFILES)('shutdown: profile $name', (profile) => {
     for (const client of clients) expect((await client.closed).code).toBe(1001);
     expect(await exit).toEqual({ code: 0, signal: null });
     expect(Date.now() - started).toBeLessThan(10_000);
-    await expect(ChatClient.connect(server.wsUrl)).rejects.toThrow();
+  });
+
+  it('while shutting down refuses new connections (503 to an upgrade), and waits for the close handshakes', async () => {
+    const server = await ServerProcess.start(profile, { SHUTDOWN_GRACE_MS: '8000' });
+    const holder = await RawSocket.openWebSocket(server.port); // will leave the server's close unanswered
+    const early = await RawSocket.connect(server.port);
+    early.write('GET /ws HTTP/1.1\r\n'); // a request begun before the signal
+    const polite = await ChatClient.connect(server.wsUrl);
+    const exit = server.stop();
+    expect((await polite.closed).code).toBe(1001);
+    expect(closeCodeIn(await holder.waitFor((d) => closeCodeIn(d) !== undefined))).toBe(1001);
+    // a new connection finds no listener
+    await expect(RawSocket.connect(server.port)).rejects.toThrow(/ECONNREFUSED/);
+    // an upgrade completed now, on a connection opened before, is answered 503 and closed
+    early.write(UPGRADE_HEADERS);
+    const answer = (await early.waitFor((d) => d.includes('\r\n\r\n'))).toString();
+    expect(answer).toMatch(/^HTTP\/1\.1 503 Service Unavailable\r\n/);
+    expect(answer).toMatch(/\r\nConnection: close\r\n/i);
+    await early.closed;
+    // the grace period: the server waits for the holder's half of the close handshake
+    await sleep(300);
+    expect(server.child.exitCode).toBeNull();
+    holder.sendClose(1001);
+    await holder.closed;
+    expect(await exit).toEqual({ code: 0, signal: null });
   });
 
   it('on SIGINT with no clients exits 0 promptly', async () => {

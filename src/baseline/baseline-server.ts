@@ -39,7 +39,6 @@ export class BaselineServer {
   /** The chat's per-connection buckets: process-local, always in memory. */
   private readonly connectionBuckets = new MemoryLimiterStore();
   private readonly connectionPolicy: Policy;
-  private shuttingDown = false;
 
   constructor(
     private readonly settings: Settings,
@@ -55,6 +54,7 @@ export class BaselineServer {
       maxPayload: settings.maxFrameBytes,
       perMessageDeflate: false,
       clientTracking: false,
+      verifyClient: this.connections.verifyUpgrade, // 503 while shutting down
     });
     this.http = createServer((req, res) => this.handleHttp(req, res));
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
@@ -75,7 +75,6 @@ export class BaselineServer {
 
   /** Stops accepting, closes every client with 1001, waits for them up to the grace period. */
   async shutdown(): Promise<void> {
-    this.shuttingDown = true;
     const httpClosed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeIdleConnections();
     await this.connections.closeAll(1001, 'server shutting down', this.settings.shutdownGraceMs);
@@ -140,9 +139,8 @@ export class BaselineServer {
 
   private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    if (this.shuttingDown || pathOf(req.url) !== WS_PATH) {
-      const status = this.shuttingDown ? '503 Service Unavailable' : '404 Not Found';
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    if (pathOf(req.url) !== WS_PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.handleConnection(ws));

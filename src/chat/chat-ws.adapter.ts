@@ -8,7 +8,7 @@ import type { ClientType } from '../protocol/contract.js';
 import { BINARY_FRAME_ERROR_MESSAGE, decodeFrame, FrameError } from '../protocol/frames.js';
 import { inMessageContext, startMessageSpan } from '../telemetry/chat-tracing.js';
 import { keySkippedByClassTransformer } from '../validation/class-transformer-gaps.js';
-import type { ChatCounters } from './core/chat-counters.js';
+import type { ConnectionRegistry } from './core/connection-registry.js';
 
 /** What `ws` hands to `message` listeners added with addEventListener (rxjs fromEvent). */
 interface MessageEvent {
@@ -46,7 +46,8 @@ function routeFrame(data: unknown): { event: string; data: unknown; countAs: Cli
  * `@nestjs/platform-ws` with the contract's transport rules:
  * - every frame is routed to a handler (bad ones to REJECTED_FRAME) instead of being dropped,
  *   counted by type, and handled in its own span when tracing is on;
- * - `maxPayload` from the settings (a larger frame closes with 1009), no compression;
+ * - `maxPayload` from the settings (a larger frame closes with 1009), no compression; an upgrade
+ *   while shutting down is answered 503 (ConnectionRegistry.verifyUpgrade, as in Profile B);
  * - one connection's frames are handled one after another (concatMap; the stock adapter uses
  *   mergeMap), so a sender's messages keep their order even when a handler awaits;
  * - client socket errors are not logged (they are the client's fault and `ws` closes the
@@ -56,7 +57,7 @@ export class ChatWsAdapter extends WsAdapter {
   constructor(
     app: INestApplicationContext,
     private readonly settings: Settings,
-    private readonly counters: ChatCounters,
+    private readonly connections: ConnectionRegistry,
   ) {
     super(app);
   }
@@ -66,6 +67,7 @@ export class ChatWsAdapter extends WsAdapter {
       ...options,
       maxPayload: this.settings.maxFrameBytes,
       perMessageDeflate: false,
+      verifyClient: this.connections.verifyUpgrade,
     });
   }
 
@@ -102,7 +104,7 @@ export class ChatWsAdapter extends WsAdapter {
     transform: (data: any) => Observable<any>,
   ): Observable<any> {
     const { event: type, data, countAs } = routeFrame(event.data);
-    this.counters.framesIn[countAs]++;
+    this.connections.counters.framesIn[countAs]++;
     const handler = handlersMap.get(type);
     if (handler === undefined) return EMPTY;
     const messageSpan = startMessageSpan(event.target, type, data);

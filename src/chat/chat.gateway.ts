@@ -37,8 +37,6 @@ import { ChatDto, JoinDto, LeaveDto, PingDto } from './dto/messages.dto.js';
 export class ChatGateway
   implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, BeforeApplicationShutdown
 {
-  private shuttingDown = false;
-
   constructor(
     private readonly connections: ConnectionRegistry,
     private readonly rooms: RoomRegistry,
@@ -51,11 +49,8 @@ export class ChatGateway
     this.connections.startKeepalive();
   }
 
+  /** Upgrades are refused with 503 once the shutdown close has begun (ChatWsAdapter). */
   handleConnection(client: WebSocket): void {
-    if (this.shuttingDown) {
-      client.close(1001, 'server shutting down');
-      return;
-    }
     this.connections.open(client);
     startConnectionSpan(client);
   }
@@ -106,7 +101,6 @@ export class ChatGateway
 
   /** Stops accepting, closes every client with 1001 and waits for them (bounded by the grace). */
   async beforeApplicationShutdown(): Promise<void> {
-    this.shuttingDown = true;
     this.httpAdapterHost.httpAdapter.getHttpServer().close();
     await this.connections.closeAll(1001, 'server shutting down', this.settings.shutdownGraceMs);
   }

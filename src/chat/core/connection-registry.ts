@@ -31,6 +31,8 @@ export class ConnectionRegistry {
   readonly counters = new ChatCounters();
   /** Connections corked in the current tick. */
   private readonly held: ChatConnection[] = [];
+  /** Set when the shutdown close begins: no new connection is accepted from then on. */
+  private closingAll = false;
 
   constructor(private readonly options: ConnectionRegistryOptions) {}
 
@@ -63,6 +65,20 @@ export class ConnectionRegistry {
   get size(): number {
     return this.connections.size;
   }
+
+  /** True once the shutdown close has begun. */
+  get closing(): boolean {
+    return this.closingAll;
+  }
+
+  /**
+   * `ws`'s verifyClient for both profiles: while shutting down, an upgrade is answered
+   * `503 Service Unavailable` (with `Connection: close`), as docs/CONTRACT.md says.
+   */
+  readonly verifyUpgrade = (_info: unknown, accept: (ok: boolean, code?: number) => void): void => {
+    if (this.closingAll) accept(false, 503);
+    else accept(true);
+  };
 
   /**
    * Sends one frame. `data` may be a Buffer encoded once for many recipients; it goes out as a
@@ -128,10 +144,11 @@ export class ConnectionRegistry {
   }
 
   /**
-   * Sends close `code` to every client, waits up to `graceMs` for the close handshakes, then
-   * cuts whatever is still open.
+   * Refuses new connections from now on, sends close `code` to every client, waits up to
+   * `graceMs` for the close handshakes, then cuts whatever is still open.
    */
   async closeAll(code: number, reason: string, graceMs: number): Promise<void> {
+    this.closingAll = true;
     this.stopKeepalive();
     const closed: Promise<void>[] = [];
     for (const conn of this.connections.values()) {
