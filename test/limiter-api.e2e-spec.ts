@@ -7,7 +7,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Profile, PROFILES, runToExit, ServerProcess } from './support/server-process.js';
+import { Redis } from 'ioredis';
+import { ChatClient } from './support/chat-client.js';
+import { type Profile, PROFILES, runToExit, ServerProcess, withClock } from './support/server-process.js';
 import { RedisServer } from './support/redis-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'limiter-api-'));
@@ -31,6 +33,11 @@ policies:
     scope: [client]
     limit: 100
     windowMs: 600000
+  - name: halves
+    algorithm: token_bucket
+    scope: [user]
+    capacity: 5
+    refillPerSec: 2
 `,
 );
 
@@ -81,6 +88,19 @@ describe.each(PROFILES)('decision API: profile $name', (profile) => {
     expect(Math.abs(reply.body.now - Date.now())).toBeLessThan(5000);
     expect(reply.headers.get('ratelimit-policy')).toBe('"bucket";q=5;w=5');
     expect(reply.headers.get('ratelimit')).toBe('"bucket";r=3;t=2');
+  });
+
+  it('rounds the RateLimit header\'s seconds up: w = ceil(C / R), t = ceil(ms / 1000)', async () => {
+    const subject = { user: fresh('u') };
+    const spent = await consume(server, { policy: 'halves', subject, cost: 3 });
+    expect(spent.body).toMatchObject({ allowed: true, remaining: 2, resetMs: 1500 });
+    expect(spent.headers.get('ratelimit-policy')).toBe('"halves";q=5;w=3'); // 2.5 s
+    expect(spent.headers.get('ratelimit')).toBe('"halves";r=2;t=2'); // 1.5 s
+    const denied = await consume(server, { policy: 'halves', subject, cost: 3 });
+    expect(denied.body).toMatchObject({ allowed: false, remaining: 2 });
+    expect(denied.body.retryAfterMs).toBeGreaterThan(0);
+    expect(denied.body.retryAfterMs).toBeLessThanOrEqual(500); // one token at 2 a second
+    expect(denied.headers.get('ratelimit')).toBe('"halves";r=2;t=1'); // up to 0.5 s: 1, never 0
   });
 
   it('peeks with /v1/check and spends with /v1/check_and_consume', async () => {
@@ -209,6 +229,39 @@ describe('decision API on a shared Redis', () => {
   it('decides in Redis', async () => {
     for (const server of servers) {
       expect((await consume(server, { policy: 'tiny', subject: { ip: fresh('ip') } })).body.store).toBe('redis');
+    }
+  });
+
+  it('decides at Redis\'s clock, not its own: a server two hours ahead answers Redis TIME', async () => {
+    const admin = new Redis(redis.url);
+    try {
+      for (const profile of PROFILES) {
+        const ahead = await ServerProcess.start(withClock(profile, '+2h'), env());
+        try {
+          // the server's own clock is two hours ahead: its pong says so
+          const client = await ChatClient.connect(ahead.wsUrl);
+          client.send({ type: 'ping' });
+          const pong = await client.next();
+          await client.close();
+          expect(Math.abs(pong.ts - (Date.now() + 7_200_000))).toBeLessThan(60_000);
+          const requests = [
+            { policy: 'tiny', subject: { ip: fresh('ip') } },
+            { policy: 'bucket', subject: { user: fresh('u'), route: 'r' } },
+          ];
+          for (const request of requests) {
+            const [seconds, micros] = await admin.time();
+            const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+            const reply = await consume(ahead, request);
+            expect(reply.body.store).toBe('redis');
+            expect(reply.body.now - redisNow).toBeGreaterThanOrEqual(0);
+            expect(reply.body.now - redisNow).toBeLessThan(2_000);
+          }
+        } finally {
+          await ahead.stop();
+        }
+      }
+    } finally {
+      admin.disconnect();
     }
   });
 

@@ -8,6 +8,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { freePort, waitHealthy } from '../../bench/lib/target.js';
 import { once } from 'node:events';
+import { programCommand } from './system-programs.js';
 
 export interface Profile {
   readonly name: string;
@@ -24,6 +25,16 @@ export const PROFILES: readonly Profile[] = process.env.CONTRACT_SERVER_CMD
   : [PROFILE_A, PROFILE_B];
 
 export { freePort };
+
+/**
+ * `profile` with its clock `offset` ahead or behind (libfaketime, e.g. `+2h`): a server whose own
+ * clock differs from Redis's, to see which clock it decides with.
+ */
+export function withClock(profile: Profile, offset: string): Profile {
+  const [faketime] = programCommand('faketime');
+  const command = profile.shell ? [`${faketime} -f ${offset} ${profile.command.join(' ')}`] : [faketime as string, '-f', offset, ...profile.command];
+  return { name: `${profile.name}, clock ${offset}`, command, shell: profile.shell };
+}
 
 export class ServerProcess {
   private output = '';

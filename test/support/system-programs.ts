@@ -51,13 +51,14 @@ export const SYSTEM_PROGRAMS: readonly SystemProgram[] = [
     find: () => (runs('docker', ['compose', 'version']) ? ['docker', 'compose'] : binary('docker-compose', ['version'])()),
   },
   { id: 'promtool', name: 'promtool', debianPackage: 'prometheus', usedFor: 'checking /metrics, the Prometheus config and the dashboard queries', find: binary('promtool', ['--version']) },
+  { id: 'faketime', name: 'faketime', debianPackage: 'faketime', usedFor: 'running a server whose clock differs from Redis\'s', find: binary('faketime', ['--version']) },
   { id: 'prometheus', name: 'prometheus', debianPackage: 'prometheus', usedFor: 'running the dashboard queries on real scrapes', find: binary('prometheus', ['--version']) },
 ];
 
 const found = new Map<string, readonly string[]>();
 
 /** The command of a system program the tests need; throws a message saying how to install it. */
-export function programCommand(id: 'redis-server' | 'nginx' | 'compose' | 'promtool' | 'prometheus'): readonly string[] {
+export function programCommand(id: 'redis-server' | 'nginx' | 'compose' | 'promtool' | 'prometheus' | 'faketime'): readonly string[] {
   const cached = found.get(id);
   if (cached) return cached;
   const program = SYSTEM_PROGRAMS.find((p) => p.id === id) as SystemProgram;
