@@ -4,6 +4,7 @@
  * were one server, and losing a process or Redis must cost no crash.
  */
 import { get } from 'node:http';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChatClient, type Frame } from './support/chat-client.js';
 import { Nginx } from './support/nginx.js';
@@ -20,6 +21,7 @@ const NODE_TIMEOUT_MS = 600;
 const LEAVE_BOUND_MS = NODE_TIMEOUT_MS + NODE_TIMEOUT_MS / 3 + 1_500;
 const CHATS_PER_CLIENT = 20;
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const chatsOf = (frames: Frame[]) => frames.filter((f) => f.type === 'chat');
 
 /** The chat_bus_* samples of a process's /metrics, by name. */
@@ -208,6 +210,51 @@ describe('cluster: three Profile A processes on one Redis', () => {
     expect(await exit).toEqual({ code: 0, signal: null });
     // leaving the bus announced nobody twice
     expect(await u3.drain()).toEqual([]);
+  });
+});
+
+describe('cluster: every key the bus writes expires', () => {
+  it('carries a TTL on each key, renewed while a process lives, so nothing outlives every process', async () => {
+    const redis = await RedisServer.start();
+    const admin = new Redis(redis.url);
+    const servers: ServerProcess[] = [];
+    try {
+      const env = { CHAT_BUS: 'redis', REDIS_URL: redis.url, CHAT_BUS_NODE_TIMEOUT_MS: String(NODE_TIMEOUT_MS), LOG_LEVEL: 'warn' };
+      for (let i = 0; i < 2; i++) servers.push(await ServerProcess.start(PROFILE_A, env));
+      await Promise.all(servers.map((s) => s.waitForBus()));
+      const clients = [await ChatClient.connect(servers[0]!.wsUrl), await ChatClient.connect(servers[1]!.wsUrl)];
+      for (const [i, client] of clients.entries()) {
+        for (const room of ['k1', 'k2']) client.send({ type: 'join', room, user: `k${i}` });
+        client.send({ type: 'chat', room: 'k1', text: 'x' });
+        await client.drain();
+      }
+      const ttl = 3 * NODE_TIMEOUT_MS; // docs/CLUSTER.md: three node timeouts
+      const keys = (await admin.keys('*')).sort();
+      const nodes = keys.filter((k) => /^chat:node:.+:rooms$/.test(k));
+      expect(nodes).toHaveLength(2);
+      for (const room of ['k1', 'k2']) {
+        expect(keys).toEqual(expect.arrayContaining([`chat:{${room}}:members`]));
+        expect(keys.filter((k) => k.startsWith(`chat:{${room}}:node:`))).toHaveLength(2);
+      }
+      expect(keys).toEqual(expect.arrayContaining(['chat:nodes', 'chat:{k1}:seq']));
+      const ttls = async () => Object.fromEntries(await Promise.all(keys.map(async (k) => [k, await admin.pttl(k)] as const)));
+      for (const [key, left] of Object.entries(await ttls())) {
+        expect(left, key).toBeGreaterThan(0);
+        expect(left, key).toBeLessThanOrEqual(ttl);
+      }
+      // twice the TTL later, the heartbeats have kept every key of the live processes
+      await sleep(2 * ttl);
+      for (const [key, left] of Object.entries(await ttls())) expect(left, key).toBeGreaterThan(0);
+      expect(await admin.get('chat:{k1}:members')).toBe('2');
+      // every process killed: nobody is left to reap, and the keys expire on their own
+      for (const server of servers) server.child.kill('SIGKILL');
+      await Promise.all(servers.map((s) => s.exited));
+      await expect.poll(() => admin.dbsize(), { timeout: ttl + 3_000 }).toBe(0);
+    } finally {
+      admin.disconnect();
+      await Promise.all(servers.map((s) => s.stop()));
+      await redis.stop();
+    }
   });
 });
 

@@ -18,9 +18,17 @@
  * dead process's members, a join restored after an outage). The frame is the exact server frame
  * of docs/CONTRACT.md; receivers forward those bytes without parsing them.
  *
+ * Every key carries a TTL of KEY_TTL_TIMEOUTS node timeouts, set when a script writes it and
+ * renewed by each heartbeat of a process with members in the room: a live process's keys never
+ * expire (it beats every third of a timeout), and when every process is gone, with nobody left to
+ * reap, nothing the bus wrote outlives them by more than that.
+ *
  * The scripts address keys they compute (the reaper walks another process's rooms), so the bus
  * needs one Redis server (with replicas and Sentinel if wanted), not Redis Cluster.
  */
+
+/** A bus key's TTL, in node timeouts (CHAT_BUS_NODE_TIMEOUT_MS). */
+export const KEY_TTL_TIMEOUTS = 3;
 
 export const NODES_KEY = 'chat:nodes';
 
@@ -38,8 +46,10 @@ local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+-- The TTL of every key, from the node timeout given to the script.
+local function key_ttl(timeout) return ${KEY_TTL_TIMEOUTS} * tonumber(timeout) end
 -- Removes every member process 'node' has in 'room' and tells the room; forgets an empty room.
-local function drop_node_room(node, room)
+local function drop_node_room(node, room, ttl)
   local prefix = 'chat:{' .. room .. '}'
   local hash = prefix .. ':node:' .. node
   local gone = redis.call('HGETALL', hash)
@@ -51,20 +61,21 @@ local function drop_node_room(node, room)
     redis.call('PUBLISH', prefix, '-\\n' .. leave_frame(room, gone[i], n))
   end
   if n == 0 then redis.call('DEL', prefix .. ':members', prefix .. ':seq')
-  else redis.call('SET', prefix .. ':members', n) end
+  else redis.call('SET', prefix .. ':members', n, 'PX', ttl) end
 end
 -- Forgets process 'node': each of its members leaves each of its rooms.
-local function reap(node)
+local function reap(node, ttl)
   redis.call('ZREM', 'chat:nodes', node)
   local rooms_key = 'chat:node:' .. node .. ':rooms'
-  for _, room in ipairs(redis.call('SMEMBERS', rooms_key)) do drop_node_room(node, room) end
+  for _, room in ipairs(redis.call('SMEMBERS', rooms_key)) do drop_node_room(node, room, ttl) end
   redis.call('DEL', rooms_key)
 end
 `;
 
 /**
  * Room events, in the order given, each applied and published before the next (one call carries
- * every event a process asked for in one turn of its event loop). ARGV: node, then per event:
+ * every event a process asked for in one turn of its event loop). ARGV: node, node timeout ms,
+ * then per event:
  *   `j`, room, event number, connection id, user      join
  *   `l`, room, event number, connection id, user      leave (or a disconnect)
  *   `c`, room, event number, chat frame up to its `seq` value (ending in `"seq":`)
@@ -73,8 +84,9 @@ end
  */
 export const EVENTS_SCRIPT = `${FRAMES}
 local node = ARGV[1]
+local ttl = key_ttl(ARGV[2])
 local rooms_key = 'chat:node:' .. node .. ':rooms'
-local i, events = 2, 0
+local i, events = 3, 0
 while i <= #ARGV do
   local kind, room = ARGV[i], ARGV[i + 1]
   local prefix = 'chat:{' .. room .. '}'
@@ -82,6 +94,7 @@ while i <= #ARGV do
   events = events + 1
   if kind == 'c' then
     local s = redis.call('INCR', prefix .. ':seq')
+    if s == 1 then redis.call('PEXPIRE', prefix .. ':seq', ttl) end -- a new counter (INCR keeps a TTL)
     redis.call('PUBLISH', prefix, origin .. ARGV[i + 3] .. s .. '}')
     i = i + 4
   else
@@ -95,6 +108,9 @@ while i <= #ARGV do
         n = tonumber(redis.call('GET', prefix .. ':members') or '0')
       end
       redis.call('SADD', rooms_key, room)
+      redis.call('PEXPIRE', hash, ttl)
+      redis.call('PEXPIRE', prefix .. ':members', ttl)
+      redis.call('PEXPIRE', rooms_key, ttl)
       redis.call('PUBLISH', prefix, origin .. join_frame(room, user, n))
     else
       if redis.call('HDEL', hash, conn) == 1 then
@@ -117,15 +133,28 @@ return events
 
 /**
  * heartbeat. KEYS: nodes. ARGV: node, timeout ms, most nodes to reap. Extends this process's
- * deadline when it is registered, and reaps processes past their deadline. Returns
- * {1 when this process was registered else 0, processes reaped}.
+ * deadline and the TTL of every key of its rooms when it is registered, and reaps processes past
+ * their deadline. Returns {1 when this process was registered else 0, processes reaped}.
  */
 export const HEARTBEAT_SCRIPT = `${FRAMES}
+local node = ARGV[1]
+local ttl = key_ttl(ARGV[2])
 local now = now_ms()
-local registered = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if registered then redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1]) end
+local registered = redis.call('ZSCORE', KEYS[1], node)
+if registered then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), node)
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  local rooms_key = 'chat:node:' .. node .. ':rooms'
+  redis.call('PEXPIRE', rooms_key, ttl)
+  for _, room in ipairs(redis.call('SMEMBERS', rooms_key)) do
+    local prefix = 'chat:{' .. room .. '}'
+    redis.call('PEXPIRE', prefix .. ':node:' .. node, ttl)
+    redis.call('PEXPIRE', prefix .. ':members', ttl)
+    redis.call('PEXPIRE', prefix .. ':seq', ttl)
+  end
+end
 local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
-for _, node in ipairs(dead) do reap(node) end
+for _, dead_node in ipairs(dead) do reap(dead_node, ttl) end
 return {registered and 1 or 0, #dead}
 `;
 
@@ -138,7 +167,9 @@ return {registered and 1 or 0, #dead}
  */
 export const SYNC_SCRIPT = `${FRAMES}
 local node = ARGV[1]
+local ttl = key_ttl(ARGV[2])
 redis.call('ZADD', KEYS[1], now_ms() + tonumber(ARGV[2]), node)
+redis.call('PEXPIRE', KEYS[1], ttl)
 local rooms_key = 'chat:node:' .. node .. ':rooms'
 local here = {}
 local i = 3
@@ -172,24 +203,27 @@ while i <= #ARGV do
   end
   if n == 0 then redis.call('DEL', prefix .. ':members', prefix .. ':seq')
   else
-    redis.call('SET', prefix .. ':members', n)
+    redis.call('SET', prefix .. ':members', n, 'PX', ttl)
     if tonumber(redis.call('GET', prefix .. ':seq') or '0') < last_seq then
       redis.call('SET', prefix .. ':seq', last_seq)
     end
+    redis.call('PEXPIRE', prefix .. ':seq', ttl)
+    redis.call('PEXPIRE', hash, ttl)
     redis.call('SADD', rooms_key, room)
   end
 end
 for _, room in ipairs(redis.call('SMEMBERS', rooms_key)) do
   if not here[room] then
-    drop_node_room(node, room)
+    drop_node_room(node, room, ttl)
     redis.call('SREM', rooms_key, room)
   end
 end
+redis.call('PEXPIRE', rooms_key, ttl)
 return 0
 `;
 
-/** leave the bus: reaps this process (ARGV: node); any member still registered leaves. */
+/** leave the bus: reaps this process (ARGV: node, timeout ms); any member still registered leaves. */
 export const UNREGISTER_SCRIPT = `${FRAMES}
-reap(ARGV[1])
+reap(ARGV[1], key_ttl(ARGV[2]))
 return 0
 `;

@@ -53,7 +53,7 @@ interface BusCommands {
   chatEvents(node: string, ...events: (string | number)[]): Promise<number>;
   chatHeartbeat(nodes: string, node: string, timeoutMs: number, maxReaped: number): Promise<[number, number]>;
   chatSync(nodes: string, node: string, timeoutMs: number, ...rooms: (string | number)[]): Promise<number>;
-  chatUnregister(node: string): Promise<number>;
+  chatUnregister(node: string, timeoutMs: number): Promise<number>;
 }
 
 /** Plain counters of the bus, read by /metrics at scrape time. */
@@ -199,7 +199,7 @@ export class RedisRoomRegistry extends RoomRegistry {
     clearInterval(this.heartbeat);
     // the disconnected members' leaves first, or the unregister would announce them too
     this.flush();
-    if (this.up) await this.commands.chatUnregister(this.nodeId).catch(noop);
+    if (this.up) await this.commands.chatUnregister(this.nodeId, this.options.nodeTimeoutMs).catch(noop);
     this.closed = true;
     this.up = false;
     this.commands.disconnect();
@@ -336,12 +336,12 @@ export class RedisRoomRegistry extends RoomRegistry {
     let count = 0;
     for (let i = 0; i < events.length; i += events[i] === 'c' ? 4 : 5) {
       if (++count > MAX_EVENTS_PER_CALL) {
-        this.commands.chatEvents(this.nodeId, ...events.slice(from, i)).catch(this.fail);
+        this.commands.chatEvents(this.nodeId, this.options.nodeTimeoutMs, ...events.slice(from, i)).catch(this.fail);
         from = i;
         count = 1;
       }
     }
-    this.commands.chatEvents(this.nodeId, ...(from === 0 ? events : events.slice(from))).catch(this.fail);
+    this.commands.chatEvents(this.nodeId, this.options.nodeTimeoutMs, ...(from === 0 ? events : events.slice(from))).catch(this.fail);
   };
 
   // ---- what Redis publishes ----
