@@ -424,6 +424,33 @@ describe.each(PROFILES)('shutdown: profile $name', (profile) => {
   });
 });
 
+describe.each(PROFILES)('rate limit settings: profile $name', (profile) => {
+  it('gives each connection RATE_LIMIT_CAPACITY tokens, refilled at RATE_LIMIT_REFILL_PER_SEC', async () => {
+    const server = await ServerProcess.start(profile, { RATE_LIMIT_CAPACITY: '3', RATE_LIMIT_REFILL_PER_SEC: '1' });
+    try {
+      const client = await ChatClient.connect(server.wsUrl);
+      for (let i = 0; i < 4; i++) client.send({ type: 'leave', room: `r${i}`, id: `l${i}` });
+      const first = (await client.drain()).map(comparable);
+      expect(first.slice(0, 3).map((f) => f.code)).toEqual(['not_joined', 'not_joined', 'not_joined']);
+      expect(first[3]).toEqual({ type: 'error', code: 'rate_limited', ref: 'l3', retryAfterMs: expect.any(Number) });
+      // one token a second: the next one is most of a second away (at 10 a second it would be 100 ms)
+      const wait = first[3]?.retryAfterMs as number;
+      expect(wait).toBeGreaterThan(500);
+      expect(wait).toBeLessThanOrEqual(1000);
+      await sleep(wait + 20);
+      // one token came back, not more
+      client.send({ type: 'leave', room: 'again', id: 'a1' });
+      client.send({ type: 'leave', room: 'again', id: 'a2' });
+      const second = (await client.drain()).map(comparable);
+      expect(second.map((f) => f.code)).toEqual(['not_joined', 'rate_limited']);
+      expect(second[1]?.retryAfterMs).toBeGreaterThan(500);
+      await client.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe.each(PROFILES)('settings: profile $name', (profile) => {
   it('refuses to start on a bad value and names the variable', async () => {
     const result = await runToExit(profile, { PORT: '3000', MAX_FRAME_BYTES: 'lots', KEEPALIVE_INTERVAL_MS: '-5' });

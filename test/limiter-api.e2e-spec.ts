@@ -214,6 +214,8 @@ describe('decision API on a shared Redis', () => {
     REDIS_TIMEOUT_MS: '200',
     BREAKER_FAILURES: '2',
     BREAKER_OPEN_MS: '200',
+    // a Redis denial is answered from the local cache for up to a minute (its retry is longer)
+    DENY_CACHE_MS: '60000',
   });
 
   beforeAll(async () => {
@@ -272,9 +274,17 @@ describe('decision API on a shared Redis', () => {
     );
     const replies = await Promise.all(requests);
     expect(replies.map((r) => r.status)).toEqual(Array(300).fill(200));
-    // every allowance came from Redis; denials may come from the local cache of Redis denials
+    // every allowance came from Redis; a denial from Redis, or from the local cache of Redis
+    // denials (which of the two depends on how the requests interleave)
     expect(replies.filter((r) => r.body.allowed).map((r) => r.body.store)).toEqual(Array(100).fill('redis'));
-    expect(new Set(replies.filter((r) => !r.body.allowed).map((r) => r.body.store))).toEqual(new Set(['redis', 'cache']));
+    const denials = replies.filter((r) => !r.body.allowed).map((r) => r.body.store);
+    expect(denials).toHaveLength(200);
+    expect(denials).toContain('redis'); // the first denial on each server comes from Redis ...
+    for (const store of denials) expect(['redis', 'cache']).toContain(store);
+    // ... and each server saw at least 50 denials: the next one comes from its cache
+    for (const server of servers) {
+      expect((await consume(server, { policy: 'race', subject: { client } })).body).toMatchObject({ allowed: false, store: 'cache' });
+    }
     // batches go through the same script, pipelined
     const batch = await consume(servers[0] as ServerProcess, Array(50).fill({ policy: 'race', subject: { client } }));
     expect(batch.body.map((d: any) => d.allowed)).toEqual(Array(50).fill(false));
@@ -295,7 +305,7 @@ describe('decision API on a shared Redis', () => {
       expect(await decide(server)).toBe('memory');
     }
     await redis.restart();
-    for (const server of servers) {
+    for (const [i, server] of servers.entries()) {
       let store = '';
       const deadline = Date.now() + 15_000;
       while (store !== 'redis' && Date.now() < deadline) {
@@ -303,6 +313,12 @@ describe('decision API on a shared Redis', () => {
         if (store !== 'redis') await new Promise((r) => setTimeout(r, 50));
       }
       expect(store).toBe('redis');
+      // the breaker closed: every decision of a concurrent burst goes to Redis again (a breaker
+      // left half-open would send one probe and answer the rest from memory)
+      expect(await Promise.all(Array.from({ length: 20 }, () => decide(server)))).toEqual(Array(20).fill('redis'));
+      if (PROFILES[i]?.name.startsWith('A')) {
+        expect(await server.getJson('/health/ready')).toMatchObject({ status: 200, body: { status: 'ok', details: { limiter: { status: 'up', store: 'redis' } } } });
+      }
     }
   });
 });
