@@ -42,19 +42,21 @@ describe.each(['b', 'a'])('harness against profile %s', (profile) => {
 
 describe('harness scale-out targets', () => {
   it.each([
-    ['a', { bus: 'redis' as const }, 'a+redis-bus'],
-    ['cluster', { workers: 2 }, 'cluster-2'],
-  ])('%s %o: started with its own Redis, every delivery in order, Redis CPU counted apart', async (spec, options, name) => {
+    ['a', { bus: 'redis' as const }, 'a+redis-bus', 2],
+    ['cluster', { workers: 2 }, 'cluster-2', 4],
+  ])('%s %o: started with its own Redis, every delivery in order, Redis CPU counted apart', async (spec, options, name, processes) => {
     const r = await runScenario('steady', spec, { ...tiny, clients: 20, roomSize: 10 }, {}, options);
     expect(r.target).toBe(name);
     expect(r.failures).toEqual([]);
     expect(r.drops?.seqGaps).toBe(0);
     expect(r.drops?.received).toBe(r.drops?.expected);
     expect(r.total).toBeGreaterThan(0);
+    // the server's CPU covers its Redis (and, for the cluster, the primary and both workers):
+    // node and redis-server, or the primary, two workers and redis-server
+    expect(r.server?.processes).toBe(processes);
     expect(r.server?.redisCpuPct).toBeGreaterThanOrEqual(0);
-    // the server's CPU covers its Redis (and, for the cluster, the primary and both workers)
     expect(r.server?.cpuPct).toBeGreaterThan(r.server?.redisCpuPct as number);
-    expect(formatResult(r)).toMatch(/CPU [\d.]+% of a core \(Redis [\d.]+%\)/);
+    expect(formatResult(r)).toMatch(new RegExp(`CPU [\\d.]+% of a core \\(Redis [\\d.]+%\\) over ${processes} processes`));
   });
 });
 
@@ -63,7 +65,11 @@ describe('harness scenarios', () => {
     const r = await runScenario('burst', 'b', { ...tiny, clients: 50, roomSize: 10, connectS: 1 });
     expect(r.failures).toEqual([]);
     expect(r.details.connectPhase).toMatchObject({ connectToJoinMs: { count: 50 } });
-    expect(r.server?.memoryPerConnectionBytes).toBeDefined();
+    // RSS growth spread over the 50 connections: never negative, never more than the peak allows
+    const server = r.server as NonNullable<typeof r.server>;
+    expect(server.memoryPerConnectionBytes).toBeGreaterThanOrEqual(0);
+    expect((server.memoryPerConnectionBytes as number) * 50).toBeLessThanOrEqual(Math.max(0, server.rssBytesPeak - server.rssBytesBefore));
+    expect(server.processes).toBe(1);
   });
 
   it('rooms keeps every message in its room', async () => {

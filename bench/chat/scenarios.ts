@@ -138,6 +138,8 @@ async function runChat(scenario: string, target: Target, options: ChatOptions): 
       result.server = {
         ...usage,
         rssBytesBefore: rssBefore,
+        // the peak of the whole run: the connect phase's samples too
+        rssBytesPeak: Math.max(usage.rssBytesPeak, rssJoined),
         memoryPerConnectionBytes: connect.succeeded ? Math.max(0, rssJoined - rssBefore) / connect.succeeded : undefined,
       };
     }

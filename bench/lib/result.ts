@@ -32,6 +32,8 @@ export interface ServerUsage {
   cpuMicrosPerUnit: number;
   /** Of cpuPct, the share of the Redis the harness started for the target (chat bus). */
   redisCpuPct?: number;
+  /** How many processes the CPU and RSS figures cover (a started target: server, workers, Redis). */
+  processes?: number;
 }
 
 /**
@@ -104,6 +106,7 @@ export function formatResult(r: BenchResult): string {
         (perConn !== undefined ? `, ${(perConn / 1024).toFixed(1)} KiB per connection${unresolved}` : '') +
         `, CPU ${r.server.cpuPct.toFixed(1)}% of a core` +
         (r.server.redisCpuPct !== undefined ? ` (Redis ${r.server.redisCpuPct.toFixed(1)}%)` : '') +
+        (r.server.processes !== undefined ? ` over ${r.server.processes} process${r.server.processes === 1 ? '' : 'es'}` : '') +
         `, ${r.server.cpuMicrosPerUnit.toFixed(2)} µs per ${r.unit === 'messages' ? 'delivery' : 'check'}`,
     );
   }

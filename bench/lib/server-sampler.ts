@@ -42,6 +42,8 @@ export class ServerSampler {
     };
     const redisCpu = this.target.redisCpuMicros?.();
     if (redisCpu !== undefined) usage.redisCpuPct = ((redisCpu - this.firstRedisCpu) / wallMicros) * 100;
+    const processes = this.target.processes?.();
+    if (processes !== undefined) usage.processes = processes;
     return usage;
   }
 }

@@ -21,6 +21,8 @@ export interface Target {
   stats(): Promise<ServerStats | undefined>;
   /** CPU time of the target's Redis so far (µs), when the harness started one for it. */
   redisCpuMicros?: () => number;
+  /** How many processes the CPU and RSS of stats() cover now (a started target, from /proc). */
+  processes?: () => number;
   stop(): Promise<void>;
 }
 
@@ -143,6 +145,7 @@ export async function openTarget(spec: string, env: Record<string, string> = {},
         const usage = processTreeUsage(redis ? [...roots, redis.child.pid as number] : roots);
         return { ...stats, cpuUserMicros: usage.userMicros, cpuSystemMicros: usage.systemMicros, rssBytes: usage.rssBytes };
       },
+      processes: useProc ? () => processTreeUsage(redis ? [...roots, redis.child.pid as number] : roots).processes : undefined,
       redisCpuMicros: redis && useProc ? () => {
         const usage = processTreeUsage([redis.child.pid as number]);
         return usage.userMicros + usage.systemMicros;
