@@ -180,17 +180,30 @@ describe('cluster: three Profile A processes on one Redis', () => {
       await server.waitForBus();
       expect(await busMetrics(server)).toMatchObject({ chat_bus_up: 1, chat_bus_resyncs_total: 2 });
     }
-    // the processes registered their members again: Redis lacked them, so they were announced
-    await new Promise((r) => setTimeout(r, 200));
+    // The processes registered their members again: Redis lacked them, so they were announced.
+    // A chat from each process follows its own registration in Redis' one order, so once both
+    // chats have arrived every announcement has too (no waiting on time).
+    u3.send({ type: 'chat', room: 'lobby', text: 'back together' }); // on servers[0]
+    u1.send({ type: 'chat', room: 'lobby', text: 'back again' }); // on servers[1]
+    const orders: string[][] = [];
     for (const client of [u1, u3, u4]) {
-      for (const frame of await client.drain()) {
+      const chats: Frame[] = [];
+      while (chats.length < 2) {
+        const frame = await client.next();
+        if (frame.type === 'chat') {
+          chats.push(frame);
+          continue;
+        }
         expect(frame).toMatchObject({ type: 'join', room: 'lobby' });
         expect(['u1', 'u3', 'u4']).toContain(frame.user);
       }
+      // one room again: seq goes on above every seq delivered
+      expect(chats.map((f) => f.seq)).toEqual([6 * CHATS_PER_CLIENT + 5, 6 * CHATS_PER_CLIENT + 6]);
+      orders.push(chats.map((f) => f.text));
     }
-    // one room again: the count is global, and seq goes on above every seq delivered
-    u3.send({ type: 'chat', room: 'lobby', text: 'back together' });
-    for (const client of [u1, u3, u4]) expect(await client.next()).toMatchObject({ text: 'back together', seq: 6 * CHATS_PER_CLIENT + 5 });
+    expect(orders[1]).toEqual(orders[0]);
+    expect(orders[2]).toEqual(orders[0]);
+    // and the count is global
     const newcomer = await ChatClient.connect((servers[0] as ServerProcess).wsUrl);
     newcomer.send({ type: 'join', room: 'lobby', user: 'late' });
     expect(await newcomer.next()).toEqual({ type: 'join', room: 'lobby', user: 'late', members: 4 });

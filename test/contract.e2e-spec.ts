@@ -87,7 +87,7 @@ describe.each(CONTRACT_RUNS)('contract: profile $name', ({ profile, redisBus }) 
   describe('message vectors (test/vectors/messages.json)', () => {
     it.each(vectors)('$name', async (vector) => {
       // Every vector starts alone on the server: earlier connections have left their rooms.
-      await server.waitForStats((s) => s.connections === 0);
+      expect((await server.waitForStats((s) => s.connections === 0)).connections).toBe(0);
       const client = await ChatClient.connect(server.wsUrl);
       try {
         for (const frame of vector.before) client.send(frame);
