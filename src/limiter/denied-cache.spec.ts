@@ -36,4 +36,32 @@ describe('DeniedCache', () => {
     cache.put('k', 1, denial);
     expect(cache.get('k', 1)).toBeUndefined();
   });
+
+  it('stores nothing with maxMs 0', () => {
+    const cache = new DeniedCache(0, 10, () => 0);
+    cache.put('k', 1, denial);
+    expect(cache.size).toBe(0);
+  });
+
+  it('moves the times on from when the denial was put, not from 0', () => {
+    let now = 10_000;
+    const cache = new DeniedCache(1_000, 10, () => now);
+    cache.put('k', 1, denial);
+    now = 10_100;
+    expect(cache.get('k', 1)).toEqual({ allowed: false, remaining: 0, retryAfterMs: 200, resetMs: 800, now: 5_100, store: 'cache' });
+    now = 10_299;
+    expect(cache.get('k', 1)).toMatchObject({ retryAfterMs: 1, resetMs: 601, now: 5_299 });
+    now = 10_300;
+    expect(cache.get('k', 1)).toBeUndefined();
+  });
+
+  it('forgets a key on request', () => {
+    const cache = new DeniedCache(1_000, 10, () => 0);
+    cache.put('k', 1, denial);
+    cache.put('j', 1, denial);
+    cache.delete('k');
+    expect(cache.size).toBe(1);
+    expect(cache.get('k', 1)).toBeUndefined();
+    expect(cache.get('j', 1)).toMatchObject({ store: 'cache' });
+  });
 });

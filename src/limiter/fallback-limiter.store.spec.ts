@@ -23,28 +23,38 @@ class SwitchableStore implements RemoteLimiterStore {
     return this.healthy;
   }
   async ping(): Promise<void> {
+    this.pings++;
     if (!this.healthy) throw new Error('unreachable');
   }
   async whenReady(): Promise<boolean> {
     return this.healthy;
   }
-  forget(): void {}
-  close(): void {}
+  forgotten: string[] = [];
+  closed = 0;
+  pings = 0;
+  forget(key: string): void {
+    this.forgotten.push(key);
+  }
+  async close(): Promise<void> {
+    await Promise.resolve();
+    this.closed++;
+  }
 }
 
-function setup(mode: FailureMode = 'fail-over', denyCacheMs = 0) {
+function setup(mode: FailureMode = 'fail-over', denyCacheMs = 0, report = true) {
   let now = 0;
   const clock = () => now;
   const primary = new SwitchableStore(clock);
   const changes: boolean[] = [];
-  const store = new FallbackLimiterStore(primary, new MemoryLimiterStore({ clock, sweepIntervalMs: 0 }), {
+  const fallback = new MemoryLimiterStore({ clock, sweepIntervalMs: 0 });
+  const store = new FallbackLimiterStore(primary, fallback, {
     mode,
     breaker: { failureThreshold: 2, openMs: 1000 },
     denyCacheMs,
     clock,
-    onDegradedChange: (degraded) => changes.push(degraded),
+    ...(report ? { onDegradedChange: (degraded: boolean) => changes.push(degraded) } : {}),
   });
-  return { store, primary, changes, advance: (ms: number) => (now += ms) };
+  return { store, primary, fallback, changes, advance: (ms: number) => (now += ms) };
 }
 
 describe('FallbackLimiterStore', () => {
@@ -109,5 +119,115 @@ describe('FallbackLimiterStore', () => {
     const calls = primary.calls;
     expect(await store.decide('k', policy, 1, true)).toMatchObject({ allowed: false, store: 'cache' });
     expect(primary.calls).toBe(calls);
+  });
+
+  it('counts each kind of decision', async () => {
+    const { store, primary, advance } = setup('fail-over', 500);
+    await store.decide('k', policy, 2, true);
+    await store.decide('k', policy, 1, true); // denied by the primary
+    await store.decide('k', policy, 1, true); // denied from the cache
+    await store.decide('k', policy, 2, true); // denied from the cache
+    expect(store.stats).toEqual({ primaryDecisions: 2, fallbackDecisions: 0, cachedDenials: 2, primaryFailures: 0 });
+    primary.healthy = false;
+    await store.decide('j', policy, 1, true);
+    await store.decide('j', policy, 1, true);
+    await store.decide('j', policy, 1, true); // open: straight to the fallback
+    expect(store.stats).toEqual({ primaryDecisions: 2, fallbackDecisions: 3, cachedDenials: 2, primaryFailures: 2 });
+    advance(1000);
+    expect(await store.decide('k', policy, 1, true)).toMatchObject({ allowed: true, store: 'memory' }); // the probe fails; the cached denial is past
+    expect(store.stats).toEqual({ primaryDecisions: 2, fallbackDecisions: 4, cachedDenials: 2, primaryFailures: 3 });
+  });
+
+  it('answers fail-open with the limit less the cost, and fail-closed with the open period', async () => {
+    const open = setup('fail-open');
+    open.primary.healthy = false;
+    open.advance(7);
+    expect(await open.store.decide('k', policy, 1, true)).toEqual({ allowed: true, remaining: 1, retryAfterMs: 0, resetMs: 0, now: 7, store: 'none' });
+    expect(await open.store.decide('k', policy, 2, true)).toEqual({ allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 0, now: 7, store: 'none' });
+    const closed = setup('fail-closed');
+    closed.primary.healthy = false;
+    closed.advance(9);
+    expect(await closed.store.decide('k', policy, 1, true)).toEqual({ allowed: false, remaining: 0, retryAfterMs: 1000, resetMs: 0, now: 9, store: 'none' });
+    expect(closed.fallback.size).toBe(0);
+  });
+
+  it('is unhealthy while the primary is not connected, even with the breaker closed', () => {
+    const { store, primary } = setup();
+    expect(store.healthy).toBe(true);
+    primary.healthy = false;
+    expect(store.degraded).toBe(false);
+    expect(store.healthy).toBe(false);
+  });
+
+  it('probes only when degraded and the open period is over; a failed probe keeps it open', async () => {
+    const { store, primary, changes, advance } = setup();
+    await store.probe();
+    expect(primary.pings).toBe(0); // not degraded: nothing to probe
+    primary.healthy = false;
+    await store.decide('k', policy, 1, true);
+    await store.decide('k', policy, 1, true);
+    advance(1000);
+    await store.probe();
+    expect(primary.pings).toBe(1);
+    expect(store.degraded).toBe(true);
+    expect(store.breaker.state).toBe('open');
+    expect(changes).toEqual([true]);
+    primary.healthy = true;
+    advance(999);
+    await store.probe(); // open again for a full period
+    expect(primary.pings).toBe(1);
+    advance(1);
+    await store.probe();
+    expect(primary.pings).toBe(2);
+    expect(store.degraded).toBe(false);
+    expect(changes).toEqual([true, false]);
+  });
+
+  it('works without a listener for changes of state', async () => {
+    const { store, primary, advance } = setup('fail-over', 0, false);
+    primary.healthy = false;
+    expect(await store.decide('k', policy, 1, true)).toMatchObject({ store: 'memory' });
+    expect(await store.decide('k', policy, 1, true)).toMatchObject({ store: 'memory' });
+    expect(store.degraded).toBe(true);
+    primary.healthy = true;
+    advance(1000);
+    await store.probe();
+    expect(store.degraded).toBe(false);
+  });
+
+  it('asks the primary whether it is ready, and takes a primary without that question as ready', async () => {
+    const { store, primary } = setup();
+    expect(await store.whenReady(10)).toBe(true);
+    primary.healthy = false;
+    expect(await store.whenReady(10)).toBe(false);
+    const bare = new SwitchableStore(() => 0);
+    (bare as { whenReady?: unknown }).whenReady = undefined;
+    bare.healthy = false;
+    const noQuestion = new FallbackLimiterStore(bare, new MemoryLimiterStore({ sweepIntervalMs: 0 }), {
+      mode: 'fail-over',
+      breaker: { failureThreshold: 1, openMs: 10 },
+      denyCacheMs: 0,
+    });
+    expect(await noQuestion.whenReady(10)).toBe(true);
+  });
+
+  it('forgets a key everywhere: cached denial, primary and fallback', async () => {
+    const { store, primary, fallback } = setup('fail-over', 500);
+    await store.decide('k', policy, 2, true);
+    await store.decide('k', policy, 1, true); // a denial, now cached
+    expect(await store.decide('k', policy, 1, true)).toMatchObject({ store: 'cache' });
+    fallback.decide('k', policy, 1, true);
+    store.forget('k');
+    expect(primary.forgotten).toEqual(['k']);
+    expect(fallback.size).toBe(0);
+    expect(await store.decide('k', policy, 1, true)).toMatchObject({ allowed: false, store: 'redis' });
+  });
+
+  it('closes the primary and the fallback', async () => {
+    const { store, primary, fallback } = setup();
+    fallback.decide('k', policy, 1, true);
+    await store.close();
+    expect(primary.closed).toBe(1);
+    expect(fallback.size).toBe(0);
   });
 });

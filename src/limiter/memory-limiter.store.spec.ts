@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryLimiterStore } from './memory-limiter.store.js';
 import type { Policy } from './policy.js';
 
@@ -55,5 +56,144 @@ describe('MemoryLimiterStore', () => {
     expect(small.sweep(5_000)).toBe(2);
     expect(small.sweep(5_000)).toBe(1);
     small.close();
+  });
+
+  it('drops an expired entry when it reads it, even for a peek', () => {
+    store.decide('a', bucket, 1, true); // full again at t=1000
+    store.decide('w', window, 1, true); // windows past at t=2000
+    now = 999;
+    expect(store.decide('a', bucket, 1, false)).toMatchObject({ allowed: true, remaining: 1, resetMs: 1 });
+    expect(store.size).toBe(2);
+    now = 1_000;
+    expect(store.decide('a', bucket, 1, false)).toEqual({ allowed: true, remaining: 2, retryAfterMs: 0, resetMs: 0, now: 1_000, store: 'memory' });
+    expect(store.size).toBe(1);
+    now = 2_000;
+    expect(store.decide('w', window, 2, false)).toMatchObject({ allowed: true, remaining: 2, resetMs: 0 });
+    expect(store.size).toBe(0);
+  });
+
+  it('starts an expired key afresh when it consumes', () => {
+    store.decide('a', bucket, 2, true);
+    now = 5_000;
+    expect(store.decide('a', bucket, 1, true)).toMatchObject({ allowed: true, remaining: 1, resetMs: 1_000 });
+    expect(store.sweep(5_999)).toBe(0);
+    expect(store.sweep(6_000)).toBe(1);
+  });
+
+  it('moves the expiry of a key it keeps with each consume, and forgets a key on request', () => {
+    store.decide('a', bucket, 1, true); // full again at 1000
+    now = 500;
+    store.decide('a', bucket, 1, true); // 0.5 left: full again at 500 + 1500
+    expect(store.sweep(1_999)).toBe(0);
+    expect(store.sweep(2_000)).toBe(1);
+    store.decide('b', bucket, 1, true);
+    store.forget('b');
+    expect(store.size).toBe(0);
+    expect(store.decide('b', bucket, 2, false)).toMatchObject({ allowed: true, remaining: 2 });
+  });
+
+  it('restarts a sweep where the last one stopped and wraps around', () => {
+    const small = new MemoryLimiterStore({ clock: () => 0, sweepIntervalMs: 0, sweepBatch: 2 });
+    small.decide('1', bucket, 2, true); // expires at 2000
+    small.decide('2', bucket, 1, true); // expires at 1000
+    small.decide('3', bucket, 1, true); // expires at 1000
+    expect(small.sweep(1_000)).toBe(1); // '1' kept, '2' deleted
+    expect(small.sweep(1_000)).toBe(1); // '3' deleted; the walk ends
+    expect(small.sweep(2_000)).toBe(1); // a new walk from the start: '1'
+    expect(small.size).toBe(0);
+    expect(small.sweep(2_000)).toBe(0);
+    small.close();
+  });
+});
+
+describe('MemoryLimiterStore sweep timer', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('sweeps once a second by default, with one unref\'d timer', () => {
+    vi.useFakeTimers();
+    let now = 0;
+    const timed = new MemoryLimiterStore({ clock: () => now });
+    expect(vi.getTimerCount()).toBe(1);
+    timed.decide('a', bucket, 1, true); // expires at 1000
+    now = 1_000;
+    vi.advanceTimersByTime(999);
+    expect(timed.size).toBe(1);
+    vi.advanceTimersByTime(1);
+    expect(timed.size).toBe(0);
+    timed.close();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('sweeps at the interval it is given', () => {
+    vi.useFakeTimers();
+    let now = 0;
+    const timed = new MemoryLimiterStore({ clock: () => now, sweepIntervalMs: 250 });
+    timed.decide('a', bucket, 1, true);
+    now = 1_000;
+    vi.advanceTimersByTime(249);
+    expect(timed.size).toBe(1);
+    vi.advanceTimersByTime(1);
+    expect(timed.size).toBe(0);
+    timed.close();
+  });
+
+  it('has no timer with an interval of 0', () => {
+    vi.useFakeTimers();
+    let now = 0;
+    const untimed = new MemoryLimiterStore({ clock: () => now, sweepIntervalMs: 0 });
+    expect(vi.getTimerCount()).toBe(0);
+    untimed.decide('a', bucket, 1, true);
+    now = 5_000;
+    vi.advanceTimersByTime(5_000);
+    expect(untimed.size).toBe(1);
+    untimed.close();
+  });
+
+  it('stops its timer on close, and forgets every key', () => {
+    vi.useFakeTimers();
+    let now = 0;
+    const timed = new MemoryLimiterStore({ clock: () => now });
+    timed.decide('a', bucket, 1, true);
+    timed.close();
+    expect(timed.size).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+    timed.decide('b', bucket, 1, true); // a store used after close keeps its keys: no sweep runs
+    now = 5_000;
+    vi.advanceTimersByTime(5_000);
+    expect(timed.size).toBe(1);
+  });
+
+  it('reads Date.now without a clock', () => {
+    vi.useFakeTimers({ now: 1_764_403_200_000 });
+    const real = new MemoryLimiterStore({ sweepIntervalMs: 0 });
+    expect(real.decide('a', bucket, 1, true)).toMatchObject({ now: 1_764_403_200_000, remaining: 1 });
+    real.close();
+  });
+});
+
+interface Step {
+  now: number;
+  op: 'check' | 'consume';
+  cost: number;
+  expect: { allowed: boolean; remaining: number; retryAfterMs: number; resetMs: number };
+}
+const vectors: { policies: Policy[]; cases: { name: string; policy: string; key: string; steps: Step[] }[] } = JSON.parse(
+  readFileSync(new URL('../../test/vectors/limiter.json', import.meta.url), 'utf8'),
+);
+
+describe('limiter vectors on the memory store', () => {
+  let now = 0;
+  const store = new MemoryLimiterStore({ clock: () => now, sweepIntervalMs: 0 });
+  const policies = new Map(vectors.policies.map((p) => [p.name, p]));
+
+  it.each(vectors.cases)('$name', (c) => {
+    const policy = policies.get(c.policy) as Policy;
+    for (const [i, step] of c.steps.entries()) {
+      now = step.now;
+      const d = store.decide(c.key, policy, step.cost, step.op === 'consume');
+      expect({ step: i, ...d }).toEqual({ step: i, ...step.expect, now: step.now, store: 'memory' });
+    }
   });
 });
