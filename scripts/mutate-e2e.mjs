@@ -18,11 +18,16 @@ const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
 
 const run = (cmd, args) => spawnSync(cmd, args, { encoding: 'utf8', env, maxBuffer: 256 * 2 ** 20 });
 
-// every mutant must apply to exactly one place, or the list is stale: check them all first
+/** A mutant's edits: `find` → `replace`, and any `also` pairs it needs to build (an import). */
+const edits = (m) => [[m.find, m.replace], ...(m.also ?? [])];
+
+// every edit must apply to exactly one place, or the list is stale: check them all first
 for (const m of mutants) {
   const source = readFileSync(m.file, 'utf8');
-  const count = source.split(m.find).length - 1;
-  if (count !== 1) throw new Error(`${m.id}: ${m.file} has ${count} places for ${JSON.stringify(m.find)}`);
+  for (const [find] of edits(m)) {
+    const count = source.split(find).length - 1;
+    if (count !== 1) throw new Error(`${m.id}: ${m.file} has ${count} places for ${JSON.stringify(find)}`);
+  }
 }
 
 const results = [];
@@ -32,7 +37,7 @@ for (const m of mutants) {
   const started = Date.now();
   let outcome;
   try {
-    writeFileSync(m.file, original.replace(m.find, m.replace));
+    writeFileSync(m.file, edits(m).reduce((source, [find, replace]) => source.replace(find, replace), original));
     const build = run('npm', ['run', 'build', '--silent']);
     if (build.status !== 0) {
       outcome = 'build error';

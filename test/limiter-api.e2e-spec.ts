@@ -141,6 +141,7 @@ describe.each(PROFILES)('decision API: profile $name', (profile) => {
 
   const refusals: [string, number, string, string, unknown][] = [
     ['malformed JSON', 400, 'bad_json', '', '{"policy":'],
+    ['an empty body (read as {})', 400, 'invalid_request', 'policy', ''],
     ['JSON that is not an object', 400, 'bad_json', '', '"tiny"'],
     ['missing policy', 400, 'invalid_request', 'policy', { subject: { ip: 'a' } }],
     ['empty policy', 400, 'invalid_request', 'policy', { policy: '', subject: { ip: 'a' } }],
@@ -187,6 +188,18 @@ describe.each(PROFILES)('decision API: profile $name', (profile) => {
     const reply = await consume(server, { policy: 'tiny', subject: { ip: 'a' }, pad: 'x'.repeat(1_100_000) });
     expect(reply.status).toBe(413);
     expect(reply.body.error).toBe('payload_too_large');
+  });
+
+  it('reads the body as JSON whatever its content type says, or without one', async () => {
+    for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', undefined]) {
+      const res = await fetch(`${server.httpUrl}/v1/check`, {
+        method: 'POST',
+        ...(contentType ? { headers: { 'content-type': contentType } } : {}),
+        body: Buffer.from(JSON.stringify({ policy: 'tiny', subject: { ip: fresh('ip') } })),
+      });
+      expect(res.status, String(contentType)).toBe(200);
+      expect(await res.json()).toMatchObject({ allowed: true, policy: 'tiny', remaining: 3 });
+    }
   });
 
   it('answers an unknown route or method with 404 in the same body shape', async () => {

@@ -141,6 +141,12 @@ describe('observability: Profile A', () => {
       method: 'POST',
       body: JSON.stringify({ policy: 'per-ip', subject: { ip: '198.51.100.1' } }),
     });
+    // one spent of 600: a peek at all 600 is denied
+    const peek = await fetch(`${server.httpUrl}/v1/check`, {
+      method: 'POST',
+      body: JSON.stringify({ policy: 'per-ip', subject: { ip: '198.51.100.1' }, cost: 600 }),
+    });
+    expect(await peek.json()).toMatchObject({ allowed: false, store: 'redis' });
     const during = await scrape();
     const delta = (name: string) => (during.get(name) ?? 0) - (before.get(name) ?? 0);
     expect(during.get('chat_connections')).toBe(2);
@@ -150,6 +156,7 @@ describe('observability: Profile A', () => {
     expect(delta('chat_frames_out_total{type="error"}')).toBe(1);
     expect(delta('chat_fanout_deliveries_total')).toBe(3 + 6); // joins (1 + 2) and chats (3 x 2)
     expect(delta('limiter_decisions_total{policy="per-ip",store="redis",outcome="allowed"}')).toBe(1);
+    expect(delta('limiter_decisions_total{policy="per-ip",store="redis",outcome="denied"}')).toBe(1);
     expect(during.get('limiter_fallback_active')).toBe(0);
     expect(during.get('limiter_redis_command_seconds_count')).toBeGreaterThan(0);
     expect(during.has('nodejs_eventloop_lag_seconds')).toBe(true);
