@@ -28,11 +28,19 @@ export function redisAnswersPing(port: number): Promise<boolean> {
   });
 }
 
+/** Every redis-server started here and still running: killed if this process ends first. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Starts `binary` (redis-server) on `port`, pinned to `cpus` when given, and waits until it answers. */
 export async function startRedis(port: number, cpus: string | undefined, binary = 'redis-server'): Promise<RedisProcess> {
   const pin = cpus ? ['taskset', '-c', cpus] : [];
   const [cmd, ...args] = [...pin, binary, '--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'no', '--save', '', '--appendonly', 'no'];
   const child = spawn(cmd as string, args, { stdio: 'ignore' });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let spawnError: Error | undefined;
   child.once('error', (err) => (spawnError = err));
   const deadline = Date.now() + 10_000;

@@ -14,6 +14,8 @@ export interface Profile {
   readonly name: string;
   readonly command: readonly string[];
   readonly shell?: boolean;
+  /** Added to the server's environment. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** As `npm run start:prod` runs it: the telemetry preload first. */
@@ -27,14 +29,20 @@ export const PROFILES: readonly Profile[] = process.env.CONTRACT_SERVER_CMD
 export { freePort };
 
 /**
- * `profile` with its clock `offset` ahead or behind (libfaketime, e.g. `+2h`): a server whose own
- * clock differs from Redis's, to see which clock it decides with.
+ * `profile` with its clock `offset` ahead or behind (libfaketime preloaded, e.g. `+2h`): a server
+ * whose own clock differs from Redis's, to see which clock it decides with. The library is
+ * preloaded into the server's own process, so signals reach the server itself.
  */
 export function withClock(profile: Profile, offset: string): Profile {
-  const [faketime] = programCommand('faketime');
-  const command = profile.shell ? [`${faketime} -f ${offset} ${profile.command.join(' ')}`] : [faketime as string, '-f', offset, ...profile.command];
-  return { name: `${profile.name}, clock ${offset}`, command, shell: profile.shell };
+  const [library] = programCommand('libfaketime');
+  return { ...profile, name: `${profile.name}, clock ${offset}`, env: { ...profile.env, LD_PRELOAD: library as string, FAKETIME: offset } };
 }
+
+/** Every server a test started and has not seen exit: killed if the test process ends first. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
 
 export class ServerProcess {
   private output = '';
@@ -46,14 +54,18 @@ export class ServerProcess {
   ) {
     child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
-    this.exited = once(child, 'exit').then(([code, signal]) => ({ code, signal }));
+    running.add(child);
+    this.exited = once(child, 'exit').then(([code, signal]) => {
+      running.delete(child);
+      return { code, signal };
+    });
   }
 
   static async start(profile: Profile, env: Record<string, string> = {}): Promise<ServerProcess> {
     const port = await freePort();
     const [cmd, ...args] = profile.command;
     const child = spawn(cmd as string, args, {
-      env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...env },
+      env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...profile.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       shell: profile.shell ?? false,
     });

@@ -51,14 +51,27 @@ export const SYSTEM_PROGRAMS: readonly SystemProgram[] = [
     find: () => (runs('docker', ['compose', 'version']) ? ['docker', 'compose'] : binary('docker-compose', ['version'])()),
   },
   { id: 'promtool', name: 'promtool', debianPackage: 'prometheus', usedFor: 'checking /metrics, the Prometheus config and the dashboard queries', find: binary('promtool', ['--version']) },
-  { id: 'faketime', name: 'faketime', debianPackage: 'faketime', usedFor: 'running a server whose clock differs from Redis\'s', find: binary('faketime', ['--version']) },
+  {
+    // the library itself, preloaded into the server (the faketime command would fork a process
+    // that a signal to the child does not reach)
+    id: 'libfaketime',
+    name: 'libfaketime',
+    debianPackage: 'libfaketime',
+    usedFor: 'running a server whose clock differs from Redis\'s',
+    find: () => {
+      const found = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib', '/usr/local/lib']
+        .map((dir) => `${dir}/faketime/libfaketime.so.1`)
+        .find((path) => existsSync(path));
+      return found === undefined ? undefined : [found];
+    },
+  },
   { id: 'prometheus', name: 'prometheus', debianPackage: 'prometheus', usedFor: 'running the dashboard queries on real scrapes', find: binary('prometheus', ['--version']) },
 ];
 
 const found = new Map<string, readonly string[]>();
 
 /** The command of a system program the tests need; throws a message saying how to install it. */
-export function programCommand(id: 'redis-server' | 'nginx' | 'compose' | 'promtool' | 'prometheus' | 'faketime'): readonly string[] {
+export function programCommand(id: 'redis-server' | 'nginx' | 'compose' | 'promtool' | 'prometheus' | 'libfaketime'): readonly string[] {
   const cached = found.get(id);
   if (cached) return cached;
   const program = SYSTEM_PROGRAMS.find((p) => p.id === id) as SystemProgram;
