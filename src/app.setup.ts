@@ -1,9 +1,9 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ChatWsAdapter } from './chat/chat-ws.adapter.js';
-import { ConnectionRegistry } from './chat/core/connection-registry.js';
-import type { Settings } from './config/settings.js';
-import { HttpErrorFilter } from './http/http-error.filter.js';
-import { MAX_BODY_BYTES } from './limiter/limiter.js';
+import { ConnectionRegistry } from './core/chat/connection-registry.js';
+import type { Settings } from './core/config/settings.js';
+import { HttpErrorFilter } from './common/http-error.filter.js';
+import { MAX_BODY_BYTES } from './core/limiter/limiter.js';
 
 /**
  * What Profile A needs beyond its modules, for main.ts and for in-process tests alike. The app

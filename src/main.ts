@@ -5,10 +5,10 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { configureApp } from './app.setup.js';
-import { loadOrExit, loadSettings } from './config/settings.js';
-import { loadPolicies } from './limiter/load-policies.js';
-import { WS_PATH } from './protocol/contract.js';
-import { exitOnSignals } from './runtime/signals.js';
+import { loadOrExit, loadSettings } from './core/config/settings.js';
+import { loadPolicies } from './core/limiter/load-policies.js';
+import { WS_PATH } from './core/protocol/contract.js';
+import { exitOnSignals } from './core/runtime/signals.js';
 import { PinoLogger } from './telemetry/pino-logger.js';
 import { tracing } from './telemetry/tracer.js';
 

@@ -6,7 +6,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
-import type { ServerStats } from '../../src/chat/core/server-stats.js';
+import type { ServerStats } from '../../src/core/chat/server-stats.js';
 import { processTreeUsage, procAvailable } from './proc-usage.js';
 import { startRedis } from './redis-process.js';
 

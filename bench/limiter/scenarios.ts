@@ -4,8 +4,8 @@
  * proxy). Every decision is replayed through the reference algorithms for accuracy.
  */
 import autocannon from 'autocannon';
-import { loadSettings } from '../../src/config/settings.js';
-import { defaultPolicies, type Policy } from '../../src/limiter/policy.js';
+import { loadSettings } from '../../src/core/config/settings.js';
+import { defaultPolicies, type Policy } from '../../src/core/limiter/policy.js';
 import { LatencyHistogram } from '../lib/histogram.js';
 import { Progress } from '../lib/progress.js';
 import { rng, zipf } from '../lib/random.js';

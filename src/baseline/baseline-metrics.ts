@@ -5,8 +5,8 @@
  * this is a handful of counters and gauges, rendered at scrape time from the plain integers the
  * shared core and B's handler keep. B has no limiter decision counts, histograms or Redis state.
  */
-import type { ConnectionRegistry } from '../chat/core/connection-registry.js';
-import type { RoomRegistry } from '../chat/core/room-registry.js';
+import type { ConnectionRegistry } from '../core/chat/connection-registry.js';
+import type { RoomRegistry } from '../core/chat/room-registry.js';
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 

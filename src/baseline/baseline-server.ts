@@ -6,17 +6,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Settings } from '../config/settings.js';
-import type { ChatConnection } from '../chat/core/chat-connection.js';
-import { ConnectionRegistry } from '../chat/core/connection-registry.js';
-import { RoomRegistry } from '../chat/core/room-registry.js';
-import { HEALTH_BODY, serverStats } from '../chat/core/server-stats.js';
-import { createLimiterStore, type LimiterStoreHooks } from '../limiter/create-store.js';
-import { batchPath, checkDecisionBody } from '../limiter/decision-request.js';
-import { Limiter, MAX_BODY_BYTES, RequestError, rateLimitHeaders } from '../limiter/limiter.js';
-import { MemoryLimiterStore } from '../limiter/memory-limiter.store.js';
-import { chatConnectionPolicy, type Policy } from '../limiter/policy.js';
-import { type ClientMessage, DEFAULT_ROOM, WS_PATH } from '../protocol/contract.js';
+import type { Settings } from '../core/config/settings.js';
+import type { ChatConnection } from '../core/chat/chat-connection.js';
+import { ConnectionRegistry } from '../core/chat/connection-registry.js';
+import { RoomRegistry } from '../core/chat/room-registry.js';
+import { HEALTH_BODY, serverStats } from '../core/chat/server-stats.js';
+import { createLimiterStore, type LimiterStoreHooks } from '../core/limiter/create-store.js';
+import { checkDecisionBody } from './decision-request.js';
+import { batchPath } from '../core/limiter/request-rules.js';
+import { Limiter, MAX_BODY_BYTES, RequestError, rateLimitHeaders } from '../core/limiter/limiter.js';
+import { MemoryLimiterStore } from '../core/limiter/memory-limiter.store.js';
+import { chatConnectionPolicy, type Policy } from '../core/limiter/policy.js';
+import { type ClientMessage, DEFAULT_ROOM, WS_PATH } from '../core/protocol/contract.js';
 import {
   BINARY_FRAME_ERROR_MESSAGE,
   decodeFrame,
@@ -25,8 +26,8 @@ import {
   pongFrame,
   rateLimitedError,
   roomError,
-} from '../protocol/frames.js';
-import { validateMessage } from '../protocol/validate.js';
+} from '../core/protocol/frames.js';
+import { validateMessage } from './validate.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './baseline-metrics.js';
 
 export class BaselineServer {

@@ -1,9 +1,9 @@
 /** Profile B entry point: `npm run start:baseline`. */
-import { loadOrExit, loadSettings } from '../config/settings.js';
-import { loadPolicies } from '../limiter/load-policies.js';
-import { STORE_CONNECT_WAIT_MS } from '../limiter/limiter.js';
-import { WS_PATH } from '../protocol/contract.js';
-import { exitOnSignals } from '../runtime/signals.js';
+import { loadOrExit, loadSettings } from '../core/config/settings.js';
+import { loadPolicies } from '../core/limiter/load-policies.js';
+import { STORE_CONNECT_WAIT_MS } from '../core/limiter/limiter.js';
+import { WS_PATH } from '../core/protocol/contract.js';
+import { exitOnSignals } from '../core/runtime/signals.js';
 import { BaselineServer } from './baseline-server.js';
 
 const log = (level: string, msg: string, fields: object = {}): void => {

@@ -3,12 +3,12 @@ import { WsAdapter } from '@nestjs/platform-ws';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { EMPTY, fromEvent, type Observable } from 'rxjs';
 import { catchError, concatMap, filter, finalize, first, share, takeUntil } from 'rxjs/operators';
-import type { Settings } from '../config/settings.js';
-import type { ClientType } from '../protocol/contract.js';
-import { BINARY_FRAME_ERROR_MESSAGE, decodeFrame, FrameError } from '../protocol/frames.js';
+import type { Settings } from '../core/config/settings.js';
+import type { ClientType } from '../core/protocol/contract.js';
+import { BINARY_FRAME_ERROR_MESSAGE, decodeFrame, FrameError } from '../core/protocol/frames.js';
 import { inMessageContext, startMessageSpan } from '../telemetry/chat-tracing.js';
-import { keySkippedByClassTransformer } from '../validation/class-transformer-gaps.js';
-import type { ConnectionRegistry } from './core/connection-registry.js';
+import { keySkippedByClassTransformer } from '../common/class-transformer-gaps.js';
+import type { ConnectionRegistry } from '../core/chat/connection-registry.js';
 
 /** What `ws` hands to `message` listeners added with addEventListener (rxjs fromEvent). */
 interface MessageEvent {

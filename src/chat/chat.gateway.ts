@@ -10,10 +10,10 @@ import {
   WebSocketGateway,
 } from '@nestjs/websockets';
 import type { WebSocket } from 'ws';
-import { SETTINGS } from '../config/settings.module.js';
-import type { Settings } from '../config/settings.js';
-import { DEFAULT_ROOM, type ErrorCode, WS_PATH } from '../protocol/contract.js';
-import { type FrameError, pongFrame, roomError } from '../protocol/frames.js';
+import { SETTINGS } from '../common/settings.module.js';
+import type { Settings } from '../core/config/settings.js';
+import { DEFAULT_ROOM, type ErrorCode, WS_PATH } from '../core/protocol/contract.js';
+import { type FrameError, pongFrame, roomError } from '../core/protocol/frames.js';
 import { annotateMessage, startConnectionSpan } from '../telemetry/chat-tracing.js';
 import { tracing } from '../telemetry/tracer.js';
 import { REJECTED_FRAME } from './chat-ws.adapter.js';
@@ -22,9 +22,9 @@ import { ConnectionRateLimiter } from './connection-rate-limiter.js';
 import { contractValidationPipe } from './contract-validation.pipe.js';
 import { ContractException } from './contract.exception.js';
 import { ContractExceptionFilter } from './contract-exception.filter.js';
-import type { ChatConnection } from './core/chat-connection.js';
-import { ConnectionRegistry } from './core/connection-registry.js';
-import { RoomRegistry } from './core/room-registry.js';
+import type { ChatConnection } from '../core/chat/chat-connection.js';
+import { ConnectionRegistry } from '../core/chat/connection-registry.js';
+import { RoomRegistry } from '../core/chat/room-registry.js';
 import { ChatDto, JoinDto, LeaveDto, PingDto } from './dto/messages.dto.js';
 
 /**

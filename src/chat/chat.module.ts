@@ -1,15 +1,15 @@
 import { Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { registerChatBusMetrics, registerChatMetrics } from '../metrics/chat-metrics.js';
-import { SETTINGS } from '../config/settings.module.js';
-import type { Settings } from '../config/settings.js';
+import { SETTINGS } from '../common/settings.module.js';
+import type { Settings } from '../core/config/settings.js';
 import { LimiterModule } from '../limiter/limiter.module.js';
-import { STORE_CONNECT_WAIT_MS } from '../limiter/limiter.js';
-import { RedisRoomRegistry } from './bus/redis-room-registry.js';
+import { STORE_CONNECT_WAIT_MS } from '../core/limiter/limiter.js';
+import { RedisRoomRegistry } from '../core/bus/redis-room-registry.js';
 import { ChatGateway } from './chat.gateway.js';
 import { ConnectionRateLimiter } from './connection-rate-limiter.js';
-import { ConnectionRegistry } from './core/connection-registry.js';
-import { RoomRegistry } from './core/room-registry.js';
+import { ConnectionRegistry } from '../core/chat/connection-registry.js';
+import { RoomRegistry } from '../core/chat/room-registry.js';
 
 /** Token of the chat's metrics registration (it has no value of its own). */
 const CHAT_METRICS = Symbol('ChatMetrics');

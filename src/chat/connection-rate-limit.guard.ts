@@ -1,10 +1,10 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import type { WebSocket } from 'ws';
-import { FrameError } from '../protocol/frames.js';
+import { FrameError } from '../core/protocol/frames.js';
 import { annotateMessage } from '../telemetry/chat-tracing.js';
 import { ConnectionRateLimiter } from './connection-rate-limiter.js';
 import { ContractException } from './contract.exception.js';
-import { ConnectionRegistry } from './core/connection-registry.js';
+import { ConnectionRegistry } from '../core/chat/connection-registry.js';
 
 /** The client's `id` of a routed frame (a REJECTED_FRAME carries its FrameError instead). */
 export function clientId(data: unknown): unknown {

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { SETTINGS } from '../config/settings.module.js';
-import type { Settings } from '../config/settings.js';
+import { SETTINGS } from '../common/settings.module.js';
+import type { Settings } from '../core/config/settings.js';
 import { LimiterService } from '../limiter/limiter.service.js';
-import { chatConnectionPolicy, type Policy } from '../limiter/policy.js';
-import { type FrameError, rateLimitedError } from '../protocol/frames.js';
-import type { ChatConnection } from './core/chat-connection.js';
-import type { ChatCounters } from './core/chat-counters.js';
-import { ConnectionRegistry } from './core/connection-registry.js';
+import { chatConnectionPolicy, type Policy } from '../core/limiter/policy.js';
+import { type FrameError, rateLimitedError } from '../core/protocol/frames.js';
+import type { ChatConnection } from '../core/chat/chat-connection.js';
+import type { ChatCounters } from '../core/chat/chat-counters.js';
+import { ConnectionRegistry } from '../core/chat/connection-registry.js';
 
 /** The contract's per-connection bucket, a process-local key of the app's LimiterService. */
 @Injectable()

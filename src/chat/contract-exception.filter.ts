@@ -1,12 +1,12 @@
 import { type ArgumentsHost, Catch, Logger, type WsExceptionFilter } from '@nestjs/common';
 import type { WebSocket } from 'ws';
-import { errorFrame, FrameError } from '../protocol/frames.js';
+import { errorFrame, FrameError } from '../core/protocol/frames.js';
 import { failMessage } from '../telemetry/chat-tracing.js';
 import { clientId, isPingOrPong } from './connection-rate-limit.guard.js';
 import { ConnectionRateLimiter } from './connection-rate-limiter.js';
 import { ContractException } from './contract.exception.js';
-import { ConnectionRegistry } from './core/connection-registry.js';
-import { RoomRegistry } from './core/room-registry.js';
+import { ConnectionRegistry } from '../core/chat/connection-registry.js';
+import { RoomRegistry } from '../core/chat/room-registry.js';
 
 /**
  * Turns every exception of a chat handler, guard or pipe into the contract's error frame, sent

@@ -1,5 +1,5 @@
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
-import { FrameError } from '../protocol/frames.js';
+import { FrameError } from '../core/protocol/frames.js';
 import { ContractException } from './contract.exception.js';
 
 function firstMessage(errors: ValidationError[]): string {

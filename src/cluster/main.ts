@@ -8,9 +8,9 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { loadOrExit, loadSettings } from '../config/settings.js';
-import { loadPolicies } from '../limiter/load-policies.js';
-import { exitOnSignals } from '../runtime/signals.js';
+import { loadOrExit, loadSettings } from '../core/config/settings.js';
+import { loadPolicies } from '../core/limiter/load-policies.js';
+import { exitOnSignals } from '../core/runtime/signals.js';
 import { PinoLogger } from '../telemetry/pino-logger.js';
 import { ClusterMetrics } from './cluster-metrics.js';
 import { clusterWorkerEnv } from './worker-env.js';

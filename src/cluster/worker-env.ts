@@ -1,4 +1,4 @@
-import { SettingsError } from '../config/settings.js';
+import { SettingsError } from '../core/config/settings.js';
 import { CLUSTER_METRICS_ENV } from '../metrics/cluster-messages.js';
 
 /** Why each in-process setting cannot serve behind one port, in the terms of what it runs. */

@@ -1,8 +1,8 @@
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import type { LimiterMetrics } from '../metrics/limiter-metrics.js';
 import { tracing } from '../telemetry/tracer.js';
-import type { LimiterStore, StoreDecision } from './limiter-store.js';
-import type { Policy } from './policy.js';
+import type { LimiterStore, StoreDecision } from '../core/limiter/limiter-store.js';
+import type { Policy } from '../core/limiter/policy.js';
 
 /**
  * Profile A's view of the configured store: every decision counted by policy, store and outcome,

@@ -1,14 +1,14 @@
 import { Logger, Module } from '@nestjs/common';
-import type { Settings } from '../config/settings.js';
+import type { Settings } from '../core/config/settings.js';
 import { LimiterMetrics } from '../metrics/limiter-metrics.js';
 import { InstrumentedLimiterStore } from './instrumented-limiter.store.js';
-import { POLICIES, SETTINGS } from '../config/settings.module.js';
-import { createLimiterStore } from './create-store.js';
-import { Limiter } from './limiter.js';
-import { LimiterStore } from './limiter-store.js';
+import { POLICIES, SETTINGS } from '../common/settings.module.js';
+import { createLimiterStore } from '../core/limiter/create-store.js';
+import { Limiter } from '../core/limiter/limiter.js';
+import { LimiterStore } from '../core/limiter/limiter-store.js';
 import { LimiterService, LOCAL_LIMITER_STORE } from './limiter.service.js';
-import { MemoryLimiterStore } from './memory-limiter.store.js';
-import type { Policy } from './policy.js';
+import { MemoryLimiterStore } from '../core/limiter/memory-limiter.store.js';
+import type { Policy } from '../core/limiter/policy.js';
 
 /** The store the settings pick, measured, traced, and logging when it degrades and recovers. */
 function configuredStore(settings: Settings, metrics: LimiterMetrics): LimiterStore {

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { Limiter, STORE_CONNECT_WAIT_MS } from './limiter.js';
-import type { StoreDecision } from './limiter-store.js';
-import { MemoryLimiterStore } from './memory-limiter.store.js';
-import type { Policy } from './policy.js';
+import { Limiter, STORE_CONNECT_WAIT_MS } from '../core/limiter/limiter.js';
+import type { StoreDecision } from '../core/limiter/limiter-store.js';
+import { MemoryLimiterStore } from '../core/limiter/memory-limiter.store.js';
+import type { Policy } from '../core/limiter/policy.js';
 
 /** Injection token of the store for keys that belong to this process only (chat connections). */
 export const LOCAL_LIMITER_STORE = Symbol('LocalLimiterStore');

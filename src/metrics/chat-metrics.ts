@@ -1,8 +1,8 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { ChatCounters } from '../chat/core/chat-counters.js';
-import type { ConnectionRegistry } from '../chat/core/connection-registry.js';
-import type { RedisRoomRegistry } from '../chat/bus/redis-room-registry.js';
-import type { RoomRegistry } from '../chat/core/room-registry.js';
+import type { ChatCounters } from '../core/chat/chat-counters.js';
+import type { ConnectionRegistry } from '../core/chat/connection-registry.js';
+import type { RedisRoomRegistry } from '../core/bus/redis-room-registry.js';
+import type { RoomRegistry } from '../core/chat/room-registry.js';
 
 /**
  * The chat's metrics, all read at scrape time from the core's plain counters: the hot path pays

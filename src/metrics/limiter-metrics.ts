@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { FallbackLimiterStore } from '../limiter/fallback-limiter.store.js';
-import type { LimiterStore } from '../limiter/limiter-store.js';
+import { FallbackLimiterStore } from '../core/limiter/fallback-limiter.store.js';
+import type { LimiterStore } from '../core/limiter/limiter-store.js';
 
 /** The limiter's metrics. Decision counts are kept by InstrumentedLimiterStore. */
 export class LimiterMetrics {

@@ -1,8 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { SkipThrottle } from '@nestjs/throttler';
-import { ConnectionRegistry } from '../chat/core/connection-registry.js';
-import { RoomRegistry } from '../chat/core/room-registry.js';
-import { HEALTH_BODY, serverStats, type ServerStats } from '../chat/core/server-stats.js';
+import { ConnectionRegistry } from '../core/chat/connection-registry.js';
+import { RoomRegistry } from '../core/chat/room-registry.js';
+import { HEALTH_BODY, serverStats, type ServerStats } from '../core/chat/server-stats.js';
 
 /** `GET /health` and `GET /stats` of the contract. */
 @Controller()

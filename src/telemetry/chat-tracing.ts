@@ -23,7 +23,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { WebSocket } from 'ws';
-import { DEFAULT_ROOM, isTraceparent, isValidId, ROOM_PATTERN, WS_PATH } from '../protocol/contract.js';
+import { DEFAULT_ROOM, isTraceparent, isValidId, ROOM_PATTERN, WS_PATH } from '../core/protocol/contract.js';
 import { tracing } from './tracer.js';
 
 const connectionSpans = new WeakMap<object, Span>();

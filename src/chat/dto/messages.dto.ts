@@ -4,8 +4,8 @@
  * Fields a class does not declare are rejected by the pipe (`forbidNonWhitelisted`).
  */
 import { Equals, Matches } from 'class-validator';
-import { ID_MAX_CHARS, ROOM_PATTERN, TEXT_MAX_CHARS, USER_PATTERN } from '../../protocol/contract.js';
-import { IfPresent, IsContractText, IsTimestamp, IsTraceparent } from './contract-validators.js';
+import { ID_MAX_CHARS, ROOM_PATTERN, TEXT_MAX_CHARS, USER_PATTERN } from '../../core/protocol/contract.js';
+import { IfPresent, IsContractText, IsTimestamp, IsTraceparent } from '../../common/contract-validators.js';
 
 const roomMessage = { message: 'room must match ^[A-Za-z0-9_.-]{1,64}$' };
 

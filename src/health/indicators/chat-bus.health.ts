@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { RedisRoomRegistry } from '../../chat/bus/redis-room-registry.js';
-import { RoomRegistry } from '../../chat/core/room-registry.js';
+import { RedisRoomRegistry } from '../../core/bus/redis-room-registry.js';
+import { RoomRegistry } from '../../core/chat/room-registry.js';
 
 /**
  * Do room events reach every process? `up` with the in-process rooms (CHAT_BUS=local) or while

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { SETTINGS } from '../../config/settings.module.js';
-import type { Settings } from '../../config/settings.js';
-import { FallbackLimiterStore } from '../../limiter/fallback-limiter.store.js';
+import { SETTINGS } from '../../common/settings.module.js';
+import type { Settings } from '../../core/config/settings.js';
+import { FallbackLimiterStore } from '../../core/limiter/fallback-limiter.store.js';
 import { InstrumentedLimiterStore } from '../../limiter/instrumented-limiter.store.js';
-import { LimiterStore } from '../../limiter/limiter-store.js';
+import { LimiterStore } from '../../core/limiter/limiter-store.js';
 
 /**
  * Can the limiter decide? `up` with the memory store, or while Redis decides; `degraded` while

@@ -1,9 +1,9 @@
 import { Injectable, type PipeTransform } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
-import { keySkippedByClassTransformer } from '../../validation/class-transformer-gaps.js';
-import { batchPath } from '../decision-request.js';
-import { type DecisionRequest, MAX_BATCH, RequestError } from '../limiter.js';
+import { keySkippedByClassTransformer } from '../../common/class-transformer-gaps.js';
+import { batchPath } from '../../core/limiter/request-rules.js';
+import { type DecisionRequest, MAX_BATCH, RequestError } from '../../core/limiter/limiter.js';
 import { DecisionRequestDto } from './decision-request.dto.js';
 import { RequestErrorException } from './request-error.exception.js';
 

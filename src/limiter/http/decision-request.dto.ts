@@ -4,8 +4,8 @@
  */
 import { Type } from 'class-transformer';
 import { IsObject, IsString, MinLength, ValidateBy, ValidateNested } from 'class-validator';
-import { IfPresent } from '../../chat/dto/contract-validators.js';
-import { COST_RULE, isCost, isSubjectValue, SUBJECT_VALUE_RULE } from '../decision-request.js';
+import { IfPresent } from '../../common/contract-validators.js';
+import { COST_RULE, isCost, isSubjectValue, SUBJECT_VALUE_RULE } from '../../core/limiter/request-rules.js';
 
 const IsSubjectValue = () =>
   ValidateBy({

@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import { SETTINGS } from '../../config/settings.module.js';
-import type { Settings } from '../../config/settings.js';
-import { Limiter } from '../limiter.js';
+import { SETTINGS } from '../../common/settings.module.js';
+import type { Settings } from '../../core/config/settings.js';
+import { Limiter } from '../../core/limiter/limiter.js';
 import { LimiterModule } from '../limiter.module.js';
-import { policyLimit } from '../policy.js';
+import { policyLimit } from '../../core/limiter/policy.js';
 import { DecisionBodyPipe } from './decision-body.pipe.js';
 import { LimiterController } from './limiter.controller.js';
 import { LimiterThrottlerStorage } from './limiter-throttler.storage.js';

@@ -1,6 +1,6 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import type { Limiter } from '../limiter.js';
-import { type Policy, policyLimit } from '../policy.js';
+import type { Limiter } from '../../core/limiter/limiter.js';
+import { type Policy, policyLimit } from '../../core/limiter/policy.js';
 
 interface ThrottlerStorageRecord {
   totalHits: number;

@@ -3,26 +3,14 @@
  * the same rules with class-validator (src/limiter/http/decision-request.dto.ts); the API e2e
  * suite holds both to the same answers.
  */
-import { type DecisionRequest, MAX_BATCH, RequestError } from './limiter.js';
-import { MAX_SUBJECT_LENGTH, SCOPE_FIELDS } from './policy.js';
+import { type DecisionRequest, MAX_BATCH, RequestError } from '../core/limiter/limiter.js';
+import { SCOPE_FIELDS } from '../core/limiter/policy.js';
+import { COST_RULE, isCost, isSubjectValue, SUBJECT_VALUE_RULE } from '../core/limiter/request-rules.js';
 
 const REQUEST_FIELDS = new Set(['policy', 'subject', 'cost']);
 const SUBJECT_FIELDS: ReadonlySet<string> = new Set(SCOPE_FIELDS);
 
 const invalid = (message: string) => new RequestError(400, 'invalid_request', message);
-
-/** A subject field: a string of 1 to MAX_SUBJECT_LENGTH UTF-16 units. */
-export function isSubjectValue(v: unknown): v is string {
-  return typeof v === 'string' && v.length > 0 && v.length <= MAX_SUBJECT_LENGTH;
-}
-
-/** A cost: an integer >= 1. */
-export function isCost(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
-}
-
-export const SUBJECT_VALUE_RULE = `must be a string of 1 to ${MAX_SUBJECT_LENGTH} characters`;
-export const COST_RULE = 'must be an integer >= 1';
 
 /** Checks one request object; `at` prefixes field paths (`[3].` inside a batch). */
 export function checkDecisionRequest(value: unknown, at: string): DecisionRequest | RequestError {
@@ -59,6 +47,3 @@ export function checkDecisionBody(body: unknown): DecisionRequest | DecisionRequ
   }
   return requests;
 }
-
-/** `[i].` for batch item i: the prefix of field paths in error messages. */
-export const batchPath = (i: number): string => `[${i}].`;

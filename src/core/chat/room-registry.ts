@@ -1,5 +1,5 @@
-import type { ErrorCode } from '../../protocol/contract.js';
-import { chatFrame, joinFrame, leaveFrame } from '../../protocol/frames.js';
+import type { ErrorCode } from '../protocol/contract.js';
+import { chatFrame, joinFrame, leaveFrame } from '../protocol/frames.js';
 import type { ChatConnection } from './chat-connection.js';
 import type { ConnectionRegistry } from './connection-registry.js';
 

@@ -215,14 +215,14 @@ describe('loadOrExit', () => {
 
 describe('README settings table', () => {
   it('shows every variable with its default and range', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
     for (const spec of INTEGER_SETTINGS) {
       expect(readme).toContain(`| \`${spec.env}\` | ${spec.default} | ${spec.min} to ${spec.max} | ${spec.doc} |`);
     }
   });
 
   it('shows every variable with a fixed set of values, its default first', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
     const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     for (const spec of CHOICE_SETTINGS) {
       // a cell may add a note: `memory; start:cluster: redis`, `memory, redis (start:cluster: redis only)`

@@ -1,6 +1,6 @@
 /** class-validator decorators for the contract's rules that the stock ones do not express exactly. */
 import { ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
-import { isContractText, isTraceparent, isValidTs } from '../../protocol/contract.js';
+import { isContractText, isTraceparent, isValidTs } from '../core/protocol/contract.js';
 
 /**
  * Validates the property only when it is present. Unlike `@IsOptional()`, a JSON `null` is not

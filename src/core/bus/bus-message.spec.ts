@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chatFrame, chatFrameHead, joinFrame, leaveFrame } from '../../protocol/frames.js';
+import { chatFrame, chatFrameHead, joinFrame, leaveFrame } from '../protocol/frames.js';
 import { chatSeq, decimalAt, FRAME_CHAT, FRAME_JOIN, FRAME_LEAVE, frameType, hasOrigin, originEnd } from './bus-message.js';
 
 describe('chatFrameHead', () => {

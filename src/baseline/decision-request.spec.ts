@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  batchPath,
-  checkDecisionBody,
-  checkDecisionRequest,
-  COST_RULE,
-  isCost,
-  isSubjectValue,
-  SUBJECT_VALUE_RULE,
-} from './decision-request.js';
-import { RequestError } from './limiter.js';
+import { checkDecisionBody, checkDecisionRequest } from './decision-request.js';
+import { RequestError } from '../core/limiter/limiter.js';
+import { batchPath, COST_RULE, isCost, isSubjectValue, SUBJECT_VALUE_RULE } from '../core/limiter/request-rules.js';
 
 const invalid = (message: string) => new RequestError(400, 'invalid_request', message);
 const ok = { policy: 'tiny', subject: { ip: 'a' } };

@@ -19,7 +19,7 @@ interface Case {
   steps: Step[];
 }
 const vectors: { policies: Policy[]; cases: Case[] } = JSON.parse(
-  readFileSync(new URL('../../../test/vectors/limiter.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../../../test/vectors/limiter.json', import.meta.url), 'utf8'),
 );
 const policies = new Map(vectors.policies.map((p) => [p.name, p]));
 

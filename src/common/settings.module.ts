@@ -1,6 +1,6 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
-import type { Policy } from '../limiter/policy.js';
-import type { Settings } from './settings.js';
+import type { Policy } from '../core/limiter/policy.js';
+import type { Settings } from '../core/config/settings.js';
 
 /** Injection token of the validated Settings (src/config/settings.ts). */
 export const SETTINGS = Symbol('Settings');

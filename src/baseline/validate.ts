@@ -13,8 +13,8 @@ import {
   ROOM_PATTERN,
   TEXT_MAX_CHARS,
   USER_PATTERN,
-} from './contract.js';
-import { type DecodedMessage, FrameError } from './frames.js';
+} from '../core/protocol/contract.js';
+import { type DecodedMessage, FrameError } from '../core/protocol/frames.js';
 
 function invalid(message: string, body: DecodedMessage): FrameError {
   return new FrameError('invalid_message', message, body.id);

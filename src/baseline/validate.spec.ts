@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type ChatMessage, type ClientMessage, codePointLength, DEFAULT_ROOM, type ErrorCode, isContractText } from './contract.js';
+import { type ChatMessage, type ClientMessage, codePointLength, DEFAULT_ROOM, type ErrorCode, isContractText } from '../core/protocol/contract.js';
 import {
   chatFrame,
   chatFrameHead,
@@ -12,7 +12,7 @@ import {
   leaveFrame,
   pongFrame,
   roomError,
-} from './frames.js';
+} from '../core/protocol/frames.js';
 import { validateMessage } from './validate.js';
 
 function parse(text: string) {

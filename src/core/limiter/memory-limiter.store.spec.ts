@@ -180,7 +180,7 @@ interface Step {
   expect: { allowed: boolean; remaining: number; retryAfterMs: number; resetMs: number };
 }
 const vectors: { policies: Policy[]; cases: { name: string; policy: string; key: string; steps: Step[] }[] } = JSON.parse(
-  readFileSync(new URL('../../test/vectors/limiter.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../../test/vectors/limiter.json', import.meta.url), 'utf8'),
 );
 
 describe('limiter vectors on the memory store', () => {

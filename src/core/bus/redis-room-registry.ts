@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { ErrorCode } from '../../protocol/contract.js';
-import { chatFrameHead, joinFrame, leaveFrame } from '../../protocol/frames.js';
-import type { ChatConnection } from '../core/chat-connection.js';
-import type { ConnectionRegistry } from '../core/connection-registry.js';
-import { type Room, RoomRegistry } from '../core/room-registry.js';
+import type { ErrorCode } from '../protocol/contract.js';
+import { chatFrameHead, joinFrame, leaveFrame } from '../protocol/frames.js';
+import type { ChatConnection } from '../chat/chat-connection.js';
+import type { ConnectionRegistry } from '../chat/connection-registry.js';
+import { type Room, RoomRegistry } from '../chat/room-registry.js';
 import {
   chatSeq,
   decimalAt,
