@@ -1,34 +1,7 @@
-/** Profile A entry point: `npm run start:prod` (with the telemetry preload). */
-import 'reflect-metadata';
-import type { AddressInfo } from 'node:net';
-import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { AppModule } from './app.module.js';
-import { configureApp } from './app.setup.js';
-import { loadOrExit, loadSettings } from './core/config/settings.js';
-import { loadPolicies } from './core/limiter/load-policies.js';
-import { WS_PATH } from './core/protocol/contract.js';
-import { exitOnSignals } from './core/runtime/signals.js';
-import { PinoLogger } from './telemetry/pino-logger.js';
-import { tracing } from './telemetry/tracer.js';
-
-const settings = loadOrExit(() => loadSettings());
-const policies = loadOrExit(() => loadPolicies(settings));
-const logger = new PinoLogger(settings.logLevel, process.env.OTEL_SERVICE_NAME ?? 'chat-profile-a');
-const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings, policies), {
-  logger,
-  bodyParser: false,
-});
-configureApp(app, settings);
-await app.listen(settings.port, settings.host);
-const address = app.getHttpServer().address() as AddressInfo;
-logger.log({ msg: 'listening', host: address.address, port: address.port, path: WS_PATH, tracing: tracing.enabled }, 'ChatApp');
-// Nest's enableShutdownHooks() would re-raise the signal after closing (exit by signal); the
-// contract asks for exit code 0, so the signals are handled here and app.close() runs the hooks.
-exitOnSignals(
-  async () => {
-    logger.log({ msg: 'shutting down' }, 'ChatApp');
-    await app.close();
-  },
-  (err) => logger.error(err, 'ChatApp'),
-);
+/**
+ * Profile A's entry point (`npm run start:prod`, `node dist/main.js`): telemetry first, since it
+ * must patch http and ioredis before anything loads them (the preload does nothing at all when no
+ * OTLP endpoint is set), then the app. Nothing is imported statically here.
+ */
+await import('./telemetry/preload.js');
+await import('./bootstrap.js');

@@ -10,10 +10,8 @@ import { ChatClient, type Frame } from './support/chat-client.js';
 import { Nginx } from './support/nginx.js';
 import { getOnNewConnection, parsePrometheus, promtoolProblems, type Scrape, sumOf } from './support/prometheus.js';
 import { RedisServer } from './support/redis-server.js';
-import { type Profile, PROFILE_A, runToExit, ServerProcess } from './support/server-process.js';
+import { CLUSTER, PROFILE_A, runToExit, ServerProcess } from './support/server-process.js';
 
-/** As `npm run start:cluster` runs it. */
-const CLUSTER: Profile = { name: 'A cluster', command: [process.execPath, 'dist/cluster/main.js'] };
 
 /** Small, so that a killed process is reaped quickly; the bound below follows from it. */
 const NODE_TIMEOUT_MS = 600;

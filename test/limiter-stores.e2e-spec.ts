@@ -6,10 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LimiterStore } from '../src/core/limiter/limiter-store.js';
-import { MemoryLimiterStore } from '../src/core/limiter/memory-limiter.store.js';
-import type { Policy } from '../src/core/limiter/policy.js';
-import { RedisLimiterStore } from '../src/core/limiter/redis/redis-limiter.store.js';
+import { type LimiterStore, MemoryLimiterStore, type Policy, RedisLimiterStore } from '../src/core/index.js';
 import { RedisServer } from './support/redis-server.js';
 
 interface Step {

@@ -13,8 +13,7 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AppModule } from '../src/app.module.js';
 import { configureApp } from '../src/app.setup.js';
-import { loadSettings } from '../src/core/config/settings.js';
-import { loadPolicies } from '../src/core/limiter/load-policies.js';
+import { loadPolicies, loadSettings } from '../src/core/index.js';
 import { enableTracing, tracing } from '../src/telemetry/tracer.js';
 import { ChatClient } from './support/chat-client.js';
 

@@ -4,11 +4,11 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
-import type { ServerStats } from '../../src/core/chat/server-stats.js';
+import { profileArgs, type ServerStats } from '../../src/core/index.js';
 import { processTreeUsage, procAvailable } from './proc-usage.js';
-import { startRedis } from './redis-process.js';
+import { freePort, waitHealthy } from '../../tools/processes.js';
+import { startRedis } from '../../tools/redis-process.js';
 
 export type { ServerStats };
 
@@ -26,12 +26,6 @@ export interface Target {
   stop(): Promise<void>;
 }
 
-/** Node arguments of each profile, as `npm run start:prod` / `start:baseline` run them. */
-export const PROFILE_ARGS: Record<'a' | 'b', string[]> = {
-  a: ['--import', './dist/telemetry/preload.js', 'dist/main.js'],
-  b: ['dist/baseline/main.js'],
-};
-
 export const SERVER_CPU = '0';
 export const LOAD_CPU = '1';
 
@@ -44,16 +38,6 @@ export function tasksetAvailable(): boolean {
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function fetchStats(httpUrl: string): Promise<ServerStats | undefined> {
   try {
@@ -64,22 +48,6 @@ async function fetchStats(httpUrl: string): Promise<ServerStats | undefined> {
   }
 }
 
-/** Polls GET `httpUrl` + `path` (/health) until it answers 2xx; fails early when `child` exits or dies by a signal. */
-export async function waitHealthy(httpUrl: string, child: ChildProcess | undefined, timeoutMs: number, path = '/health'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(`${httpUrl}${path}`)).ok) return;
-    } catch {
-      // not yet
-    }
-    if (child && (child.exitCode !== null || child.signalCode !== null)) {
-      throw new Error(`server exited with ${child.exitCode ?? child.signalCode}`);
-    }
-    if (Date.now() > deadline) throw new Error(`${httpUrl}${path} did not answer within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** How a started target runs: its chat bus, its workers, its CPUs. */
 export interface TargetOptions {
@@ -92,7 +60,6 @@ export interface TargetOptions {
 }
 
 /** Node arguments of `npm run start:cluster`. */
-const CLUSTER_ARGS = ['dist/cluster/main.js'];
 
 /**
  * Starts profile `a` or `b` from dist/, or `cluster` (Profile A under `npm run start:cluster`),
@@ -111,7 +78,7 @@ export async function openTarget(spec: string, env: Record<string, string> = {},
     if (spec === 'cluster') serverEnv.CLUSTER_WORKERS = String(options.workers ?? 0);
     const port = await freePort();
     const pin = cpus ? ['taskset', '-c', cpus] : [];
-    const [cmd, ...args] = [...pin, process.execPath, ...(spec === 'cluster' ? CLUSTER_ARGS : PROFILE_ARGS[spec])];
+    const [cmd, ...args] = [...pin, process.execPath, ...profileArgs(spec)];
     const child = spawn(cmd as string, args, {
       env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...serverEnv, PORT: String(port) },
       stdio: ['ignore', 'ignore', 'inherit'],

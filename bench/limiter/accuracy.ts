@@ -4,8 +4,7 @@
  * share a `now` are compared as a group (how many were allowed), since their order within the
  * same millisecond is not observable from outside.
  */
-import { decide, initialState } from '../../src/core/limiter/algorithms/index.js';
-import type { Policy } from '../../src/core/limiter/policy.js';
+import { decide, initialState, type Policy } from '../../src/core/index.js';
 
 interface KeyLog {
   now: number[];

@@ -4,15 +4,15 @@
  * proxy). Every decision is replayed through the reference algorithms for accuracy.
  */
 import autocannon from 'autocannon';
-import { loadSettings } from '../../src/core/config/settings.js';
-import { defaultPolicies, type Policy } from '../../src/core/limiter/policy.js';
+import { defaultPolicies, loadSettings, type Policy } from '../../src/core/index.js';
 import { LatencyHistogram } from '../lib/histogram.js';
 import { Progress } from '../lib/progress.js';
 import { rng, zipf } from '../lib/random.js';
 import { type BenchResult, resultBase } from '../lib/result.js';
 import { ServerSampler } from '../lib/server-sampler.js';
-import { startRedis } from '../lib/redis-process.js';
-import { freePort, LOAD_CPU, openTarget, type Target, tasksetAvailable } from '../lib/target.js';
+import { freePort } from '../../tools/processes.js';
+import { startRedis } from '../../tools/redis-process.js';
+import { LOAD_CPU, openTarget, type Target, tasksetAvailable } from '../lib/target.js';
 import { DecisionLog } from './accuracy.js';
 import { FaultProxy } from './fault-proxy.js';
 

@@ -13,6 +13,7 @@ import { loadPolicies } from '../core/limiter/load-policies.js';
 import { exitOnSignals } from '../core/runtime/signals.js';
 import { PinoLogger } from '../telemetry/pino-logger.js';
 import { ClusterMetrics } from './cluster-metrics.js';
+import { PROFILE_ENTRIES } from '../core/runtime/profiles.js';
 import { clusterWorkerEnv } from './worker-env.js';
 
 /** A worker that exits on its own is started again after this pause. */
@@ -29,9 +30,8 @@ const logger = new PinoLogger(settings.logLevel, process.env.OTEL_SERVICE_NAME ?
 const workers = settings.clusterWorkers || availableParallelism();
 
 cluster.setupPrimary({
-  exec: fileURLToPath(new URL('../main.js', import.meta.url)),
-  // as start:prod runs a worker: the telemetry preload first
-  execArgv: ['--import', fileURLToPath(new URL('../telemetry/preload.js', import.meta.url))],
+  // each worker is Profile A, started as start:prod starts it (dist/cluster/ → dist/)
+  exec: fileURLToPath(new URL(`../${PROFILE_ENTRIES.a}`, import.meta.url)),
   // the metrics messages carry NaN and Infinity (e.g. an idle event loop's lag), which JSON cannot
   serialization: 'advanced',
 });

@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
-import { RequestErrorException } from '../limiter/http/request-error.exception.js';
+import { RequestErrorException } from './request-error.exception.js';
 
 /** The report of a @nestjs/terminus health check (`{status, info, error, details}`). */
 function isHealthResult(body: unknown): boolean {

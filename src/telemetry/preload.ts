@@ -1,5 +1,5 @@
 /**
- * Loaded before the app (`node --import ./dist/telemetry/preload.js dist/main.js`). When an
+ * Loaded before the app (src/main.ts imports it first, then the app). When an
  * OTLP endpoint is configured it registers the ESM loader hook (so that ioredis, imported from
  * ES modules, can be patched), then starts the OpenTelemetry SDK: OTLP/HTTP export of traces,
  * HTTP and ioredis instrumentations, service name and sampling from the standard OTEL_*

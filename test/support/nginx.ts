@@ -7,8 +7,7 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitHealthy } from '../../bench/lib/target.js';
-import { freePort } from './server-process.js';
+import { freePort, waitHealthy } from '../../tools/processes.js';
 import { programCommand } from './system-programs.js';
 
 export class Nginx {

@@ -2,8 +2,8 @@
  * A private `redis-server` for one test file: a free loopback port, no persistence, stopped
  * afterwards. Never the machine's own Redis.
  */
-import { type RedisProcess, startRedis } from '../../bench/lib/redis-process.js';
-import { freePort } from './server-process.js';
+import { freePort } from '../../tools/processes.js';
+import { type RedisProcess, startRedis } from '../../tools/redis-process.js';
 import { programCommand } from './system-programs.js';
 
 export class RedisServer {

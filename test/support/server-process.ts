@@ -6,7 +6,8 @@
  * that starts it; it must honour the settings variables of the README (PORT, HOST, ...).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { freePort, waitHealthy } from '../../bench/lib/target.js';
+import { profileArgs } from '../../src/core/index.js';
+import { freePort, waitHealthy } from '../../tools/processes.js';
 import { once } from 'node:events';
 import { programCommand } from './system-programs.js';
 
@@ -19,8 +20,10 @@ export interface Profile {
 }
 
 /** As `npm run start:prod` runs it: the telemetry preload first. */
-export const PROFILE_A: Profile = { name: 'A (NestJS)', command: [process.execPath, '--import', './dist/telemetry/preload.js', 'dist/main.js'] };
-export const PROFILE_B: Profile = { name: 'B (baseline)', command: [process.execPath, 'dist/baseline/main.js'] };
+/** As `npm run start:prod`, `start:baseline` and `start:cluster` start them (src/core/runtime/profiles.ts). */
+export const PROFILE_A: Profile = { name: 'A (NestJS)', command: [process.execPath, ...profileArgs('a')] };
+export const PROFILE_B: Profile = { name: 'B (baseline)', command: [process.execPath, ...profileArgs('b')] };
+export const CLUSTER: Profile = { name: 'A cluster', command: [process.execPath, ...profileArgs('cluster')] };
 
 export const PROFILES: readonly Profile[] = process.env.CONTRACT_SERVER_CMD
   ? [{ name: 'external', command: [process.env.CONTRACT_SERVER_CMD], shell: true }]

@@ -5,7 +5,7 @@ import { keySkippedByClassTransformer } from '../../common/class-transformer-gap
 import { batchPath } from '../../core/limiter/request-rules.js';
 import { type DecisionRequest, MAX_BATCH, RequestError } from '../../core/limiter/limiter.js';
 import { DecisionRequestDto } from './decision-request.dto.js';
-import { RequestErrorException } from './request-error.exception.js';
+import { RequestErrorException } from '../../common/request-error.exception.js';
 
 const OPTIONS = { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true, stopAtFirstError: true };
 

@@ -1,0 +1,13 @@
+/**
+ * The framework-free core, as the harness (bench/) and the tests (test/) see it. The profiles
+ * import its modules directly; everything outside src/ goes through this file.
+ */
+export { type AlgorithmDecision, decide, initialState } from './limiter/algorithms/index.js';
+export { type ServerStats } from './chat/server-stats.js';
+export { loadSettings, type Settings } from './config/settings.js';
+export type { LimiterStore, StoreDecision } from './limiter/limiter-store.js';
+export { loadPolicies } from './limiter/load-policies.js';
+export { MemoryLimiterStore } from './limiter/memory-limiter.store.js';
+export { defaultPolicies, type Policy } from './limiter/policy.js';
+export { RedisLimiterStore } from './limiter/redis/redis-limiter.store.js';
+export { PROFILE_ENTRIES, profileArgs, type ProfileName } from './runtime/profiles.js';
