@@ -1,14 +1,19 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ChatModule } from './chat/chat.module.js';
-import { SettingsModule } from './common/settings.module.js';
+import { ChatModule } from './chat/index.js';
+import { SettingsModule } from './common/index.js';
 import type { Settings } from './core/config/settings.js';
-import { HealthModule } from './health/health.module.js';
-import { LimiterHttpModule } from './limiter/http/limiter-http.module.js';
-import { MetricsModule } from './metrics/metrics.module.js';
 import type { Policy } from './core/limiter/policy.js';
-import { StatusModule } from './status/status.module.js';
-import { TelemetryModule } from './telemetry/telemetry.module.js';
+import { HealthModule } from './health/index.js';
+import { LimiterHttpModule, LimiterModule } from './limiter/index.js';
+import { MetricsModule } from './metrics/index.js';
+import { StatusModule } from './status/index.js';
+import { TelemetryModule } from './telemetry/index.js';
 
+/**
+ * Profile A: the settings and policies read before Nest starts, as providers; metrics and
+ * telemetry; the limiter and the chat as the settings configure them (global modules); the
+ * decision API; the contract's status routes and the orchestrators' health checks.
+ */
 @Module({})
 export class AppModule {
   static forRoot(settings: Settings, policies: Policy[]): DynamicModule {
@@ -18,7 +23,8 @@ export class AppModule {
         SettingsModule.forRoot(settings, policies),
         MetricsModule,
         TelemetryModule,
-        ChatModule,
+        LimiterModule.forRoot(settings, policies),
+        ChatModule.forRoot(settings),
         LimiterHttpModule,
         StatusModule,
         HealthModule,

@@ -1,8 +1,9 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { ChatWsAdapter } from './chat/chat-ws.adapter.js';
+import { ChatWsAdapter } from './chat/index.js';
+import { HttpErrorFilter } from './common/index.js';
 import { ConnectionRegistry } from './core/chat/connection-registry.js';
+import { FrameAccounting } from './core/chat/frame-accounting.js';
 import type { Settings } from './core/config/settings.js';
-import { HttpErrorFilter } from './common/http-error.filter.js';
 import { MAX_BODY_BYTES } from './core/limiter/limiter.js';
 
 /**
@@ -16,5 +17,5 @@ export function configureApp(app: NestExpressApplication, settings: Settings): v
   // An API, not a website: no framework banner, no ETag hashing of every JSON answer.
   app.disable('x-powered-by');
   app.disable('etag');
-  app.useWebSocketAdapter(new ChatWsAdapter(app, settings, app.get(ConnectionRegistry)));
+  app.useWebSocketAdapter(new ChatWsAdapter(app, settings, app.get(ConnectionRegistry), app.get(FrameAccounting)));
 }

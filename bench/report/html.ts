@@ -1,5 +1,5 @@
 /** The comparison as one self-contained HTML page with SVG bar charts (no scripts, no CDN). */
-import { belowResolution, type Row, verdict, verdictNote } from '../compare.js';
+import { belowResolution, type Row, verdict, verdictNote } from './rows.js';
 import type { BenchResult } from '../lib/result.js';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);

@@ -6,7 +6,8 @@
  * shared core and B's handler keep. B has no limiter decision counts, histograms or Redis state.
  */
 import type { ConnectionRegistry } from '../core/chat/connection-registry.js';
-import type { RoomRegistry } from '../core/chat/room-registry.js';
+import type { ChatCounters } from '../core/chat/chat-counters.js';
+import type { Rooms } from '../core/chat/rooms.js';
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -17,10 +18,9 @@ type Family = readonly [name: string, type: 'counter' | 'gauge', help: string, s
 const one = (value: number) => [['', value]] as const;
 const byType = (values: Record<string, number>) => Object.entries(values).map(([type, value]) => [`{type="${type}"}`, value] as const);
 
-export function renderMetrics(connections: ConnectionRegistry, rooms: RoomRegistry): string {
+export function renderMetrics(connections: ConnectionRegistry, rooms: Rooms, counters: ChatCounters): string {
   const cpu = process.cpuUsage();
   const memory = process.memoryUsage();
-  const counters = connections.counters;
   const families: Family[] = [
     ['process_cpu_user_seconds_total', 'counter', 'Total user CPU time spent in seconds.', one(cpu.user / 1e6)],
     ['process_cpu_system_seconds_total', 'counter', 'Total system CPU time spent in seconds.', one(cpu.system / 1e6)],

@@ -9,6 +9,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Settings } from '../core/config/settings.js';
 import type { ChatConnection } from '../core/chat/chat-connection.js';
 import { ConnectionRegistry } from '../core/chat/connection-registry.js';
+import { type ArrivedType, FrameAccounting } from '../core/chat/frame-accounting.js';
 import { RoomRegistry } from '../core/chat/room-registry.js';
 import { HEALTH_BODY, serverStats } from '../core/chat/server-stats.js';
 import { createLimiterStore, type LimiterStoreHooks } from '../core/limiter/create-store.js';
@@ -24,7 +25,6 @@ import {
   errorFrame,
   FrameError,
   pongFrame,
-  rateLimitedError,
   roomError,
 } from '../core/protocol/frames.js';
 import { validateMessage } from './validate.js';
@@ -37,9 +37,10 @@ export class BaselineServer {
   private readonly wss: WebSocketServer;
   /** The decision API's limiter, on the configured store. */
   readonly limiter: Limiter;
+  /** What each frame costs and the traffic counters (/metrics). */
+  readonly accounting: FrameAccounting;
   /** The chat's per-connection buckets: process-local, always in memory. */
   private readonly connectionBuckets = new MemoryLimiterStore();
-  private readonly connectionPolicy: Policy;
 
   constructor(
     private readonly settings: Settings,
@@ -48,8 +49,11 @@ export class BaselineServer {
   ) {
     this.limiter = new Limiter(policies, createLimiterStore(settings, storeHooks));
     this.connections = new ConnectionRegistry(settings);
-    this.rooms = new RoomRegistry(this.connections, settings.maxRoomsPerConnection);
-    this.connectionPolicy = chatConnectionPolicy(settings);
+    this.accounting = new FrameAccounting(
+      { consume: (key, policy, cost) => this.connectionBuckets.decide(key, policy, cost, true), forget: (key) => this.connectionBuckets.forget(key) },
+      chatConnectionPolicy(settings),
+    );
+    this.rooms = new RoomRegistry(this.connections, this.accounting, { maxRoomsPerConnection: settings.maxRoomsPerConnection });
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: settings.maxFrameBytes,
@@ -99,7 +103,7 @@ export class BaselineServer {
     } else if (route === 'GET /stats' || route === 'HEAD /stats') {
       sendJson(res, 200, serverStats(this.connections.size, this.rooms.size));
     } else if (route === 'GET /metrics') {
-      const text = renderMetrics(this.connections, this.rooms);
+      const text = renderMetrics(this.connections, this.rooms, this.accounting.counters);
       res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) });
       res.end(text);
     } else {
@@ -153,40 +157,35 @@ export class BaselineServer {
     ws.once('close', () => {
       this.rooms.leaveAll(conn);
       this.connections.remove(conn);
-      this.connectionBuckets.forget(conn.limiterKey);
+      this.accounting.forget(conn);
     });
   }
 
+  /** One frame: decode and validate by hand, charge and count it (FrameAccounting), act. */
   private handleFrame(conn: ChatConnection, data: Buffer, isBinary: boolean): void {
-    const counters = this.connections.counters;
+    let type: ArrivedType;
     let message: ClientMessage | FrameError;
     if (isBinary) {
-      counters.framesIn.rejected++;
+      type = 'rejected';
       message = new FrameError('invalid_message', BINARY_FRAME_ERROR_MESSAGE);
     } else {
       const decoded = decodeFrame(data.toString());
-      counters.framesIn[decoded instanceof FrameError ? 'rejected' : decoded.type]++;
+      type = decoded instanceof FrameError ? 'rejected' : decoded.type;
       message = decoded instanceof FrameError ? decoded : validateMessage(decoded);
     }
-    if (!(message instanceof FrameError)) {
-      // Valid ping and pong are free: they never touch the rate limit.
-      if (message.type === 'ping') {
-        counters.framesOut.pong++;
-        this.connections.send(conn, pongFrame(message.ts ?? Date.now()));
-        return;
-      }
-      if (message.type === 'pong') return;
-    }
-    const decision = this.connectionBuckets.decide(conn.limiterKey, this.connectionPolicy, 1, true);
-    if (!decision.allowed) {
-      counters.rateLimited++;
-      const id = message instanceof FrameError ? message.ref : message.id;
-      return this.sendError(conn, rateLimitedError(decision.retryAfterMs, id));
-    }
-    if (message instanceof FrameError) return this.sendError(conn, message);
+    this.accounting.arrived(type);
+    const limited = this.accounting.chargeOnArrival(conn, type, message instanceof FrameError ? message.ref : message.id);
+    if (limited !== undefined) return this.sendError(conn, type, limited);
+    if (message instanceof FrameError) return this.sendError(conn, type, message);
 
     let refused;
     switch (message.type) {
+      case 'ping':
+        this.accounting.answered('pong');
+        this.connections.send(conn, pongFrame(message.ts ?? Date.now()));
+        return;
+      case 'pong':
+        return; // liveness only, which every frame already proves
       case 'join':
         refused = this.rooms.join(conn, message.room ?? DEFAULT_ROOM, message.user);
         break;
@@ -197,12 +196,11 @@ export class BaselineServer {
         refused = this.rooms.leave(conn, message.room ?? DEFAULT_ROOM);
         break;
     }
-    if (refused !== undefined) this.sendError(conn, roomError(refused, message.id));
+    if (refused !== undefined) this.sendError(conn, type, roomError(refused, message.id));
   }
 
-  private sendError(conn: ChatConnection, error: FrameError): void {
-    this.connections.counters.framesOut.error++;
-    this.connections.send(conn, errorFrame(error));
+  private sendError(conn: ChatConnection, type: ArrivedType, error: FrameError): void {
+    this.connections.send(conn, errorFrame(this.accounting.refused(conn, type, error)));
   }
 }
 

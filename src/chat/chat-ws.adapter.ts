@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the overrides keep WsAdapter's own signatures */
 import type { INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
 import type { MessageMappingProperties } from '@nestjs/websockets';
@@ -6,9 +7,10 @@ import { catchError, concatMap, filter, finalize, first, share, takeUntil } from
 import type { Settings } from '../core/config/settings.js';
 import type { ClientType } from '../core/protocol/contract.js';
 import { BINARY_FRAME_ERROR_MESSAGE, decodeFrame, FrameError } from '../core/protocol/frames.js';
-import { inMessageContext, startMessageSpan } from '../telemetry/chat-tracing.js';
-import { keySkippedByClassTransformer } from '../common/class-transformer-gaps.js';
+import { keySkippedByClassTransformer } from '../common/index.js';
 import type { ConnectionRegistry } from '../core/chat/connection-registry.js';
+import type { FrameAccounting } from '../core/chat/frame-accounting.js';
+import { inMessageContext, startMessageSpan } from '../telemetry/index.js';
 
 /** What `ws` hands to `message` listeners added with addEventListener (rxjs fromEvent). */
 interface MessageEvent {
@@ -58,6 +60,7 @@ export class ChatWsAdapter extends WsAdapter {
     app: INestApplicationContext,
     private readonly settings: Settings,
     private readonly connections: ConnectionRegistry,
+    private readonly accounting: FrameAccounting,
   ) {
     super(app);
   }
@@ -104,7 +107,7 @@ export class ChatWsAdapter extends WsAdapter {
     transform: (data: any) => Observable<any>,
   ): Observable<any> {
     const { event: type, data, countAs } = routeFrame(event.data);
-    this.connections.counters.framesIn[countAs]++;
+    this.accounting.arrived(countAs);
     const handler = handlersMap.get(type);
     if (handler === undefined) return EMPTY;
     const messageSpan = startMessageSpan(event.target, type, data);

@@ -10,21 +10,20 @@ import {
   WebSocketGateway,
 } from '@nestjs/websockets';
 import type { WebSocket } from 'ws';
-import { SETTINGS } from '../common/settings.module.js';
+import { SETTINGS } from '../common/index.js';
+import type { ChatConnection } from '../core/chat/chat-connection.js';
+import { ConnectionRegistry } from '../core/chat/connection-registry.js';
+import { FrameAccounting } from '../core/chat/frame-accounting.js';
+import { Rooms } from '../core/chat/rooms.js';
 import type { Settings } from '../core/config/settings.js';
 import { DEFAULT_ROOM, type ErrorCode, WS_PATH } from '../core/protocol/contract.js';
 import { type FrameError, pongFrame, roomError } from '../core/protocol/frames.js';
-import { annotateMessage, startConnectionSpan } from '../telemetry/chat-tracing.js';
-import { tracing } from '../telemetry/tracer.js';
+import { annotateMessage, startConnectionSpan, tracing } from '../telemetry/index.js';
 import { REJECTED_FRAME } from './chat-ws.adapter.js';
 import { ConnectionRateLimitGuard } from './connection-rate-limit.guard.js';
-import { ConnectionRateLimiter } from './connection-rate-limiter.js';
 import { contractValidationPipe } from './contract-validation.pipe.js';
 import { ContractException } from './contract.exception.js';
 import { ContractExceptionFilter } from './contract-exception.filter.js';
-import type { ChatConnection } from '../core/chat/chat-connection.js';
-import { ConnectionRegistry } from '../core/chat/connection-registry.js';
-import { RoomRegistry } from '../core/chat/room-registry.js';
 import { ChatDto, JoinDto, LeaveDto, PingDto } from './dto/messages.dto.js';
 
 /**
@@ -39,8 +38,8 @@ export class ChatGateway
 {
   constructor(
     private readonly connections: ConnectionRegistry,
-    private readonly rooms: RoomRegistry,
-    private readonly rateLimiter: ConnectionRateLimiter,
+    @Inject(Rooms) private readonly rooms: Rooms,
+    private readonly accounting: FrameAccounting,
     private readonly httpAdapterHost: HttpAdapterHost,
     @Inject(SETTINGS) private readonly settings: Settings,
   ) {}
@@ -60,7 +59,7 @@ export class ChatGateway
     if (conn === undefined) return;
     this.rooms.leaveAll(conn);
     this.connections.remove(conn);
-    this.rateLimiter.forget(conn);
+    this.accounting.forget(conn);
   }
 
   @SubscribeMessage('join')
@@ -87,7 +86,7 @@ export class ChatGateway
   @SubscribeMessage('ping')
   ping(@MessageBody(contractValidationPipe) body: PingDto, @ConnectedSocket() client: WebSocket): void {
     this.rooms.reply(this.connection(client), pongFrame(body.ts ?? Date.now()));
-    this.connections.counters.framesOut.pong++;
+    this.accounting.answered('pong');
   }
 
   /** A valid pong only proves liveness, which every frame already does. */

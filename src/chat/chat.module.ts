@@ -1,72 +1,82 @@
-import { Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { type DynamicModule, Logger, Module, type Provider } from '@nestjs/common';
 import { Registry } from 'prom-client';
-import { registerChatBusMetrics, registerChatMetrics } from '../metrics/chat-metrics.js';
-import { SETTINGS } from '../common/settings.module.js';
-import type { Settings } from '../core/config/settings.js';
-import { LimiterModule } from '../limiter/limiter.module.js';
-import { STORE_CONNECT_WAIT_MS } from '../core/limiter/limiter.js';
-import { RedisRoomRegistry } from '../core/bus/redis-room-registry.js';
-import { ChatGateway } from './chat.gateway.js';
-import { ConnectionRateLimiter } from './connection-rate-limiter.js';
+import { BusRooms } from '../core/bus/bus-rooms.js';
 import { ConnectionRegistry } from '../core/chat/connection-registry.js';
+import { FrameAccounting } from '../core/chat/frame-accounting.js';
 import { RoomRegistry } from '../core/chat/room-registry.js';
+import { Rooms } from '../core/chat/rooms.js';
+import type { Settings } from '../core/config/settings.js';
+import { chatConnectionPolicy } from '../core/limiter/policy.js';
+import { LimiterService } from '../limiter/index.js';
+import { registerChatBusMetrics, registerChatMetrics } from '../metrics/index.js';
+import { CHAT_BUS, ChatBusLifecycle } from './chat-bus.lifecycle.js';
+import { ChatGateway } from './chat.gateway.js';
 
-/** Token of the chat's metrics registration (it has no value of its own). */
+/** Tokens of the metrics registrations (they have no value of their own). */
 const CHAT_METRICS = Symbol('ChatMetrics');
+const CHAT_BUS_METRICS = Symbol('ChatBusMetrics');
 
-/** The rooms the settings pick: this process only (`CHAT_BUS=local`), or shared through Redis. */
-function configuredRooms(connections: ConnectionRegistry, settings: Settings): RoomRegistry {
-  if (settings.chatBus === 'local') return new RoomRegistry(connections, settings.maxRoomsPerConnection);
+/** The rooms on the Redis bus, logging when the bus is lost and regained. */
+function busRooms(settings: Settings, connections: ConnectionRegistry, accounting: FrameAccounting): BusRooms {
   const logger = new Logger('ChatBus');
-  return new RedisRoomRegistry(connections, {
+  return new BusRooms(connections, accounting, {
     url: settings.redisUrl,
     maxRoomsPerConnection: settings.maxRoomsPerConnection,
     nodeTimeoutMs: settings.chatBusNodeTimeoutMs,
     onStateChange: (up, reason) =>
-      up
-        ? logger.log({ msg: 'chat bus up', reason })
-        : logger.warn({ msg: 'chat bus lost; serving this process alone', reason }),
+      up ? logger.log({ msg: 'chat bus up', reason }) : logger.warn({ msg: 'chat bus lost; serving this process alone', reason }),
   });
 }
 
-/** Connects the Redis bus at start-up (waiting briefly) and leaves it at shutdown. */
-class ChatBusLifecycle implements OnModuleInit, OnApplicationShutdown {
-  constructor(@Inject(RoomRegistry) private readonly rooms: RoomRegistry) {}
-
-  async onModuleInit(): Promise<void> {
-    if (!(this.rooms instanceof RedisRoomRegistry)) return;
-    if (!(await this.rooms.start(STORE_CONNECT_WAIT_MS))) {
-      new Logger('ChatBus').warn({ msg: 'Redis bus not reachable yet; serving this process alone until it is' });
+/**
+ * The chat over WebSocket (Profile A). `forRoot` picks the rooms the settings ask for: this
+ * process only (`CHAT_BUS=local`), or shared through Redis (`CHAT_BUS=redis`: BusRooms, connected
+ * at start-up and left at shutdown by ChatBusLifecycle, with its metrics). Global: health, status
+ * and the app's set-up use its registries.
+ */
+@Module({})
+export class ChatModule {
+  static forRoot(settings: Settings): DynamicModule {
+    const onBus = settings.chatBus === 'redis';
+    const providers: Provider[] = [
+      { provide: ConnectionRegistry, useFactory: () => new ConnectionRegistry(settings) },
+      {
+        provide: FrameAccounting,
+        useFactory: (limiter: LimiterService) =>
+          new FrameAccounting(
+            { consume: (key, policy, cost) => limiter.consumeLocal(key, policy, cost), forget: (key) => limiter.forgetLocal(key) },
+            chatConnectionPolicy(settings),
+          ),
+        inject: [LimiterService],
+      },
+      onBus
+        ? {
+            provide: Rooms,
+            useFactory: (connections: ConnectionRegistry, accounting: FrameAccounting) => busRooms(settings, connections, accounting),
+            inject: [ConnectionRegistry, FrameAccounting],
+          }
+        : {
+            provide: Rooms,
+            useFactory: (connections: ConnectionRegistry, accounting: FrameAccounting) =>
+              new RoomRegistry(connections, accounting, { maxRoomsPerConnection: settings.maxRoomsPerConnection }),
+            inject: [ConnectionRegistry, FrameAccounting],
+          },
+      onBus ? { provide: CHAT_BUS, useExisting: Rooms } : { provide: CHAT_BUS, useValue: null },
+      ChatGateway,
+      {
+        provide: CHAT_METRICS,
+        useFactory: (registry: Registry, connections: ConnectionRegistry, rooms: Rooms, accounting: FrameAccounting) =>
+          registerChatMetrics(registry, connections, rooms, accounting.counters),
+        inject: [Registry, ConnectionRegistry, Rooms, FrameAccounting],
+      },
+    ];
+    if (onBus) {
+      providers.push(ChatBusLifecycle, {
+        provide: CHAT_BUS_METRICS,
+        useFactory: (registry: Registry, bus: BusRooms) => registerChatBusMetrics(registry, bus),
+        inject: [Registry, CHAT_BUS],
+      });
     }
-  }
-
-  /** Runs after the gateway closed every client, so their leaves are published first. */
-  async onApplicationShutdown(): Promise<void> {
-    if (this.rooms instanceof RedisRoomRegistry) await this.rooms.close();
+    return { module: ChatModule, global: true, providers, exports: [ConnectionRegistry, FrameAccounting, Rooms, CHAT_BUS] };
   }
 }
-
-@Module({
-  imports: [LimiterModule],
-  providers: [
-    {
-      provide: ConnectionRegistry,
-      useFactory: (settings: Settings) => new ConnectionRegistry(settings),
-      inject: [SETTINGS],
-    },
-    { provide: RoomRegistry, useFactory: configuredRooms, inject: [ConnectionRegistry, SETTINGS] },
-    ChatBusLifecycle,
-    ConnectionRateLimiter,
-    ChatGateway,
-    {
-      provide: CHAT_METRICS,
-      useFactory: (registry: Registry, connections: ConnectionRegistry, rooms: RoomRegistry) => {
-        registerChatMetrics(registry, connections, rooms);
-        if (rooms instanceof RedisRoomRegistry) registerChatBusMetrics(registry, rooms);
-      },
-      inject: [Registry, ConnectionRegistry, RoomRegistry],
-    },
-  ],
-  exports: [ConnectionRegistry, RoomRegistry],
-})
-export class ChatModule {}

@@ -1,12 +1,12 @@
-import { type ArgumentsHost, Catch, Logger, type WsExceptionFilter } from '@nestjs/common';
+import { type ArgumentsHost, Catch, Inject, Logger, type WsExceptionFilter } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import { errorFrame, FrameError } from '../core/protocol/frames.js';
-import { failMessage } from '../telemetry/chat-tracing.js';
-import { clientId, isPingOrPong } from './connection-rate-limit.guard.js';
-import { ConnectionRateLimiter } from './connection-rate-limiter.js';
+import { failMessage } from '../telemetry/index.js';
 import { ContractException } from './contract.exception.js';
+import { arrivedType, clientId } from './frame-type.js';
 import { ConnectionRegistry } from '../core/chat/connection-registry.js';
-import { RoomRegistry } from '../core/chat/room-registry.js';
+import { FrameAccounting } from '../core/chat/frame-accounting.js';
+import { Rooms } from '../core/chat/rooms.js';
 
 /**
  * Turns every exception of a chat handler, guard or pipe into the contract's error frame, sent
@@ -19,8 +19,8 @@ export class ContractExceptionFilter implements WsExceptionFilter {
 
   constructor(
     private readonly connections: ConnectionRegistry,
-    private readonly rateLimiter: ConnectionRateLimiter,
-    private readonly rooms: RoomRegistry,
+    private readonly accounting: FrameAccounting,
+    @Inject(Rooms) private readonly rooms: Rooms,
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -36,12 +36,9 @@ export class ContractExceptionFilter implements WsExceptionFilter {
       fault = exception;
       error = new FrameError('internal_error', 'internal server error', clientId(ws.getData()));
     }
-    // The guard let this ping/pong through uncharged; an invalid one costs a token like any frame.
-    if (error.code === 'invalid_message' && isPingOrPong(ws.getPattern())) {
-      error = this.rateLimiter.charge(conn, clientId(ws.getData())) ?? error;
-    }
-    failMessage(error.code, fault);
-    this.rooms.reply(conn, errorFrame(error));
-    this.connections.counters.framesOut.error++;
+    // (an invalid ping or pong, which the guard let through uncharged, pays its token here)
+    const sent = this.accounting.refused(conn, arrivedType(ws.getPattern()), error);
+    failMessage(sent.code, fault);
+    this.rooms.reply(conn, errorFrame(sent));
   }
 }

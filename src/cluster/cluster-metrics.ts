@@ -11,7 +11,7 @@
  */
 import type { Worker } from 'node:cluster';
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import { type ClusterMetricsMessage, isClusterMetricsMessage, type MetricsJson } from '../metrics/cluster-messages.js';
+import { type ClusterMetricsMessage, isClusterMetricsMessage, type MetricsJson } from '../metrics/index.js';
 
 /** How long a scrape waits for each worker's registry. */
 const COLLECT_TIMEOUT_MS = 2_000;

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { loadOrExit, loadSettings } from '../core/config/settings.js';
 import { loadPolicies } from '../core/limiter/load-policies.js';
 import { exitOnSignals } from '../core/runtime/signals.js';
-import { PinoLogger } from '../telemetry/pino-logger.js';
+import { PinoLogger } from '../telemetry/index.js';
 import { ClusterMetrics } from './cluster-metrics.js';
 import { PROFILE_ENTRIES } from '../core/runtime/profiles.js';
 import { clusterWorkerEnv } from './worker-env.js';

@@ -1,5 +1,5 @@
 import { SettingsError } from '../core/config/settings.js';
-import { CLUSTER_METRICS_ENV } from '../metrics/cluster-messages.js';
+import { CLUSTER_METRICS_ENV } from '../metrics/index.js';
 
 /** Why each in-process setting cannot serve behind one port, in the terms of what it runs. */
 const IN_PROCESS_REFUSALS = {

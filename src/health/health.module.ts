@@ -1,13 +1,12 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { ChatModule } from '../chat/chat.module.js';
-import { LimiterModule } from '../limiter/limiter.module.js';
 import { HealthController } from './health.controller.js';
 import { ChatBusHealthIndicator } from './indicators/chat-bus.health.js';
 import { LimiterStoreHealthIndicator } from './indicators/limiter-store.health.js';
 
+/** `GET /health/live` and `/health/ready` (@nestjs/terminus), on the global chat and limiter modules. */
 @Module({
-  imports: [TerminusModule, LimiterModule, ChatModule],
+  imports: [TerminusModule],
   controllers: [HealthController],
   providers: [LimiterStoreHealthIndicator, ChatBusHealthIndicator],
 })

@@ -1,8 +1,8 @@
 import { context, SpanKind, trace } from '@opentelemetry/api';
-import type { LimiterMetrics } from '../metrics/limiter-metrics.js';
-import { tracing } from '../telemetry/tracer.js';
-import type { LimiterStore, StoreDecision } from '../core/limiter/limiter-store.js';
+import type { LimiterStore, StoreDecision, StoreHealth } from '../core/limiter/limiter-store.js';
 import type { Policy } from '../core/limiter/policy.js';
+import type { LimiterMetrics } from '../metrics/index.js';
+import { tracing } from '../telemetry/index.js';
 
 /**
  * Profile A's view of the configured store: every decision counted by policy, store and outcome,
@@ -47,6 +47,10 @@ export class InstrumentedLimiterStore implements LimiterStore {
 
   close(): void | Promise<void> {
     return this.inner.close();
+  }
+
+  health(): Promise<StoreHealth> {
+    return this.inner.health();
   }
 
   whenReady(timeoutMs: number): Promise<boolean> {

@@ -1,15 +1,14 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { ChatBus } from '../core/bus/bus-rooms.js';
 import type { ChatCounters } from '../core/chat/chat-counters.js';
 import type { ConnectionRegistry } from '../core/chat/connection-registry.js';
-import type { RedisRoomRegistry } from '../core/bus/redis-room-registry.js';
-import type { RoomRegistry } from '../core/chat/room-registry.js';
+import type { Rooms } from '../core/chat/rooms.js';
 
 /**
  * The chat's metrics, all read at scrape time from the core's plain counters: the hot path pays
  * an integer increment, never a metrics-library call.
  */
-export function registerChatMetrics(registry: Registry, connections: ConnectionRegistry, rooms: RoomRegistry): void {
-  const counters: ChatCounters = connections.counters;
+export function registerChatMetrics(registry: Registry, connections: ConnectionRegistry, rooms: Rooms, counters: ChatCounters): void {
   const registers = [registry];
   new Gauge({ name: 'chat_connections', help: 'Open WebSocket connections.', registers, collect() { this.set(connections.size); } });
   new Gauge({ name: 'chat_rooms', help: 'Rooms with members.', registers, collect() { this.set(rooms.size); } });
@@ -47,7 +46,7 @@ function totalCounter(registry: Registry, name: string, help: string, read: () =
 }
 
 /** The Redis chat bus (CHAT_BUS=redis), read at scrape time like the rest. */
-export function registerChatBusMetrics(registry: Registry, bus: RedisRoomRegistry): void {
+export function registerChatBusMetrics(registry: Registry, bus: ChatBus): void {
   const registers = [registry];
   const counters = bus.busCounters;
   new Gauge({ name: 'chat_bus_up', help: '1 while room events go through Redis; 0 while this process serves its members alone.', registers, collect() { this.set(bus.isUp ? 1 : 0); } });

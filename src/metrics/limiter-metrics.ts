@@ -1,6 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { FallbackLimiterStore } from '../core/limiter/fallback-limiter.store.js';
-import type { LimiterStore } from '../core/limiter/limiter-store.js';
+import type { FallbackLimiterStore } from '../core/limiter/fallback-limiter.store.js';
 
 /** The limiter's metrics. Decision counts are kept by InstrumentedLimiterStore. */
 export class LimiterMetrics {
@@ -22,9 +21,8 @@ export class LimiterMetrics {
     });
   }
 
-  /** Exposes the fallback state of `store`, read at each scrape. */
-  watch(store: LimiterStore): void {
-    if (!(store instanceof FallbackLimiterStore)) return;
+  /** Exposes the state of the Redis store's fallback, read at each scrape (LIMITER_STORE=redis). */
+  watchFallback(store: FallbackLimiterStore): void {
     new Gauge({
       name: 'limiter_fallback_active',
       help: '1 while Redis is not deciding (breaker open or half-open) and the failure mode answers.',

@@ -1,7 +1,7 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import { SkipThrottle } from '@nestjs/throttler';
 import { ConnectionRegistry } from '../core/chat/connection-registry.js';
-import { RoomRegistry } from '../core/chat/room-registry.js';
+import { Rooms } from '../core/chat/rooms.js';
 import { HEALTH_BODY, serverStats, type ServerStats } from '../core/chat/server-stats.js';
 
 /** `GET /health` and `GET /stats` of the contract. */
@@ -9,7 +9,7 @@ import { HEALTH_BODY, serverStats, type ServerStats } from '../core/chat/server-
 export class StatusController {
   constructor(
     private readonly connections: ConnectionRegistry,
-    private readonly rooms: RoomRegistry,
+    @Inject(Rooms) private readonly rooms: Rooms,
   ) {}
 
   @Get('health')

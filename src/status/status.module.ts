@@ -1,9 +1,8 @@
 import { Module } from '@nestjs/common';
-import { ChatModule } from '../chat/chat.module.js';
 import { StatusController } from './status.controller.js';
 
+/** `GET /health` and `GET /stats` of the contract, on the global chat module's registries. */
 @Module({
-  imports: [ChatModule],
   controllers: [StatusController],
 })
 export class StatusModule {}

@@ -5,7 +5,7 @@
  */
 import { Equals, Matches } from 'class-validator';
 import { ID_MAX_CHARS, ROOM_PATTERN, TEXT_MAX_CHARS, USER_PATTERN } from '../../core/protocol/contract.js';
-import { IfPresent, IsContractText, IsTimestamp, IsTraceparent } from '../../common/contract-validators.js';
+import { IfPresent, IsContractText, IsTimestamp, IsTraceparent } from '../../common/index.js';
 
 const roomMessage = { message: 'room must match ^[A-Za-z0-9_.-]{1,64}$' };
 

@@ -1,22 +1,9 @@
 /**
- * The Redis side of the chat bus: key names and the Lua scripts that change a room and publish
- * the event in one atomic step. Redis runs each script alone, so every process sees one order of
- * events per room, one `seq` counter and one member count. A process sends the events of one
- * turn of its event loop in one call (EVENTS_SCRIPT), which applies them in order.
- *
- * Keys (room names match `^[A-Za-z0-9_.-]{1,64}$`, so they need no escaping, and neither do
- * user names inside the JSON frames the scripts build):
- *   chat:{R}              pub/sub channel of room R
- *   chat:{R}:members      members of R across all processes (integer)
- *   chat:{R}:seq          last `seq` given out in R
- *   chat:{R}:node:N       members of R connected to process N (hash: connection id -> user)
- *   chat:node:N:rooms     rooms in which process N has members (set)
- *   chat:nodes            live processes (sorted set: node id -> deadline, Redis TIME in ms)
- *
- * A published message is `<origin>\n<frame>`: origin is `<node>:<op>` for an event a process
- * asked for (it recognises its own by the node id), `-` for one a script made up (a leave for a
- * dead process's members, a join restored after an outage). The frame is the exact server frame
- * of docs/CONTRACT.md; receivers forward those bytes without parsing them.
+ * The Redis side of the chat bus: the Lua scripts that change a room and publish the event in one
+ * atomic step, on the keys and message format of bus-protocol.ts. Redis runs each script alone, so
+ * every process sees one order of events per room, one `seq` counter and one member count. A
+ * process sends the events of one turn of its event loop in one call (EVENTS_SCRIPT), which
+ * applies them in order.
  *
  * Every key carries a TTL of KEY_TTL_TIMEOUTS node timeouts, set when a script writes it and
  * renewed by each heartbeat of a process with members in the room: a live process's keys never
@@ -29,10 +16,6 @@
 
 /** A bus key's TTL, in node timeouts (CHAT_BUS_NODE_TIMEOUT_MS). */
 export const KEY_TTL_TIMEOUTS = 3;
-
-export const NODES_KEY = 'chat:nodes';
-
-export const roomChannel = (room: string): string => `chat:{${room}}`;
 
 /** Lua helpers shared by the scripts: the frames, exactly as src/protocol/frames.ts writes them. */
 const FRAMES = `

@@ -1,7 +1,6 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { ChatConnection } from './chat-connection.js';
-import { ChatCounters } from './chat-counters.js';
 
 const OPEN = 1;
 const CLOSED = 3;
@@ -27,8 +26,6 @@ export class ConnectionRegistry {
   slowConsumersDropped = 0;
   /** Connections cut by the keepalive sweep. */
   deadConnectionsCut = 0;
-  /** Traffic counters, kept by the registries and the profile's handlers. */
-  readonly counters = new ChatCounters();
   /** Connections corked in the current tick. */
   private readonly held: ChatConnection[] = [];
   /** Set when the shutdown close begins: no new connection is accepted from then on. */

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import type { ChatConnection } from './chat-connection.js';
 import { ConnectionRegistry } from './connection-registry.js';
+import { chatConnectionPolicy } from '../limiter/policy.js';
+import { FrameAccounting } from './frame-accounting.js';
 import { RoomRegistry } from './room-registry.js';
 
 /** The members of a `ws` WebSocket that the registries use; records what is sent. */
@@ -28,13 +30,17 @@ interface Client {
 
 function setup(maxRoomsPerConnection = 8) {
   const connections = new ConnectionRegistry({ maxBufferedBytes: 1 << 20, keepaliveIntervalMs: 30_000 });
-  const rooms = new RoomRegistry(connections, maxRoomsPerConnection);
+  const accounting = new FrameAccounting(
+    { consume: () => ({ allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 0, now: 0, store: 'memory' }), forget: () => {} },
+    chatConnectionPolicy({ rateLimitCapacity: 10, rateLimitRefillPerSec: 10 }),
+  );
+  const rooms = new RoomRegistry(connections, accounting, { maxRoomsPerConnection });
   const client = (): Client => {
     const socket = new FakeSocket();
     const conn = connections.open(socket as unknown as WebSocket);
     return { conn, socket, frames: () => socket.sent.map((d) => d.toString()) };
   };
-  return { connections, rooms, counters: connections.counters, client };
+  return { connections, rooms, counters: accounting.counters, client };
 }
 
 const join = (room: string, user: string, members: number): string =>

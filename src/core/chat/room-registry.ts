@@ -2,6 +2,8 @@ import type { ErrorCode } from '../protocol/contract.js';
 import { chatFrame, joinFrame, leaveFrame } from '../protocol/frames.js';
 import type { ChatConnection } from './chat-connection.js';
 import type { ConnectionRegistry } from './connection-registry.js';
+import type { FrameAccounting } from './frame-accounting.js';
+import type { Rooms } from './rooms.js';
 
 /** A room as this process sees it: the members connected here, and the last `seq` it gave out. */
 export interface Room {
@@ -11,30 +13,42 @@ export interface Room {
   seq: number;
 }
 
+/** What a user of the registry may add to its rooms (BusRooms: each room's place on the bus). */
+export interface RoomRegistryOptions<R extends Room> {
+  readonly maxRoomsPerConnection: number;
+  /** Makes the object of a new room. */
+  readonly createRoom?: (name: string) => R;
+  /** An empty room is kept while this says so (BusRooms: own events of it are on their way back). */
+  readonly keepEmpty?: (room: R) => boolean;
+  /** Told when a room is forgotten. */
+  readonly onForget?: (room: R) => void;
+}
+
 /**
  * Rooms, their members and their `seq` counters; the semantics of join, chat and leave for both
- * profiles. Each broadcast is serialised and UTF-8 encoded once, then the same bytes go to every
- * member. A room exists only while it has members.
+ * profiles, every member a connection of this process. Each broadcast is serialised and UTF-8
+ * encoded once, then the same bytes go to every member. A room exists only while it has members.
  *
- * Methods return the contract error code to send back, or undefined when the request succeeded.
- *
- * This is the in-process path: every member is a connection of this process. RedisRoomRegistry
- * (src/chat/bus) extends it to rooms shared by many processes.
+ * BusRooms (src/core/bus) composes one of these for rooms shared by many processes: it uses the
+ * table of rooms, the join rules and the delivery below, and this in-process path whenever its
+ * process serves its members alone.
  */
-export class RoomRegistry {
-  protected readonly rooms = new Map<string, Room>();
+export class RoomRegistry<R extends Room = Room> implements Rooms {
+  private readonly rooms = new Map<string, R>();
+  private readonly createRoom: (name: string) => R;
 
   constructor(
-    protected readonly connections: ConnectionRegistry,
-    private readonly maxRoomsPerConnection: number,
-  ) {}
+    private readonly connections: ConnectionRegistry,
+    private readonly accounting: FrameAccounting,
+    private readonly options: RoomRegistryOptions<R>,
+  ) {
+    this.createRoom = options.createRoom ?? ((name) => ({ name, members: new Set(), seq: 0 }) as unknown as R);
+  }
 
-  /** Rooms with members in this process. */
   get size(): number {
     return this.rooms.size;
   }
 
-  /** Number of members of `room` in this process (0 when it has none). */
   members(room: string): number {
     return this.rooms.get(room)?.members.size ?? 0;
   }
@@ -44,25 +58,17 @@ export class RoomRegistry {
     if (refusal !== undefined) return refusal;
     conn.user = user;
     conn.rooms.add(roomName);
-    const room = this.room(roomName);
+    const room = this.open(roomName);
     room.members.add(conn);
-    this.broadcast(room, joinFrame(roomName, user, room.members.size));
-    this.connections.counters.framesOut.join += room.members.size;
+    this.deliver(room, Buffer.from(joinFrame(roomName, user, room.members.size)), 'join');
     return undefined;
   }
 
-  chat(
-    conn: ChatConnection,
-    roomName: string,
-    text: string,
-    id: string | undefined,
-    ts: number | undefined,
-  ): ErrorCode | undefined {
+  chat(conn: ChatConnection, roomName: string, text: string, id: string | undefined, ts: number | undefined): ErrorCode | undefined {
     const room = conn.rooms.has(roomName) ? this.rooms.get(roomName) : undefined;
     if (room === undefined) return 'not_joined';
     room.seq++;
-    this.broadcast(room, chatFrame(roomName, conn.user as string, text, id, ts, room.seq));
-    this.connections.counters.framesOut.chat += room.members.size;
+    this.deliver(room, Buffer.from(chatFrame(roomName, conn.user as string, text, id, ts, room.seq)), 'chat');
     return undefined;
   }
 
@@ -71,33 +77,33 @@ export class RoomRegistry {
     if (!conn.rooms.has(roomName)) return 'not_joined';
     const frame = this.remove(conn, roomName);
     this.connections.send(conn, frame);
-    this.connections.counters.framesOut.leave++;
+    this.accounting.answered('leave');
     return undefined;
   }
 
-  /** Leaves every room of a closed connection; the remaining members get `leave`. */
   leaveAll(conn: ChatConnection): void {
     for (const roomName of conn.rooms) this.remove(conn, roomName);
   }
 
-  /**
-   * Sends an answer to one connection (a pong, an error), after every room event this
-   * connection caused before it: one sender's frames keep their order.
-   */
   reply(conn: ChatConnection, frame: string): void {
     this.connections.send(conn, frame);
   }
 
   /** The room rules of a join (docs/CONTRACT.md, order of processing, step 7). */
-  protected refuseJoin(conn: ChatConnection, roomName: string, user: string): ErrorCode | undefined {
+  refuseJoin(conn: ChatConnection, roomName: string, user: string): ErrorCode | undefined {
     if (conn.user !== undefined && conn.user !== user) return 'invalid_message';
     if (conn.rooms.has(roomName)) return 'already_joined';
-    if (conn.rooms.size >= this.maxRoomsPerConnection) return 'too_many_rooms';
+    if (conn.rooms.size >= this.options.maxRoomsPerConnection) return 'too_many_rooms';
     return undefined;
   }
 
+  /** The room called `name`, if it is known here. */
+  find(name: string): R | undefined {
+    return this.rooms.get(name);
+  }
+
   /** The room called `name`, created without members when missing. */
-  protected room(name: string): Room {
+  open(name: string): R {
     let room = this.rooms.get(name);
     if (room === undefined) {
       room = this.createRoom(name);
@@ -106,36 +112,31 @@ export class RoomRegistry {
     return room;
   }
 
-  protected createRoom(name: string): Room {
-    return { name, members: new Set(), seq: 0 };
+  /** Forgets `room` once it has no member (and nothing asks to keep it). */
+  closeIfEmpty(room: R): void {
+    if (room.members.size > 0 || this.options.keepEmpty?.(room)) return;
+    this.rooms.delete(room.name);
+    this.options.onForget?.(room);
   }
 
-  /** Called when the last member of this process left `room`. */
-  protected forgetRoom(room: Room): void {
-    this.rooms.delete(room.name);
+  all(): IterableIterator<R> {
+    return this.rooms.values();
+  }
+
+  /** Sends the same bytes to every member of `room` in this process: a broadcast of `type`. */
+  deliver(room: R, frame: Buffer, type: 'join' | 'chat' | 'leave'): void {
+    for (const member of room.members) this.connections.send(member, frame);
+    this.accounting.delivered(type, room.members.size);
   }
 
   /** Removes `conn` from a room it is in, tells the rest, forgets an empty room. */
   private remove(conn: ChatConnection, roomName: string): Buffer {
     conn.rooms.delete(roomName);
-    const room = this.rooms.get(roomName) as Room;
+    const room = this.rooms.get(roomName) as R;
     room.members.delete(conn);
     const frame = Buffer.from(leaveFrame(roomName, conn.user as string, room.members.size));
-    if (room.members.size === 0) this.forgetRoom(room);
-    else {
-      this.broadcastEncoded(room, frame);
-      this.connections.counters.framesOut.leave += room.members.size;
-    }
+    if (room.members.size > 0) this.deliver(room, frame, 'leave');
+    this.closeIfEmpty(room);
     return frame;
-  }
-
-  private broadcast(room: Room, json: string): void {
-    this.broadcastEncoded(room, Buffer.from(json));
-  }
-
-  /** Sends the same bytes to every member of `room` in this process. */
-  protected broadcastEncoded(room: Room, frame: Buffer): void {
-    for (const member of room.members) this.connections.send(member, frame);
-    this.connections.counters.deliveries += room.members.size;
   }
 }

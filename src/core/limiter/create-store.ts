@@ -12,7 +12,11 @@ export interface LimiterStoreHooks {
 
 /** The store the settings ask for: memory, or Redis behind the breaker with its failure mode. */
 export function createLimiterStore(settings: Settings, hooks: LimiterStoreHooks = {}): LimiterStore {
-  if (settings.limiterStore === 'memory') return new MemoryLimiterStore();
+  return settings.limiterStore === 'memory' ? new MemoryLimiterStore() : createRedisLimiterStore(settings, hooks);
+}
+
+/** Redis behind the breaker, with the failure mode and the denial cache the settings ask for. */
+export function createRedisLimiterStore(settings: Settings, hooks: LimiterStoreHooks = {}): FallbackLimiterStore {
   return new FallbackLimiterStore(
     new RedisLimiterStore({
       url: settings.redisUrl,

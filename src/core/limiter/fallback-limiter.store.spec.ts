@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FallbackLimiterStore, type FailureMode } from './fallback-limiter.store.js';
-import type { RemoteLimiterStore, StoreDecision } from './limiter-store.js';
+import type { RemoteLimiterStore, StoreDecision, StoreHealth } from './limiter-store.js';
 import { MemoryLimiterStore } from './memory-limiter.store.js';
 import type { Policy } from './policy.js';
 
@@ -26,6 +26,10 @@ class SwitchableStore implements RemoteLimiterStore {
     this.pings++;
     if (!this.healthy) throw new Error('unreachable');
   }
+  async health(): Promise<StoreHealth> {
+    return { status: this.ready ? 'up' : 'down', store: 'redis' };
+  }
+
   async whenReady(): Promise<boolean> {
     return this.healthy;
   }
@@ -229,5 +233,25 @@ describe('FallbackLimiterStore', () => {
     await store.close();
     expect(primary.closed).toBe(1);
     expect(fallback.size).toBe(0);
+  });
+});
+
+describe('FallbackLimiterStore: health', () => {
+  it.each([
+    ['fail-over', { status: 'degraded', store: 'memory' }],
+    ['fail-open', { status: 'down', store: 'none' }],
+    ['fail-closed', { status: 'down', store: 'none' }],
+  ] as const)('is up on Redis, %s while it fails, and probes its way back', async (mode, failing) => {
+    const { store, primary, advance } = setup(mode);
+    expect(await store.health()).toEqual({ status: 'up', store: 'redis' });
+    primary.healthy = false;
+    for (let i = 0; i < 2; i++) await store.decide('k', policy, 1, true); // the breaker opens
+    expect(await store.health()).toEqual(failing);
+    primary.healthy = true;
+    expect(await store.health()).toEqual(failing); // the breaker is still open: no probe yet
+    expect(primary.pings).toBe(0);
+    advance(1000);
+    expect(await store.health()).toEqual({ status: 'up', store: 'redis' }); // the probe closed it
+    expect(primary.pings).toBe(1);
   });
 });

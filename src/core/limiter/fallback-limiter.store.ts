@@ -1,6 +1,6 @@
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { DeniedCache } from './denied-cache.js';
-import type { Clock, LimiterStore, RemoteLimiterStore, StoreDecision } from './limiter-store.js';
+import type { Clock, LimiterStore, RemoteLimiterStore, StoreDecision, StoreHealth } from './limiter-store.js';
 import type { MemoryLimiterStore } from './memory-limiter.store.js';
 import { type Policy, policyLimit } from './policy.js';
 
@@ -109,6 +109,17 @@ export class FallbackLimiterStore implements LimiterStore {
       case 'fail-closed':
         return fixed(false, 0, this.clock(), this.options.breaker.openMs);
     }
+  }
+
+  /**
+   * Probes Redis when the breaker lets one through (so that a server with no traffic notices
+   * Redis coming back), then: `up` while Redis decides, `degraded` while the in-memory fallback
+   * decides (fail-over), `down` while fail-open or fail-closed answers every decision.
+   */
+  async health(): Promise<StoreHealth> {
+    await this.probe();
+    if (this.healthy) return { status: 'up', store: 'redis' };
+    return this.options.mode === 'fail-over' ? { status: 'degraded', store: 'memory' } : { status: 'down', store: 'none' };
   }
 
   whenReady(timeoutMs: number): Promise<boolean> {

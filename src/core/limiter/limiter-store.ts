@@ -11,6 +11,14 @@ export interface StoreDecision extends AlgorithmDecision {
   readonly store: StoreKind;
 }
 
+/** Whether a store can decide now (readiness checks): `up` as configured, `degraded` when the
+ * in-memory fallback decides for Redis, `down` when the failure mode answers without deciding. */
+export interface StoreHealth {
+  readonly status: 'up' | 'degraded' | 'down';
+  /** The store that decides now: `none` for the fail-open or fail-closed answer. */
+  readonly store: 'memory' | 'redis' | 'none';
+}
+
 /**
  * Where limiter state lives. The injection token and the interface share a name, as
  * `ThrottlerStorage` does in @nestjs/throttler: `@Inject(LimiterStore) store: LimiterStore`.
@@ -27,6 +35,8 @@ export interface LimiterStore {
   close(): void | Promise<void>;
   /** A remote store: resolves true once connected, false after `timeoutMs`. */
   whenReady?(timeoutMs: number): Promise<boolean>;
+  /** Whether it can decide now; a store that lost its backend may probe it first. */
+  health(): Promise<StoreHealth>;
 }
 
 /** A store in another process (Redis): it can be disconnected, and asked whether it answers. */

@@ -172,6 +172,7 @@ describe('Limiter', () => {
       },
       forget() {},
       close() {},
+      health: () => Promise.resolve({ status: 'up', store: 'redis' }),
     };
     const remoteLimiter = new Limiter([bucket], remote);
     expect(await remoteLimiter.decideOne({ policy: 'bucket', subject: { user: 'a/b', route: 'r' }, cost: 3 }, false)).toEqual({

@@ -197,3 +197,11 @@ describe('limiter vectors on the memory store', () => {
     }
   });
 });
+
+describe('MemoryLimiterStore: health', () => {
+  it('always decides', async () => {
+    const store = new MemoryLimiterStore({ sweepIntervalMs: 0 });
+    expect(await store.health()).toEqual({ status: 'up', store: 'memory' });
+    store.close();
+  });
+});

@@ -1,5 +1,5 @@
 import { type AlgorithmState, decide, initialState } from './algorithms/index.js';
-import type { Clock, LimiterStore, StoreDecision } from './limiter-store.js';
+import type { Clock, LimiterStore, StoreDecision, StoreHealth } from './limiter-store.js';
 import type { Policy } from './policy.js';
 
 interface Entry {
@@ -7,6 +7,9 @@ interface Entry {
   /** When the state becomes the same as no state (bucket full again, windows past). */
   expiresAt: number;
 }
+
+
+const MEMORY_UP: StoreHealth = { status: 'up', store: 'memory' };
 
 export interface MemoryLimiterStoreOptions {
   clock?: Clock;
@@ -87,6 +90,11 @@ export class MemoryLimiterStore implements LimiterStore {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Memory always decides. */
+  health(): Promise<StoreHealth> {
+    return Promise.resolve(MEMORY_UP);
   }
 
   close(): void {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { RedisRoomRegistry } from '../../core/bus/redis-room-registry.js';
-import { RoomRegistry } from '../../core/chat/room-registry.js';
+import { CHAT_BUS } from '../../chat/index.js';
+import type { ChatBus } from '../../core/bus/bus-rooms.js';
 
 /**
  * Do room events reach every process? `up` with the in-process rooms (CHAT_BUS=local) or while
@@ -12,13 +12,13 @@ import { RoomRegistry } from '../../core/chat/room-registry.js';
 export class ChatBusHealthIndicator {
   constructor(
     private readonly health: HealthIndicatorService,
-    @Inject(RoomRegistry) private readonly rooms: RoomRegistry,
+    @Inject(CHAT_BUS) private readonly bus: ChatBus | null,
   ) {}
 
   isHealthy<const Key extends string>(key: Key) {
     const session = this.health.check(key);
-    if (!(this.rooms instanceof RedisRoomRegistry)) return session.up({ bus: 'local' });
-    if (this.rooms.isUp) return session.up({ bus: 'redis', node: this.rooms.nodeId });
-    return session.degraded({ bus: 'local', node: this.rooms.nodeId, message: 'Redis bus lost; serving this process\'s members alone' });
+    if (this.bus === null) return session.up({ bus: 'local' });
+    if (this.bus.isUp) return session.up({ bus: 'redis', node: this.bus.nodeId });
+    return session.degraded({ bus: 'local', node: this.bus.nodeId, message: 'Redis bus lost; serving this process\'s members alone' });
   }
 }

@@ -1,11 +1,10 @@
 import { Injectable, type PipeTransform } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
-import { keySkippedByClassTransformer } from '../../common/class-transformer-gaps.js';
 import { batchPath } from '../../core/limiter/request-rules.js';
 import { type DecisionRequest, MAX_BATCH, RequestError } from '../../core/limiter/limiter.js';
 import { DecisionRequestDto } from './decision-request.dto.js';
-import { RequestErrorException } from '../../common/request-error.exception.js';
+import { keySkippedByClassTransformer, RequestErrorException } from '../../common/index.js';
 
 const OPTIONS = { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true, stopAtFirstError: true };
 

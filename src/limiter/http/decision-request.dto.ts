@@ -4,7 +4,7 @@
  */
 import { Type } from 'class-transformer';
 import { IsObject, IsString, MinLength, ValidateBy, ValidateNested } from 'class-validator';
-import { IfPresent } from '../../common/contract-validators.js';
+import { IfPresent } from '../../common/index.js';
 import { COST_RULE, isCost, isSubjectValue, SUBJECT_VALUE_RULE } from '../../core/limiter/request-rules.js';
 
 const IsSubjectValue = () =>

@@ -1,10 +1,9 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import { SETTINGS } from '../../common/settings.module.js';
+import { SETTINGS } from '../../common/index.js';
 import type { Settings } from '../../core/config/settings.js';
 import { Limiter } from '../../core/limiter/limiter.js';
-import { LimiterModule } from '../limiter.module.js';
 import { policyLimit } from '../../core/limiter/policy.js';
 import { DecisionBodyPipe } from './decision-body.pipe.js';
 import { LimiterController } from './limiter.controller.js';
@@ -16,9 +15,7 @@ import { LimiterThrottlerStorage } from './limiter-throttler.storage.js';
  */
 @Module({
   imports: [
-    LimiterModule,
     ThrottlerModule.forRootAsync({
-      imports: [LimiterModule],
       inject: [Limiter, SETTINGS],
       useFactory: (limiter: Limiter, settings: Settings) => {
         const name = settings.httpThrottlePolicy;

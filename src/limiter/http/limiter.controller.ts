@@ -4,7 +4,7 @@ import { batchPath } from '../../core/limiter/request-rules.js';
 import { type DecisionRequest, type DecisionResponse, Limiter, RequestError, rateLimitHeaders } from '../../core/limiter/limiter.js';
 import type { Policy } from '../../core/limiter/policy.js';
 import { DecisionBodyPipe } from './decision-body.pipe.js';
-import { RequestErrorException } from '../../common/request-error.exception.js';
+import { RequestErrorException } from '../../common/index.js';
 
 type Body = DecisionRequest | DecisionRequest[];
 

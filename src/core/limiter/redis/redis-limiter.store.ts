@@ -1,5 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Clock, RemoteLimiterStore, StoreDecision } from '../limiter-store.js';
+import type { Clock, RemoteLimiterStore, StoreDecision, StoreHealth } from '../limiter-store.js';
 import type { Policy } from '../policy.js';
 import { LIMITER_SCRIPT } from './limiter-script.js';
 
@@ -84,6 +84,11 @@ export class RedisLimiterStore implements RemoteLimiterStore {
   }
 
   /** Resolves true once ready, or false after `timeoutMs` (decisions fail over meanwhile). */
+  /** Up while connected (behind FallbackLimiterStore, which decides what answers otherwise). */
+  health(): Promise<StoreHealth> {
+    return Promise.resolve({ status: this.ready ? 'up' : 'down', store: 'redis' });
+  }
+
   whenReady(timeoutMs: number): Promise<boolean> {
     if (this.ready) return Promise.resolve(true);
     return new Promise((resolve) => {

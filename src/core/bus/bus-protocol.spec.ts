@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chatFrame, chatFrameHead, joinFrame, leaveFrame } from '../protocol/frames.js';
-import { chatSeq, decimalAt, FRAME_CHAT, FRAME_JOIN, FRAME_LEAVE, frameType, hasOrigin, originEnd } from './bus-message.js';
+import { chatSeq, decimalAt, FRAME_CHAT, FRAME_JOIN, FRAME_LEAVE, frameType, hasOrigin, originEnd } from './bus-protocol.js';
 
 describe('chatFrameHead', () => {
   it.each([

@@ -1,0 +1,34 @@
+/** The comparison as Markdown: the table of medians and deltas, then every round in full. */
+import { type BenchResult, formatResult } from '../lib/result.js';
+import { fmt, type Row, verdictNote } from './rows.js';
+
+export function renderMarkdown(scenario: string, rows: Row[], bRuns: BenchResult[], aRuns: BenchResult[]): string {
+  const first = bRuns[0] as BenchResult;
+  const lines = [
+    `# ${scenario}: Profile B (node:http + ws) vs Profile A (NestJS)`,
+    '',
+    `${bRuns.length} rounds each, alternating B, A, B, A ...; ${first.startedAt.slice(0, 10)}; ${first.machine.cpus} CPUs (${first.machine.cpuModel}), ` +
+      `${first.machine.memoryGiB} GiB, Node ${first.machine.node}; server ${first.machine.pinned ? 'pinned to CPU 0, load generator to CPU 1' : 'not pinned'}.`,
+    '',
+    `Settings: \`${JSON.stringify(first.settings)}\``,
+    '',
+    '| metric | B median (min..max) | A median (min..max) | A vs B |',
+    '|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.metric} (${r.unit}) | ${fmt(r.b.median)} (${fmt(r.b.min)}..${fmt(r.b.max)}) | ${fmt(r.a.median)} (${fmt(r.a.min)}..${fmt(r.a.max)}) | ${r.deltaPct >= 0 ? '+' : ''}${r.deltaPct.toFixed(1)}%${verdictNote(r)} |`,
+    ),
+    '',
+    '## Every round',
+    '',
+    ...[...bRuns.map((r, i) => ['B', i, r] as const), ...aRuns.map((r, i) => ['A', i, r] as const)].flatMap(([p, i, r]) => [
+      `### Profile ${p}, round ${i + 1}`,
+      '',
+      '```',
+      formatResult(r),
+      '```',
+      '',
+    ]),
+  ];
+  return lines.join('\n');
+}

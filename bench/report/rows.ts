@@ -1,0 +1,116 @@
+/**
+ * The comparison of two profiles' runs, metric by metric: medians with their spread across rounds,
+ * the delta, and its verdict (none below a measurement's resolution). Used by bench:compare and
+ * its Markdown and HTML reports.
+ */
+import { type BenchResult, memoryPerConnectionResolution } from '../lib/result.js';
+
+/** One figure of a profile across rounds. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export interface Row {
+  metric: string;
+  unit: string;
+  /** Whether a larger value is better (for the sign of the verdict). */
+  higherIsBetter: boolean;
+  b: Spread;
+  a: Spread;
+  /** (A - B) / B in %, from the medians. */
+  deltaPct: number;
+  /** The smallest value the measurement resolves, in the row's unit, when it has such a floor. */
+  resolution?: number;
+}
+
+const spread = (values: number[]): Spread => {
+  const s = [...values].sort((x, y) => x - y);
+  const mid = s.length >> 1;
+  return {
+    median: s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2,
+    min: s[0] as number,
+    max: s[s.length - 1] as number,
+  };
+};
+
+interface MetricDef {
+  metric: string;
+  unit: string;
+  higherIsBetter: boolean;
+  read: (r: BenchResult) => number | undefined;
+  /** The measurement's resolution in a run, in `unit`. */
+  resolution?: (r: BenchResult) => number | undefined;
+}
+
+const kib = (bytes: number | undefined) => (bytes === undefined ? undefined : bytes / 1024);
+
+const METRICS: MetricDef[] = [
+  { metric: 'throughput', unit: '/s', higherIsBetter: true, read: (r) => r.throughputPerSec },
+  { metric: 'latency mean', unit: 'ms', higherIsBetter: false, read: (r) => r.latency.meanMs },
+  { metric: 'latency p50', unit: 'ms', higherIsBetter: false, read: (r) => r.latency.p50Ms },
+  { metric: 'latency p95', unit: 'ms', higherIsBetter: false, read: (r) => r.latency.p95Ms },
+  { metric: 'latency p99', unit: 'ms', higherIsBetter: false, read: (r) => r.latency.p99Ms },
+  { metric: 'latency max', unit: 'ms', higherIsBetter: false, read: (r) => r.latency.maxMs },
+  { metric: 'server CPU per unit', unit: 'µs', higherIsBetter: false, read: (r) => r.server?.cpuMicrosPerUnit },
+  { metric: 'server CPU', unit: '% of a core', higherIsBetter: false, read: (r) => r.server?.cpuPct },
+  {
+    metric: 'memory per connection',
+    unit: 'KiB',
+    higherIsBetter: false,
+    read: (r) => kib(r.server?.memoryPerConnectionBytes),
+    resolution: (r) => kib(memoryPerConnectionResolution(r)),
+  },
+  { metric: 'server RSS peak', unit: 'MiB', higherIsBetter: false, read: (r) => (r.server ? r.server.rssBytesPeak / 2 ** 20 : undefined) },
+  { metric: 'connection success', unit: '%', higherIsBetter: true, read: (r) => r.connections?.successPct },
+  { metric: 'drops', unit: '%', higherIsBetter: false, read: (r) => r.drops?.dropPct },
+];
+
+export function compareRows(bRuns: BenchResult[], aRuns: BenchResult[]): Row[] {
+  const rows: Row[] = [];
+  for (const m of METRICS) {
+    const b = bRuns.map(m.read).filter((v): v is number => v !== undefined);
+    const a = aRuns.map(m.read).filter((v): v is number => v !== undefined);
+    if (b.length === 0 || a.length === 0) continue;
+    const sb = spread(b);
+    const sa = spread(a);
+    const resolutions = [...bRuns, ...aRuns].map((r) => m.resolution?.(r)).filter((v): v is number => v !== undefined);
+    rows.push({
+      metric: m.metric,
+      unit: m.unit,
+      higherIsBetter: m.higherIsBetter,
+      b: sb,
+      a: sa,
+      deltaPct: sb.median === 0 ? 0 : ((sa.median - sb.median) / sb.median) * 100,
+      ...(resolutions.length > 0 ? { resolution: Math.max(...resolutions) } : {}),
+    });
+  }
+  return rows;
+}
+
+/** The profiles whose median on this row is below the measurement's resolution. */
+export function belowResolution(r: Row): ('B' | 'A')[] {
+  if (r.resolution === undefined) return [];
+  return (['B', 'A'] as const).filter((p) => (p === 'B' ? r.b : r.a).median < (r.resolution as number));
+}
+
+/**
+ * Whether A is better or worse than B on this row: differences under 0.5% are the same, and a row
+ * where either median is below the measurement's resolution has no verdict (`unresolved`).
+ */
+export function verdict(r: Row): 'better' | 'worse' | 'same' | 'unresolved' {
+  if (belowResolution(r).length > 0) return 'unresolved';
+  if (Math.abs(r.deltaPct) < 0.5) return 'same';
+  return (r.deltaPct > 0) === r.higherIsBetter ? 'better' : 'worse';
+}
+
+/** The verdict as the reports write it after the delta. */
+export function verdictNote(r: Row): string {
+  const v = verdict(r);
+  if (v === 'same') return '';
+  if (v === 'better' || v === 'worse') return ` (${v})`;
+  return ` (${belowResolution(r).join(' and ')} below the resolution of ${fmt(r.resolution as number)} ${r.unit}: no verdict)`;
+}
+
+export const fmt = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(3));
