@@ -2,7 +2,7 @@
  * What a benchmark runs against: a profile this harness starts (pinned to CPU 0, with the
  * settings the scenario needs), or a server someone else started, in any language.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { profileArgs, type ServerStats } from '../../src/core/index.js';

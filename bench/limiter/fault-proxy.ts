@@ -14,9 +14,9 @@ export class FaultProxy {
   private constructor(private readonly server: Server) {}
 
   static async start(upstreamPort: number): Promise<FaultProxy> {
-    let proxy: FaultProxy | undefined;
-    const server = createServer((client) => proxy?.pipe(client, upstreamPort));
-    proxy = new FaultProxy(server);
+    // (the proxy exists before the first connection can arrive: the server is not listening yet)
+    const server = createServer((client) => proxy.pipe(client, upstreamPort));
+    const proxy = new FaultProxy(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return proxy;
   }

@@ -41,7 +41,7 @@ export class Nginx {
       await waitHealthy(nginx.httpUrl, child, 10_000);
     } catch (err) {
       child.kill('SIGKILL');
-      throw new Error(`nginx did not start: ${(err as Error).message}\n${errors}`);
+      throw new Error(`nginx did not start: ${(err as Error).message}\n${errors}`, { cause: err });
     }
     return nginx;
   }

@@ -40,17 +40,16 @@ export class OtlpReceiver {
   private constructor(private readonly server: Server) {}
 
   static async start(): Promise<OtlpReceiver> {
-    let receiver: OtlpReceiver | undefined;
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        if (req.method === 'POST' && req.url === '/v1/traces') receiver?.accept(Buffer.concat(chunks).toString());
+        if (req.method === 'POST' && req.url === '/v1/traces') receiver.accept(Buffer.concat(chunks).toString());
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end('{}');
       });
     });
-    receiver = new OtlpReceiver(server);
+    const receiver = new OtlpReceiver(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return receiver;
   }

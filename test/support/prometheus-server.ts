@@ -46,7 +46,7 @@ export class PrometheusServer {
     } catch (err) {
       child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
-      throw new Error(`prometheus did not start: ${(err as Error).message}\n${log}`);
+      throw new Error(`prometheus did not start: ${(err as Error).message}\n${log}`, { cause: err });
     }
     return server;
   }

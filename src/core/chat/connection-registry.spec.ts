@@ -190,6 +190,7 @@ describe('ConnectionRegistry: send, corking and the slow-consumer cut', () => {
     const conn = reg.open(asWs(a));
     // Catch the end-of-tick release to run it here, where a throw fails this test.
     let release: (() => void) | undefined;
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- process.nextTick's own signature
     const spy = vi.spyOn(process, 'nextTick').mockImplementation((callback: Function) => {
       release = callback as () => void;
     });
