@@ -7,7 +7,8 @@
  * - no import cycle anywhere.
  */
 /** Packages a framework-free module must not import. */
-const FRAMEWORK = '^node_modules/(@nestjs/|class-validator/|class-transformer/|@opentelemetry/|prom-client/|express/|rxjs/|reflect-metadata/|pino/)';
+const FRAMEWORK =
+  '^node_modules/(@nestjs/|class-validator/|class-transformer/|@opentelemetry/|prom-client/|express/|rxjs/|reflect-metadata/|pino/)';
 /** Profile A's feature folders. */
 const FEATURES = 'src/(chat|limiter|telemetry|metrics|health|status|common|cluster)/';
 
@@ -22,7 +23,8 @@ module.exports = {
     },
     {
       name: 'core-is-framework-free',
-      comment: 'The shared core runs in both profiles: no Nest, class-validator, OpenTelemetry, prom-client, Express, rxjs or pino.',
+      comment:
+        'The shared core runs in both profiles: no Nest, class-validator, OpenTelemetry, prom-client, Express, rxjs or pino.',
       severity: 'error',
       from: { path: '^src/core/' },
       to: { dependencyTypesNot: ['type-only'], path: FRAMEWORK },
@@ -67,7 +69,7 @@ module.exports = {
     },
     {
       name: 'tests-do-not-reach-into-the-harness-support',
-      comment: "test/support shares process helpers with the harness through tools/, not bench/lib.",
+      comment: 'test/support shares process helpers with the harness through tools/, not bench/lib.',
       severity: 'error',
       from: { path: '^test/support/' },
       to: { path: '^bench/' },
@@ -78,7 +80,11 @@ module.exports = {
     exclude: { path: '(^dist|^dist-bench|^reports|^results|\\.stryker-tmp)' },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js', '.mjs'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.js', '.mjs'],
+    },
     reporterOptions: { text: { highlightFocused: true } },
   },
 };

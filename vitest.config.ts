@@ -13,7 +13,10 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['src/**/*.spec.ts'] } },
       // real processes over real sockets; redis-server, nginx, a compose client and promtool are
       // found or installed first (test/support/system-programs.ts)
-      { extends: true, test: { name: 'e2e', include: ['test/**/*.e2e-spec.ts'], globalSetup: ['test/support/global-setup.ts'] } },
+      {
+        extends: true,
+        test: { name: 'e2e', include: ['test/**/*.e2e-spec.ts'], globalSetup: ['test/support/global-setup.ts'] },
+      },
     ],
   },
 });

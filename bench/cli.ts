@@ -134,7 +134,10 @@ if (values.compare) {
   process.stdout.write(`${formatResult(result)}\n`);
   const dir = join(values.out as string, 'runs');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${result.startedAt.replace(/[:.]/g, '-')}-${scenario}-${result.target.replace(/[^a-z0-9]+/gi, '_')}.json`);
+  const file = join(
+    dir,
+    `${result.startedAt.replace(/[:.]/g, '-')}-${scenario}-${result.target.replace(/[^a-z0-9]+/gi, '_')}.json`,
+  );
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`result: ${file}\n`);
   if (result.failures.length > 0) process.exitCode = 1;

@@ -22,7 +22,11 @@ function writeReports(dir: string, scenario: string, bRuns: BenchResult[], aRuns
 
 /** Renders the reports of a comparison again from its runs.json (after a change to the reports). */
 export function renderAgain(dir: string): void {
-  const { scenario, b, a } = JSON.parse(readFileSync(join(dir, 'runs.json'), 'utf8')) as { scenario: string; b: BenchResult[]; a: BenchResult[] };
+  const { scenario, b, a } = JSON.parse(readFileSync(join(dir, 'runs.json'), 'utf8')) as {
+    scenario: string;
+    b: BenchResult[];
+    a: BenchResult[];
+  };
   writeReports(dir, scenario, b, a);
 }
 
@@ -39,7 +43,10 @@ export async function compare(scenario: string, overrides: Overrides, rounds: nu
   const dir = join(outRoot, `${new Date().toISOString().slice(0, 10)}-${scenario}`);
   const rows = writeReports(dir, scenario, bRuns, aRuns);
   const summary = rows
-    .map((r) => `${r.metric.padEnd(24)} B ${fmt(r.b.median).padStart(10)}  A ${fmt(r.a.median).padStart(10)}  ${r.deltaPct >= 0 ? '+' : ''}${r.deltaPct.toFixed(1)}% ${r.unit}`)
+    .map(
+      (r) =>
+        `${r.metric.padEnd(24)} B ${fmt(r.b.median).padStart(10)}  A ${fmt(r.a.median).padStart(10)}  ${r.deltaPct >= 0 ? '+' : ''}${r.deltaPct.toFixed(1)}% ${r.unit}`,
+    )
     .join('\n');
   return { dir, rows, summary };
 }

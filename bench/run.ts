@@ -1,5 +1,14 @@
 /** Runs one scenario against one target: what the command line, compare and self-tests share. */
-import { CHAT_DEFAULTS, CHAT_SERVER_ENV, type ChatOptions, runBurst, runCapacity, runChurn, runRooms, runSteady } from './chat/scenarios.js';
+import {
+  CHAT_DEFAULTS,
+  CHAT_SERVER_ENV,
+  type ChatOptions,
+  runBurst,
+  runCapacity,
+  runChurn,
+  runRooms,
+  runSteady,
+} from './chat/scenarios.js';
 import { LIMITER_DEFAULTS, type LimiterOptions, runDegrade, runHotkey, runNormal } from './limiter/scenarios.js';
 import type { BenchResult } from './lib/result.js';
 import { openTarget, type Target, type TargetOptions } from './lib/target.js';

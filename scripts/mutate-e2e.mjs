@@ -37,7 +37,10 @@ for (const m of mutants) {
   const started = Date.now();
   let outcome;
   try {
-    writeFileSync(m.file, edits(m).reduce((source, [find, replace]) => source.replace(find, replace), original));
+    writeFileSync(
+      m.file,
+      edits(m).reduce((source, [find, replace]) => source.replace(find, replace), original),
+    );
     const build = run('npm', ['run', 'build', '--silent']);
     if (build.status !== 0) {
       outcome = 'build error';
@@ -56,8 +59,11 @@ for (const m of mutants) {
 }
 run('npm', ['run', 'build', '--silent']);
 const killed = results.filter((r) => r.outcome.startsWith('killed')).length;
-process.stdout.write(`\n${killed} of ${results.length} mutants killed (${((killed / results.length) * 100).toFixed(1)}%)\n`);
-for (const r of results.filter((x) => !x.outcome.startsWith('killed'))) process.stdout.write(`  ${r.outcome}: ${r.id} ${r.what}\n`);
+process.stdout.write(
+  `\n${killed} of ${results.length} mutants killed (${((killed / results.length) * 100).toFixed(1)}%)\n`,
+);
+for (const r of results.filter((x) => !x.outcome.startsWith('killed')))
+  process.stdout.write(`  ${r.outcome}: ${r.id} ${r.what}\n`);
 mkdirSync('reports', { recursive: true });
 writeFileSync('reports/mutation-e2e.json', `${JSON.stringify({ killed, total: results.length, results }, null, 2)}\n`);
 process.exit(killed === results.length ? 0 : 1);

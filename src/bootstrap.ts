@@ -22,7 +22,10 @@ const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(s
 configureApp(app, settings);
 await app.listen(settings.port, settings.host);
 const address = app.getHttpServer().address() as AddressInfo;
-logger.log({ msg: 'listening', host: address.address, port: address.port, path: WS_PATH, tracing: tracing.enabled }, 'ChatApp');
+logger.log(
+  { msg: 'listening', host: address.address, port: address.port, path: WS_PATH, tracing: tracing.enabled },
+  'ChatApp',
+);
 // Nest's enableShutdownHooks() would re-raise the signal after closing (exit by signal); the
 // contract asks for exit code 0, so the signals are handled here and app.close() runs the hooks.
 exitOnSignals(

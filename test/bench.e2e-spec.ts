@@ -45,20 +45,25 @@ describe('harness scale-out targets', () => {
   it.each([
     ['a', { bus: 'redis' as const }, 'a+redis-bus', 2],
     ['cluster', { workers: 2 }, 'cluster-2', 4],
-  ])('%s %o: started with its own Redis, every delivery in order, Redis CPU counted apart', async (spec, options, name, processes) => {
-    const r = await runScenario('steady', spec, { ...tiny, clients: 20, roomSize: 10 }, {}, options);
-    expect(r.target).toBe(name);
-    expect(r.failures).toEqual([]);
-    expect(r.drops?.seqGaps).toBe(0);
-    expect(r.drops?.received).toBe(r.drops?.expected);
-    expect(r.total).toBeGreaterThan(0);
-    // the server's CPU covers its Redis (and, for the cluster, the primary and both workers):
-    // node and redis-server, or the primary, two workers and redis-server
-    expect(r.server?.processes).toBe(processes);
-    expect(r.server?.redisCpuPct).toBeGreaterThanOrEqual(0);
-    expect(r.server?.cpuPct).toBeGreaterThan(r.server?.redisCpuPct as number);
-    expect(formatResult(r)).toMatch(new RegExp(`CPU [\\d.]+% of a core \\(Redis [\\d.]+%\\) over ${processes} processes`));
-  });
+  ])(
+    '%s %o: started with its own Redis, every delivery in order, Redis CPU counted apart',
+    async (spec, options, name, processes) => {
+      const r = await runScenario('steady', spec, { ...tiny, clients: 20, roomSize: 10 }, {}, options);
+      expect(r.target).toBe(name);
+      expect(r.failures).toEqual([]);
+      expect(r.drops?.seqGaps).toBe(0);
+      expect(r.drops?.received).toBe(r.drops?.expected);
+      expect(r.total).toBeGreaterThan(0);
+      // the server's CPU covers its Redis (and, for the cluster, the primary and both workers):
+      // node and redis-server, or the primary, two workers and redis-server
+      expect(r.server?.processes).toBe(processes);
+      expect(r.server?.redisCpuPct).toBeGreaterThanOrEqual(0);
+      expect(r.server?.cpuPct).toBeGreaterThan(r.server?.redisCpuPct as number);
+      expect(formatResult(r)).toMatch(
+        new RegExp(`CPU [\\d.]+% of a core \\(Redis [\\d.]+%\\) over ${processes} processes`),
+      );
+    },
+  );
 });
 
 describe('harness scenarios', () => {
@@ -69,7 +74,9 @@ describe('harness scenarios', () => {
     // RSS growth spread over the 50 connections: never negative, never more than the peak allows
     const server = r.server as NonNullable<typeof r.server>;
     expect(server.memoryPerConnectionBytes).toBeGreaterThanOrEqual(0);
-    expect((server.memoryPerConnectionBytes as number) * 50).toBeLessThanOrEqual(Math.max(0, server.rssBytesPeak - server.rssBytesBefore));
+    expect((server.memoryPerConnectionBytes as number) * 50).toBeLessThanOrEqual(
+      Math.max(0, server.rssBytesPeak - server.rssBytesBefore),
+    );
     expect(server.processes).toBe(1);
   });
 
@@ -88,7 +95,15 @@ describe('harness scenarios', () => {
   });
 
   it('capacity steps the rate up and reports the highest step that held', async () => {
-    const r = await runScenario('capacity', 'b', { quiet: true, clients: 20, roomSize: 5, warmupS: 0.2, stepS: 0.5, connectS: 0.2, maxRate: 4 });
+    const r = await runScenario('capacity', 'b', {
+      quiet: true,
+      clients: 20,
+      roomSize: 5,
+      warmupS: 0.2,
+      stepS: 0.5,
+      connectS: 0.2,
+      maxRate: 4,
+    });
     const steps = r.details.steps as { ratePerClient: number }[];
     expect(steps.map((s) => s.ratePerClient)).toEqual([1, 2, 4]);
     expect(r.details.highestStepThatHeld).toMatch(/deliveries\/s$/);
@@ -102,7 +117,12 @@ describe('harness scenarios', () => {
 
   it('degrade falls back during the fault and returns to Redis after it', async () => {
     // a short breaker period, so that the return fits in this short run's last second
-    const r = await runScenario('degrade', 'b', { quiet: true, durationS: 4.5, rate: 3000, keys: 50 }, { BREAKER_OPEN_MS: '100' });
+    const r = await runScenario(
+      'degrade',
+      'b',
+      { quiet: true, durationS: 4.5, rate: 3000, keys: 50 },
+      { BREAKER_OPEN_MS: '100' },
+    );
     expect(r.details.errorRatePct).toBe(0);
     expect((r.details.faultPhase as { fallbackHitRatioPct: number }).fallbackHitRatioPct).toBeGreaterThan(0);
     expect(typeof r.details.returnToRedisMs).toBe('number');
@@ -122,7 +142,10 @@ describe('harness scenarios', () => {
     expect(html.match(/<svg /g)?.length).toBeGreaterThanOrEqual(3);
 
     // memory per connection below its resolution (16 MiB of RSS over the 5 connections) gets no verdict
-    const withMemory = (r: typeof a, bytes: number) => ({ ...r, server: { ...(r.server as NonNullable<typeof r.server>), memoryPerConnectionBytes: bytes } });
+    const withMemory = (r: typeof a, bytes: number) => ({
+      ...r,
+      server: { ...(r.server as NonNullable<typeof r.server>), memoryPerConnectionBytes: bytes },
+    });
     const memoryRow = (bBytes: number, aBytes: number) => {
       const [bs, as] = [[withMemory(b, bBytes)], [withMemory(a, aBytes)]];
       return { row: compareRows(bs, as).find((r) => r.metric === 'memory per connection') as Row, bs, as };
@@ -130,7 +153,9 @@ describe('harness scenarios', () => {
     const unresolved = memoryRow(1024, 8 * 2 ** 20);
     expect(unresolved.row.resolution).toBeCloseTo((16 * 1024) / 5, 6);
     expect(verdict(unresolved.row)).toBe('unresolved');
-    expect(renderMarkdown('steady', [unresolved.row], unresolved.bs, unresolved.as)).toContain('(B below the resolution of 3277 KiB: no verdict)');
+    expect(renderMarkdown('steady', [unresolved.row], unresolved.bs, unresolved.as)).toContain(
+      '(B below the resolution of 3277 KiB: no verdict)',
+    );
     const marked = renderHtml('steady', [unresolved.row], unresolved.bs, unresolved.as);
     expect(marked).toContain('class="unresolved"');
     expect(marked).toContain('B 1.000 (below resolution)');
@@ -145,7 +170,26 @@ describe('npm run bench', () => {
     const out = mkdtempSync(join(tmpdir(), 'bench-'));
     const stdout = execFileSync(
       'npm',
-      ['run', 'bench', '--silent', '--', 'steady', '--target', 'b', '--clients', '5', '--duration', '1', '--warmup', '0.2', '--connect', '0.2', '--quiet', '--out', out],
+      [
+        'run',
+        'bench',
+        '--silent',
+        '--',
+        'steady',
+        '--target',
+        'b',
+        '--clients',
+        '5',
+        '--duration',
+        '1',
+        '--warmup',
+        '0.2',
+        '--connect',
+        '0.2',
+        '--quiet',
+        '--out',
+        out,
+      ],
       { encoding: 'utf8' },
     );
     expect(stdout).toMatch(STANDARD_BLOCK);

@@ -12,7 +12,6 @@ import { getOnNewConnection, parsePrometheus, promtoolProblems, type Scrape, sum
 import { RedisServer } from './support/redis-server.js';
 import { CLUSTER, PROFILE_A, runToExit, ServerProcess } from './support/server-process.js';
 
-
 /** Small, so that a killed process is reaped quickly; the bound below follows from it. */
 const NODE_TIMEOUT_MS = 600;
 /** docs/CLUSTER.md: a dead process's members leave within the timeout plus one heartbeat (timeout / 3); with slack for a loaded CI machine. */
@@ -38,7 +37,8 @@ async function joinInTurn(url: string, room: string, prefix: string, n: number):
     const client = await ChatClient.connect(url);
     client.send({ type: 'join', room, user: `${prefix}${i}` });
     clients.push(client);
-    for (const member of clients) expect(await member.next()).toEqual({ type: 'join', room, user: `${prefix}${i}`, members: i + 1 });
+    for (const member of clients)
+      expect(await member.next()).toEqual({ type: 'join', room, user: `${prefix}${i}`, members: i + 1 });
   }
   return clients;
 }
@@ -103,7 +103,10 @@ describe('cluster: three Profile A processes on one Redis', () => {
   });
 
   it('keeps rooms apart across processes', async () => {
-    const [a, b] = [await ChatClient.connect((servers[0] as ServerProcess).wsUrl), await ChatClient.connect((servers[2] as ServerProcess).wsUrl)];
+    const [a, b] = [
+      await ChatClient.connect((servers[0] as ServerProcess).wsUrl),
+      await ChatClient.connect((servers[2] as ServerProcess).wsUrl),
+    ];
     a.send({ type: 'join', room: 'side', user: 'sa' });
     expect(await a.next()).toEqual({ type: 'join', room: 'side', user: 'sa', members: 1 });
     b.send({ type: 'join', room: 'side', user: 'sb' });
@@ -117,7 +120,8 @@ describe('cluster: three Profile A processes on one Redis', () => {
     }
     // a chat in the lobby after the side traffic: the lobby members see it, and nothing of `side`
     (clients[1] as ChatClient).send({ type: 'chat', room: 'lobby', text: 'after side' });
-    for (const client of clients) expect(await client.next()).toMatchObject({ type: 'chat', room: 'lobby', text: 'after side' });
+    for (const client of clients)
+      expect(await client.next()).toMatchObject({ type: 'chat', room: 'lobby', text: 'after side' });
     expect(await a.drain()).toEqual([]);
     await Promise.all([a.close(), b.close()]);
   });
@@ -148,7 +152,8 @@ describe('cluster: three Profile A processes on one Redis', () => {
     expect(Date.now() - started).toBeLessThan(LEAVE_BOUND_MS);
     // the room goes on with the same seq: 121 chats and 'after side' and 'last words' so far
     (clients[3] as ChatClient).send({ type: 'chat', room: 'lobby', text: 'still here' });
-    for (const client of survivors) expect(await client.next()).toMatchObject({ text: 'still here', seq: 6 * CHATS_PER_CLIENT + 3 });
+    for (const client of survivors)
+      expect(await client.next()).toMatchObject({ text: 'still here', seq: 6 * CHATS_PER_CLIENT + 3 });
   });
 
   it('survives Redis stopping and restarting: local service meanwhile, one chat again after', async () => {
@@ -157,20 +162,31 @@ describe('cluster: three Profile A processes on one Redis', () => {
     const live = [servers[0], servers[1]] as ServerProcess[];
     for (const server of live) {
       const before = await busMetrics(server);
-      expect(before).toMatchObject({ chat_bus_up: 1, chat_bus_lost_total: 0, chat_bus_resyncs_total: 1, chat_bus_in_flight: 0 });
+      expect(before).toMatchObject({
+        chat_bus_up: 1,
+        chat_bus_lost_total: 0,
+        chat_bus_resyncs_total: 1,
+        chat_bus_in_flight: 0,
+      });
       expect(before.chat_bus_published_total).toBeGreaterThan(0);
       expect(before.chat_bus_received_total).toBeGreaterThan(before.chat_bus_published_total as number);
     }
     // servers[0] or servers[1] reaped the killed servers[2]
-    expect(((await busMetrics(live[0] as ServerProcess)).chat_bus_reaped_total as number) + ((await busMetrics(live[1] as ServerProcess)).chat_bus_reaped_total as number)).toBe(1);
+    expect(
+      ((await busMetrics(live[0] as ServerProcess)).chat_bus_reaped_total as number) +
+        ((await busMetrics(live[1] as ServerProcess)).chat_bus_reaped_total as number),
+    ).toBe(1);
     await redis.stop();
     for (const server of live) {
-      await expect.poll(async () => (await server.getJson('/health/ready')).body?.details?.chatBus?.status, { timeout: 5_000 }).toBe('degraded');
+      await expect
+        .poll(async () => (await server.getJson('/health/ready')).body?.details?.chatBus?.status, { timeout: 5_000 })
+        .toBe('degraded');
       expect(await busMetrics(server)).toMatchObject({ chat_bus_up: 0, chat_bus_lost_total: 1 });
     }
     // alone, servers[1] still serves its own members, continuing the seq it saw
     u1.send({ type: 'chat', room: 'lobby', text: 'during the outage' });
-    for (const client of [u1, u4]) expect(await client.next()).toMatchObject({ text: 'during the outage', seq: 6 * CHATS_PER_CLIENT + 4 });
+    for (const client of [u1, u4])
+      expect(await client.next()).toMatchObject({ text: 'during the outage', seq: 6 * CHATS_PER_CLIENT + 4 });
     expect(await u3.drain()).toEqual([]);
 
     await redis.restart(); // empty: it lost every key
@@ -205,13 +221,15 @@ describe('cluster: three Profile A processes on one Redis', () => {
     const newcomer = await ChatClient.connect((servers[0] as ServerProcess).wsUrl);
     newcomer.send({ type: 'join', room: 'lobby', user: 'late' });
     expect(await newcomer.next()).toEqual({ type: 'join', room: 'lobby', user: 'late', members: 4 });
-    for (const client of [u1, u3, u4]) expect(await client.next()).toEqual({ type: 'join', room: 'lobby', user: 'late', members: 4 });
+    for (const client of [u1, u3, u4])
+      expect(await client.next()).toEqual({ type: 'join', room: 'lobby', user: 'late', members: 4 });
     await newcomer.close();
-    for (const client of [u1, u3, u4]) expect(await client.next()).toEqual({ type: 'leave', room: 'lobby', user: 'late', members: 3 });
+    for (const client of [u1, u3, u4])
+      expect(await client.next()).toEqual({ type: 'leave', room: 'lobby', user: 'late', members: 3 });
     for (const server of live) expect(server.child.exitCode).toBeNull();
   });
 
-  it('on SIGTERM a process announces its members\' leaves at once and exits 0', async () => {
+  it("on SIGTERM a process announces its members' leaves at once and exits 0", async () => {
     const [u1, u3, u4] = [clients[1], clients[3], clients[4]] as ChatClient[];
     const exit = (servers[1] as ServerProcess).stop();
     for (const client of [u1, u4]) expect((await client.closed).code).toBe(1001);
@@ -230,7 +248,12 @@ describe('cluster: every key the bus writes expires', () => {
     const admin = new Redis(redis.url);
     const servers: ServerProcess[] = [];
     try {
-      const env = { CHAT_BUS: 'redis', REDIS_URL: redis.url, CHAT_BUS_NODE_TIMEOUT_MS: String(NODE_TIMEOUT_MS), LOG_LEVEL: 'warn' };
+      const env = {
+        CHAT_BUS: 'redis',
+        REDIS_URL: redis.url,
+        CHAT_BUS_NODE_TIMEOUT_MS: String(NODE_TIMEOUT_MS),
+        LOG_LEVEL: 'warn',
+      };
       for (let i = 0; i < 2; i++) servers.push(await ServerProcess.start(PROFILE_A, env));
       await Promise.all(servers.map((s) => s.waitForBus()));
       const clients = [await ChatClient.connect(servers[0]!.wsUrl), await ChatClient.connect(servers[1]!.wsUrl)];
@@ -248,7 +271,8 @@ describe('cluster: every key the bus writes expires', () => {
         expect(keys.filter((k) => k.startsWith(`chat:{${room}}:node:`))).toHaveLength(2);
       }
       expect(keys).toEqual(expect.arrayContaining(['chat:nodes', 'chat:{k1}:seq']));
-      const ttls = async () => Object.fromEntries(await Promise.all(keys.map(async (k) => [k, await admin.pttl(k)] as const)));
+      const ttls = async () =>
+        Object.fromEntries(await Promise.all(keys.map(async (k) => [k, await admin.pttl(k)] as const)));
       for (const [key, left] of Object.entries(await ttls())) {
         expect(left, key).toBeGreaterThan(0);
         expect(left, key).toBeLessThanOrEqual(ttl);
@@ -296,7 +320,8 @@ describe('cluster: Redis killed in the middle of a burst', () => {
     }
     for (const client of clients) expect((await client.drain()).filter((f) => f.type === 'chat')).toEqual([]);
     for (let wave = 0; wave < WAVES; wave++) {
-      for (let k = 0; k < PER_WAVE; k++) clients.forEach((c, i) => c.send({ type: 'chat', room: 'storm', text: `${i}:${wave * PER_WAVE + k}` }));
+      for (let k = 0; k < PER_WAVE; k++)
+        clients.forEach((c, i) => c.send({ type: 'chat', room: 'storm', text: `${i}:${wave * PER_WAVE + k}` }));
       if (wave === WAVES / 3) void redis.stop();
       await new Promise((r) => setImmediate(r));
     }
@@ -309,7 +334,8 @@ describe('cluster: Redis killed in the middle of a burst', () => {
       for (let sender = 0; sender < clients.length; sender++) {
         const texts = chats.filter((f) => f.user === `s${sender}`).map((f) => f.text);
         const sent = Array.from({ length: total }, (_, k) => `${sender}:${k}`);
-        if (sender % 2 === i % 2) expect(texts).toEqual(sent); // same process: all of it, once each
+        if (sender % 2 === i % 2)
+          expect(texts).toEqual(sent); // same process: all of it, once each
         else expect(texts).toEqual(sent.slice(0, texts.length)); // other process: what got through before
       }
     }
@@ -327,7 +353,12 @@ describe('npm run start:cluster: two workers on one port', () => {
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    cluster = await ServerProcess.start(CLUSTER, { CLUSTER_WORKERS: '2', REDIS_URL: redis.url, CHAT_BUS_NODE_TIMEOUT_MS: String(NODE_TIMEOUT_MS), LOG_LEVEL: 'warn' });
+    cluster = await ServerProcess.start(CLUSTER, {
+      CLUSTER_WORKERS: '2',
+      REDIS_URL: redis.url,
+      CHAT_BUS_NODE_TIMEOUT_MS: String(NODE_TIMEOUT_MS),
+      LOG_LEVEL: 'warn',
+    });
   });
 
   afterAll(async () => {
@@ -359,7 +390,8 @@ describe('npm run start:cluster: two workers on one port', () => {
   }
 
   /** The `worker` labels of a metric every worker has. */
-  const workersIn = (s: Scrape) => new Set(s.samples.filter((x) => x.name === 'chat_connections').map((x) => x.labels.worker));
+  const workersIn = (s: Scrape) =>
+    new Set(s.samples.filter((x) => x.name === 'chat_connections').map((x) => x.labels.worker));
 
   it('answers /metrics for the whole cluster: every worker labelled, counters never going back under traffic', async () => {
     await expect.poll(async () => (await nodes()).size, { timeout: 10_000 }).toBe(2);
@@ -372,7 +404,10 @@ describe('npm run start:cluster: two workers on one port', () => {
       // traffic on both workers while the scrapes go on
       for (const client of clients) client.send({ type: 'chat', room: 'metered', text: `r${round}` });
       chats += clients.length;
-      const decision = fetch(`${cluster.httpUrl}/v1/check_and_consume`, { method: 'POST', body: JSON.stringify({ policy: 'per-user', subject: { user: `r${round}` } }) });
+      const decision = fetch(`${cluster.httpUrl}/v1/check_and_consume`, {
+        method: 'POST',
+        body: JSON.stringify({ policy: 'per-user', subject: { user: `r${round}` } }),
+      });
       const current = await scrape();
       await decision;
       expect([...workersIn(current)].sort()).toEqual([...workersIn(before)].sort());
@@ -393,8 +428,16 @@ describe('npm run start:cluster: two workers on one port', () => {
     const after = await scrape();
     // the whole cluster counted: every chat, whichever worker took it
     expect(sumOf(after, 'chat_frames_in_total', { type: 'chat' }) - chatsBefore).toBe(chats);
-    expect(sumOf(after, 'limiter_decisions_total', { policy: 'per-user' }) - sumOf(before, 'limiter_decisions_total', { policy: 'per-user' })).toBe(10);
-    expect(after.samples.filter((x) => x.name === 'process_cpu_seconds_total').map((x) => x.labels.worker).sort()).toEqual(['primary', ...workersIn(after)].sort());
+    expect(
+      sumOf(after, 'limiter_decisions_total', { policy: 'per-user' }) -
+        sumOf(before, 'limiter_decisions_total', { policy: 'per-user' }),
+    ).toBe(10);
+    expect(
+      after.samples
+        .filter((x) => x.name === 'process_cpu_seconds_total')
+        .map((x) => x.labels.worker)
+        .sort(),
+    ).toEqual(['primary', ...workersIn(after)].sort());
     expect(promtoolProblems(await (await getOnNewConnection(`${cluster.httpUrl}/metrics`)).text)).toEqual([]);
     await Promise.all(clients.map((c) => c.close()));
     await expect.poll(async () => sumOf(await scrape(), 'chat_connections'), { timeout: 5_000 }).toBe(0);
@@ -404,7 +447,9 @@ describe('npm run start:cluster: two workers on one port', () => {
     await expect.poll(async () => (await nodes()).size, { timeout: 10_000 }).toBe(2);
     const clients = await joinInTurn(cluster.wsUrl, 'one', 'w', 4);
     clients.forEach((c, i) => c.send({ type: 'chat', room: 'one', text: `from ${i}` }));
-    const seen = await Promise.all(clients.map(async (c) => [await c.next(), await c.next(), await c.next(), await c.next()]));
+    const seen = await Promise.all(
+      clients.map(async (c) => [await c.next(), await c.next(), await c.next(), await c.next()]),
+    );
     for (const frames of seen) expect(frames).toEqual(seen[0]);
     expect(seen[0]?.map((f) => f.seq)).toEqual([1, 2, 3, 4]);
 
@@ -412,7 +457,11 @@ describe('npm run start:cluster: two workers on one port', () => {
     const before = await nodes();
     const victim = [...before][0] as string;
     process.kill(Number(victim.split('-')[0]), 'SIGKILL');
-    const cut = await Promise.all(clients.map((c) => Promise.race([c.closed.then(() => true), new Promise((r) => setTimeout(() => r(false), LEAVE_BOUND_MS))])));
+    const cut = await Promise.all(
+      clients.map((c) =>
+        Promise.race([c.closed.then(() => true), new Promise((r) => setTimeout(() => r(false), LEAVE_BOUND_MS))]),
+      ),
+    );
     const survivors = clients.filter((_, i) => !cut[i]);
     const gone = clients.length - survivors.length;
     // node:cluster hands connections to the workers in turn: both hold some
@@ -424,7 +473,9 @@ describe('npm run start:cluster: two workers on one port', () => {
       expect(leaves.map((f) => f.type)).toEqual(Array(gone).fill('leave'));
       expect(leaves.map((f) => f.members)).toEqual(Array.from({ length: gone }, (_, k) => clients.length - 1 - k));
     }
-    await expect.poll(async () => [...(await nodes())].filter((id) => !before.has(id)).length, { timeout: 10_000 }).toBe(1);
+    await expect
+      .poll(async () => [...(await nodes())].filter((id) => !before.has(id)).length, { timeout: 10_000 })
+      .toBe(1);
     // the dead worker's series are gone, the new worker's are there: two workers, one exit
     const metrics = await scrape();
     expect(workersIn(metrics).size).toBe(2);
@@ -436,8 +487,16 @@ describe('npm run start:cluster: two workers on one port', () => {
   });
 
   it.each([
-    ['CHAT_BUS', 'local', 'CHAT_BUS=local would make each worker a chat of its own: members on different workers would not see each other'],
-    ['LIMITER_STORE', 'memory', 'LIMITER_STORE=memory would give each worker its own limiter state: a subject whose requests are spread over N workers would be allowed up to N times its limit'],
+    [
+      'CHAT_BUS',
+      'local',
+      'CHAT_BUS=local would make each worker a chat of its own: members on different workers would not see each other',
+    ],
+    [
+      'LIMITER_STORE',
+      'memory',
+      'LIMITER_STORE=memory would give each worker its own limiter state: a subject whose requests are spread over N workers would be allowed up to N times its limit',
+    ],
   ])('refuses %s=%s, saying why in its own terms', async (name, value, why) => {
     const result = await runToExit(CLUSTER, { PORT: '0', REDIS_URL: redis.url, [name]: value });
     expect(result.code).toBe(2);
@@ -453,7 +512,10 @@ describe('docker/nginx.conf: the compose load balancer in front of two processes
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    for (let i = 0; i < 2; i++) servers.push(await ServerProcess.start(PROFILE_A, { CHAT_BUS: 'redis', REDIS_URL: redis.url, LOG_LEVEL: 'warn' }));
+    for (let i = 0; i < 2; i++)
+      servers.push(
+        await ServerProcess.start(PROFILE_A, { CHAT_BUS: 'redis', REDIS_URL: redis.url, LOG_LEVEL: 'warn' }),
+      );
     await Promise.all(servers.map((s) => s.waitForBus()));
     lb = await Nginx.start(servers.map((s) => s.port));
   });
@@ -469,7 +531,9 @@ describe('docker/nginx.conf: the compose load balancer in front of two processes
     // least_conn spread them: both processes hold connections
     for (const server of servers) expect((await server.stats()).connections).toBeGreaterThan(0);
     clients.forEach((c, i) => c.send({ type: 'chat', room: 'via-lb', text: `via ${i}` }));
-    const seen = await Promise.all(clients.map(async (c) => [await c.next(), await c.next(), await c.next(), await c.next()]));
+    const seen = await Promise.all(
+      clients.map(async (c) => [await c.next(), await c.next(), await c.next(), await c.next()]),
+    );
     for (const frames of seen) expect(frames).toEqual(seen[0]);
     expect(seen[0]?.map((f) => f.seq)).toEqual([1, 2, 3, 4]);
     await Promise.all(clients.map((c) => c.close()));

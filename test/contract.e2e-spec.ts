@@ -16,9 +16,7 @@ interface Vector {
   binary?: boolean;
   reply: Frame[];
 }
-const vectors: Vector[] = JSON.parse(
-  readFileSync(new URL('./vectors/messages.json', import.meta.url), 'utf8'),
-).vectors;
+const vectors: Vector[] = JSON.parse(readFileSync(new URL('./vectors/messages.json', import.meta.url), 'utf8')).vectors;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -41,7 +39,12 @@ async function joinAll(clients: ChatClient[], room: string | undefined, prefix =
     client.send({ type: 'join', user: `${prefix}${i}`, ...(room ? { room } : {}) });
     // Every member, the joiner included, sees the join with the new member count.
     for (const member of clients.slice(0, i + 1)) {
-      expect(await member.next()).toEqual({ type: 'join', room: room ?? 'public', user: `${prefix}${i}`, members: i + 1 });
+      expect(await member.next()).toEqual({
+        type: 'join',
+        room: room ?? 'public',
+        user: `${prefix}${i}`,
+        members: i + 1,
+      });
     }
   }
 }
@@ -126,7 +129,15 @@ describe.each(CONTRACT_RUNS)('contract: profile $name', ({ profile, redisBus }) 
     a.send({ type: 'chat', room: 'fanout', text: 'one', id: 'm1', ts: 1000.5 });
     b.send({ type: 'chat', room: 'fanout', text: 'two' });
     for (const client of clients) {
-      expect(await client.next()).toEqual({ type: 'chat', room: 'fanout', user: 'u0', text: 'one', id: 'm1', ts: 1000.5, seq: 1 });
+      expect(await client.next()).toEqual({
+        type: 'chat',
+        room: 'fanout',
+        user: 'u0',
+        text: 'one',
+        id: 'm1',
+        ts: 1000.5,
+        seq: 1,
+      });
       expect(await client.next()).toEqual({ type: 'chat', room: 'fanout', user: 'u1', text: 'two', seq: 2 });
     }
     await Promise.all(clients.map((c) => c.close()));
@@ -156,7 +167,14 @@ describe.each(CONTRACT_RUNS)('contract: profile $name', ({ profile, redisBus }) 
     for (let i = 0; i < 9; i++) sender.send({ type: 'chat', room: 'order', text: `m${i}`, id: `${i}` });
     expect(await reader.next()).toMatchObject({ type: 'join', user: 'sender', members: 2 });
     for (let i = 0; i < 9; i++) {
-      expect(await reader.next()).toEqual({ type: 'chat', room: 'order', user: 'sender', text: `m${i}`, id: `${i}`, seq: i + 1 });
+      expect(await reader.next()).toEqual({
+        type: 'chat',
+        room: 'order',
+        user: 'sender',
+        text: `m${i}`,
+        id: `${i}`,
+        seq: i + 1,
+      });
     }
     await Promise.all([sender.close(), reader.close()]);
   });
@@ -272,25 +290,60 @@ describe.each(CONTRACT_RUNS)('contract: profile $name', ({ profile, redisBus }) 
   it('survives a storm of malformed frames and answers each one', async () => {
     const [client] = (await connect(1)) as [ChatClient];
     const junk: (string | Buffer)[] = [
-      '', ' ', '{}', '{"type":{}}', '{"type":["chat"]}', '{"type":"chat","text":{"a":1}}', '{"type":"join","user":[]}',
-      '{"type":"chat","text":"x","ts":{}}', '"\\u0000"', '{"type":"chat","text":"\\u0000"}', 'NaN', '-', '{"a":1e999999}',
-      '{"type":"join","user":"a","room":"b","room":"c"}', Buffer.alloc(0), Buffer.from([0, 1, 2]),
-      '{"constructor":{"prototype":{"x":1}},"type":"ping"}', '{"type":"toString"}', '{"type":"__proto__"}',
-      '{"type":"hasOwnProperty"}', '{"type":"$rejected"}', '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]',
+      '',
+      ' ',
+      '{}',
+      '{"type":{}}',
+      '{"type":["chat"]}',
+      '{"type":"chat","text":{"a":1}}',
+      '{"type":"join","user":[]}',
+      '{"type":"chat","text":"x","ts":{}}',
+      '"\\u0000"',
+      '{"type":"chat","text":"\\u0000"}',
+      'NaN',
+      '-',
+      '{"a":1e999999}',
+      '{"type":"join","user":"a","room":"b","room":"c"}',
+      Buffer.alloc(0),
+      Buffer.from([0, 1, 2]),
+      '{"constructor":{"prototype":{"x":1}},"type":"ping"}',
+      '{"type":"toString"}',
+      '{"type":"__proto__"}',
+      '{"type":"hasOwnProperty"}',
+      '{"type":"$rejected"}',
+      '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]',
     ];
     // each frame's answer, in order (a JSON duplicate key keeps the last value, as JSON.parse does)
     const expected = [
-      'bad_json', 'bad_json', 'invalid_message', 'invalid_message', 'invalid_message', 'invalid_message', 'invalid_message',
-      'invalid_message', 'bad_json', 'not_joined', 'bad_json', 'bad_json', 'invalid_message',
-      'join c a', 'invalid_message', 'invalid_message',
-      'invalid_message', 'unknown_type', 'unknown_type',
-      'unknown_type', 'unknown_type', 'bad_json',
+      'bad_json',
+      'bad_json',
+      'invalid_message',
+      'invalid_message',
+      'invalid_message',
+      'invalid_message',
+      'invalid_message',
+      'invalid_message',
+      'bad_json',
+      'not_joined',
+      'bad_json',
+      'bad_json',
+      'invalid_message',
+      'join c a',
+      'invalid_message',
+      'invalid_message',
+      'invalid_message',
+      'unknown_type',
+      'unknown_type',
+      'unknown_type',
+      'unknown_type',
+      'bad_json',
     ];
     const answers: string[] = [];
     for (let i = 0; i < junk.length; i += 5) {
       // five at a time with pauses, so the bucket refills and every frame gets its own answer
       for (const frame of junk.slice(i, i + 5)) client.send(frame); // strings as text frames, Buffers as binary
-      for (const reply of await client.drain()) answers.push(reply.type === 'error' ? comparable(reply).code : `${reply.type} ${reply.room} ${reply.user}`);
+      for (const reply of await client.drain())
+        answers.push(reply.type === 'error' ? comparable(reply).code : `${reply.type} ${reply.room} ${reply.user}`);
       await sleep(550);
     }
     expect(answers).toEqual(expected);

@@ -90,7 +90,7 @@ describe.each(PROFILES)('decision API: profile $name', (profile) => {
     expect(reply.headers.get('ratelimit')).toBe('"bucket";r=3;t=2');
   });
 
-  it('rounds the RateLimit header\'s seconds up: w = ceil(C / R), t = ceil(ms / 1000)', async () => {
+  it("rounds the RateLimit header's seconds up: w = ceil(C / R), t = ceil(ms / 1000)", async () => {
     const subject = { user: fresh('u') };
     const spent = await consume(server, { policy: 'halves', subject, cost: 3 });
     expect(spent.body).toMatchObject({ allowed: true, remaining: 2, resetMs: 1500 });
@@ -106,7 +106,10 @@ describe.each(PROFILES)('decision API: profile $name', (profile) => {
   it('peeks with /v1/check and spends with /v1/check_and_consume', async () => {
     const subject = { ip: fresh('ip') };
     expect((await check(server, { policy: 'tiny', subject })).body).toMatchObject({ allowed: true, remaining: 3 });
-    expect((await check(server, { policy: 'tiny', subject, cost: 3 })).body).toMatchObject({ allowed: true, remaining: 3 });
+    expect((await check(server, { policy: 'tiny', subject, cost: 3 })).body).toMatchObject({
+      allowed: true,
+      remaining: 3,
+    });
     for (const remaining of [2, 1, 0]) {
       expect((await consume(server, { policy: 'tiny', subject })).body).toMatchObject({ allowed: true, remaining });
     }
@@ -149,7 +152,13 @@ describe.each(PROFILES)('decision API: profile $name', (profile) => {
     ['subject not an object', 400, 'invalid_request', 'subject', { policy: 'tiny', subject: 'a' }],
     ['subject field not a string', 400, 'invalid_request', 'subject.ip', { policy: 'tiny', subject: { ip: 5 } }],
     ['subject field empty', 400, 'invalid_request', 'subject.ip', { policy: 'tiny', subject: { ip: '' } }],
-    ['subject field too long', 400, 'invalid_request', 'subject.ip', { policy: 'tiny', subject: { ip: 'x'.repeat(257) } }],
+    [
+      'subject field too long',
+      400,
+      'invalid_request',
+      'subject.ip',
+      { policy: 'tiny', subject: { ip: 'x'.repeat(257) } },
+    ],
     ['unknown subject field', 400, 'invalid_request', 'tenant', { policy: 'tiny', subject: { ip: 'a', tenant: 'b' } }],
     ['unknown field', 400, 'invalid_request', 'weight', { policy: 'tiny', subject: { ip: 'a' }, weight: 1 }],
     ['__proto__ field', 400, 'invalid_request', '__proto__', '{"policy":"tiny","subject":{"ip":"a"},"__proto__":{}}'],
@@ -160,7 +169,13 @@ describe.each(PROFILES)('decision API: profile $name', (profile) => {
     ['missing scope field', 400, 'invalid_request', 'subject.route', { policy: 'bucket', subject: { user: 'a' } }],
     ['unknown policy', 404, 'unknown_policy', 'nope', { policy: 'nope', subject: { ip: 'a' } }],
     ['empty batch', 400, 'invalid_request', 'batch', []],
-    ['bad batch item', 400, 'invalid_request', '[1].subject.ip', [{ policy: 'tiny', subject: { ip: 'a' } }, { policy: 'tiny', subject: { ip: 5 } }, 5]],
+    [
+      'bad batch item',
+      400,
+      'invalid_request',
+      '[1].subject.ip',
+      [{ policy: 'tiny', subject: { ip: 'a' } }, { policy: 'tiny', subject: { ip: 5 } }, 5],
+    ],
     ['batch item not an object', 400, 'invalid_request', '[1]', [{ policy: 'tiny', subject: { ip: 'a' } }, 5]],
     ['batch too large', 400, 'batch_too_large', '1000', Array(1001).fill({ policy: 'tiny', subject: { ip: 'a' } })],
   ];
@@ -178,7 +193,10 @@ describe.each(PROFILES)('decision API: profile $name', (profile) => {
 
   it('consumes nothing from a batch it refuses', async () => {
     const ip = fresh('ip');
-    const refused = await consume(server, [{ policy: 'tiny', subject: { ip } }, { policy: 'nope', subject: { ip } }]);
+    const refused = await consume(server, [
+      { policy: 'tiny', subject: { ip } },
+      { policy: 'nope', subject: { ip } },
+    ]);
     expect(refused.status).toBe(404);
     expect(refused.body.message).toContain('[1].');
     expect((await check(server, { policy: 'tiny', subject: { ip } })).body.remaining).toBe(3);
@@ -210,7 +228,12 @@ describe.each(PROFILES)('decision API: profile $name', (profile) => {
 
   it('refuses to start on a bad policy file, naming the field', async () => {
     const bad = join(dir, 'bad.json');
-    writeFileSync(bad, JSON.stringify({ policies: [{ name: 'b', algorithm: 'token_bucket', scope: ['ip'], capacity: 0, refillPerSec: 1 }] }));
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        policies: [{ name: 'b', algorithm: 'token_bucket', scope: ['ip'], capacity: 0, refillPerSec: 1 }],
+      }),
+    );
     const result = await runToExit(profile, { POLICIES_FILE: bad, PORT: '0' });
     expect(result.code).toBe(2);
     expect(result.output).toContain('policies[0].capacity');
@@ -247,7 +270,7 @@ describe('decision API on a shared Redis', () => {
     }
   });
 
-  it('decides at Redis\'s clock, not its own: a server two hours ahead answers Redis TIME', async () => {
+  it("decides at Redis's clock, not its own: a server two hours ahead answers Redis TIME", async () => {
     const admin = new Redis(redis.url);
     try {
       for (const profile of PROFILES) {
@@ -296,7 +319,10 @@ describe('decision API on a shared Redis', () => {
     for (const store of denials) expect(['redis', 'cache']).toContain(store);
     // ... and each server saw at least 50 denials: the next one comes from its cache
     for (const server of servers) {
-      expect((await consume(server, { policy: 'race', subject: { client } })).body).toMatchObject({ allowed: false, store: 'cache' });
+      expect((await consume(server, { policy: 'race', subject: { client } })).body).toMatchObject({
+        allowed: false,
+        store: 'cache',
+      });
     }
     // batches go through the same script, pipelined
     const batch = await consume(servers[0] as ServerProcess, Array(50).fill({ policy: 'race', subject: { client } }));
@@ -330,7 +356,10 @@ describe('decision API on a shared Redis', () => {
       // left half-open would send one probe and answer the rest from memory)
       expect(await Promise.all(Array.from({ length: 20 }, () => decide(server)))).toEqual(Array(20).fill('redis'));
       if (PROFILES[i]?.name.startsWith('A')) {
-        expect(await server.getJson('/health/ready')).toMatchObject({ status: 200, body: { status: 'ok', details: { limiter: { status: 'up', store: 'redis' } } } });
+        expect(await server.getJson('/health/ready')).toMatchObject({
+          status: 200,
+          body: { status: 'ok', details: { limiter: { status: 'up', store: 'redis' } } },
+        });
       }
     }
   });

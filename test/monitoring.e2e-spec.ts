@@ -41,12 +41,26 @@ const panels = (() => {
   }
   return out;
 })();
-const queries = panels.flatMap(({ row, panel }) => (panel.targets ?? []).map((t) => ({ row, title: panel.title, expr: t.expr })));
+const queries = panels.flatMap(({ row, panel }) =>
+  (panel.targets ?? []).map((t) => ({ row, title: panel.title, expr: t.expr })),
+);
 
 /** A dashboard query as Prometheus runs it: Grafana's interval variable replaced by a window. */
 const promql = (expr: string) => expr.replaceAll('$__rate_interval', '10s');
 
-const KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'offset', 'and', 'or', 'unless']);
+const KEYWORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'offset',
+  'and',
+  'or',
+  'unless',
+]);
 
 /** The metric names a PromQL expression reads. */
 function metricNames(expr: string): string[] {
@@ -63,8 +77,21 @@ function metricNames(expr: string): string[] {
 describe('docker/docker-compose.yml and its monitoring', () => {
   it('parses with the compose client: both profiles, the scaled A behind nginx, Prometheus and Grafana', () => {
     const [compose, ...composeArgs] = programCommand('compose');
-    const output = execFileSync(compose as string, [...composeArgs, '-f', COMPOSE, 'config'], { encoding: 'utf8', stdio: 'pipe' });
-    for (const service of ['redis', 'jaeger', 'profile-a', 'profile-b', 'profile-a-scaled', 'lb', 'prometheus', 'grafana']) expect(output).toContain(`  ${service}:`);
+    const output = execFileSync(compose as string, [...composeArgs, '-f', COMPOSE, 'config'], {
+      encoding: 'utf8',
+      stdio: 'pipe',
+    });
+    for (const service of [
+      'redis',
+      'jaeger',
+      'profile-a',
+      'profile-b',
+      'profile-a-scaled',
+      'lb',
+      'prometheus',
+      'grafana',
+    ])
+      expect(output).toContain(`  ${service}:`);
     // both profiles, and each replica of the scaled Profile A, run under the same limits
     const limits = [...output.matchAll(/^ {4}(cpus|mem_limit): (.+)$/gm)].map((m) => `${m[1]}=${m[2]}`);
     expect(limits.filter((l) => l.startsWith('cpus')).length).toBe(3);
@@ -85,30 +112,49 @@ describe('docker/docker-compose.yml and its monitoring', () => {
     const jobs = Object.fromEntries(
       (config.scrape_configs as any[]).map((job) => [
         job.job_name,
-        [...(job.static_configs ?? []).flatMap((c: any) => c.targets), ...(job.dns_sd_configs ?? []).flatMap((c: any) => c.names.map((n: string) => `${n}:${c.port}`))],
+        [
+          ...(job.static_configs ?? []).flatMap((c: any) => c.targets),
+          ...(job.dns_sd_configs ?? []).flatMap((c: any) => c.names.map((n: string) => `${n}:${c.port}`)),
+        ],
       ]),
     );
-    expect(jobs).toEqual({ 'profile-a': ['profile-a:3000'], 'profile-b': ['profile-b:3000'], 'profile-a-scaled': ['profile-a-scaled:3000'] });
-    for (const target of Object.values(jobs).flat()) expect(services).toHaveProperty((target as string).split(':')[0] as string);
+    expect(jobs).toEqual({
+      'profile-a': ['profile-a:3000'],
+      'profile-b': ['profile-b:3000'],
+      'profile-a-scaled': ['profile-a-scaled:3000'],
+    });
+    for (const target of Object.values(jobs).flat())
+      expect(services).toHaveProperty((target as string).split(':')[0] as string);
   });
 
   it('provisions Grafana with that Prometheus and the dashboard, whose every panel uses it', () => {
-    const datasources = parseYaml(readFileSync('docker/grafana/provisioning/datasources/prometheus.yml', 'utf8')).datasources;
-    expect(datasources).toEqual([expect.objectContaining({ uid: 'prometheus', type: 'prometheus', url: 'http://prometheus:9090' })]);
-    const providers = parseYaml(readFileSync('docker/grafana/provisioning/dashboards/dashboards.yml', 'utf8')).providers;
-    expect(providers).toEqual([expect.objectContaining({ type: 'file', options: { path: '/var/lib/grafana/dashboards' } })]);
+    const datasources = parseYaml(
+      readFileSync('docker/grafana/provisioning/datasources/prometheus.yml', 'utf8'),
+    ).datasources;
+    expect(datasources).toEqual([
+      expect.objectContaining({ uid: 'prometheus', type: 'prometheus', url: 'http://prometheus:9090' }),
+    ]);
+    const providers = parseYaml(
+      readFileSync('docker/grafana/provisioning/dashboards/dashboards.yml', 'utf8'),
+    ).providers;
+    expect(providers).toEqual([
+      expect.objectContaining({ type: 'file', options: { path: '/var/lib/grafana/dashboards' } }),
+    ]);
     expect(panels.length).toBeGreaterThan(10);
     for (const { panel } of panels) {
       expect(panel.datasource?.uid, panel.title).toBe('prometheus');
       expect(panel.targets?.length, panel.title).toBeGreaterThan(0);
-      for (const target of panel.targets ?? []) expect(target.datasource?.uid ?? 'prometheus', panel.title).toBe('prometheus');
+      for (const target of panel.targets ?? [])
+        expect(target.datasource?.uid ?? 'prometheus', panel.title).toBe('prometheus');
     }
   });
 
   it('has only valid PromQL in the dashboard (promtool check rules)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dashboard-rules-'));
     try {
-      const rules = queries.map((q, i) => `      - record: dashboard:query_${i}\n        expr: ${JSON.stringify(promql(q.expr))}`);
+      const rules = queries.map(
+        (q, i) => `      - record: dashboard:query_${i}\n        expr: ${JSON.stringify(promql(q.expr))}`,
+      );
       writeFileSync(join(dir, 'rules.yml'), `groups:\n  - name: dashboard\n    rules:\n${rules.join('\n')}\n`);
       const [promtool] = programCommand('promtool');
       const check = spawnSync(promtool as string, ['check', 'rules', join(dir, 'rules.yml')], { encoding: 'utf8' });
@@ -149,7 +195,10 @@ describe('the dashboard on real scrapes of Profile A and Profile B', () => {
       y.send({ type: 'join', room: 'dash', user: 'y' });
       x.send({ type: 'chat', room: 'dash', text: 'hi' });
       await Promise.all([x.drain(), y.drain()]);
-      await fetch(`${server.httpUrl}/v1/check_and_consume`, { method: 'POST', body: JSON.stringify({ policy: 'per-user', subject: { user: 'd' } }) });
+      await fetch(`${server.httpUrl}/v1/check_and_consume`, {
+        method: 'POST',
+        body: JSON.stringify({ policy: 'per-user', subject: { user: 'd' } }),
+      });
     }
     prometheus = await PrometheusServer.start({
       'profile-a': [`127.0.0.1:${a.port}`],
@@ -166,7 +215,9 @@ describe('the dashboard on real scrapes of Profile A and Profile B', () => {
 
   it('queries only metrics that a scrape of A or B has', async () => {
     const scraped = new Set<string>();
-    for (const server of [a, scaled, b]) for (const s of parsePrometheus(await (await fetch(`${server.httpUrl}/metrics`)).text()).samples) scraped.add(s.name);
+    for (const server of [a, scaled, b])
+      for (const s of parsePrometheus(await (await fetch(`${server.httpUrl}/metrics`)).text()).samples)
+        scraped.add(s.name);
     const queried = new Set(queries.flatMap((q) => metricNames(q.expr)));
     expect(queried.size).toBeGreaterThan(15);
     expect([...queried].filter((name) => !scraped.has(name))).toEqual([]);

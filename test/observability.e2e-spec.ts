@@ -63,7 +63,9 @@ describe('observability: Profile A', () => {
       'chat.rate_limited': false,
     });
     // without a traceparent: a new trace, linked to the connection's span
-    const join = await receiver.waitFor((s) => s.name === 'join' && s.attributes['messaging.destination.name'] === 'traced');
+    const join = await receiver.waitFor(
+      (s) => s.name === 'join' && s.attributes['messaging.destination.name'] === 'traced',
+    );
     expect(join.parentSpanId).toBeUndefined();
     expect(join.links).toHaveLength(1);
     await client.close();
@@ -78,14 +80,26 @@ describe('observability: Profile A', () => {
     });
     expect(((await res.json()) as { store: string }).store).toBe('redis');
     const decide = await receiver.waitFor((s) => s.name === 'limiter decide');
-    expect(decide.attributes).toMatchObject({ 'limiter.policy': 'per-user', 'limiter.store': 'redis', 'limiter.allowed': true });
+    expect(decide.attributes).toMatchObject({
+      'limiter.policy': 'per-user',
+      'limiter.store': 'redis',
+      'limiter.allowed': true,
+    });
     const http = await receiver.waitFor((s) => s.spanId === decide.parentSpanId);
     expect(http.name).toBe('POST /v1/check_and_consume');
-    expect(http.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.route': '/v1/check_and_consume', 'http.response.status_code': 200 });
+    expect(http.attributes).toMatchObject({
+      'http.request.method': 'POST',
+      'http.route': '/v1/check_and_consume',
+      'http.response.status_code': 200,
+    });
     const redisSpan = await receiver.waitFor((s) => s.parentSpanId === decide.spanId);
     // the command's name, never its keys or arguments (they hold the subject)
     // (ioredis' auto-pipelining names the operation `PIPELINE evalsha`)
-    expect(redisSpan.attributes).toMatchObject({ 'db.system.name': 'redis', 'db.operation.name': expect.stringMatching(/^(PIPELINE )?evalsha$/), 'db.query.text': 'evalsha' });
+    expect(redisSpan.attributes).toMatchObject({
+      'db.system.name': 'redis',
+      'db.operation.name': expect.stringMatching(/^(PIPELINE )?evalsha$/),
+      'db.query.text': 'evalsha',
+    });
     // a path no route matched keeps the bare method
     expect((await fetch(`${server.httpUrl}/v1/nowhere`, { method: 'POST' })).status).toBe(404);
     const unmatched = await receiver.waitFor((s) => s.kind === 2 && s.attributes['url.path'] === '/v1/nowhere');
@@ -109,13 +123,19 @@ describe('observability: Profile A', () => {
       await sleep(50);
       ready = await server.getJson('/health/ready');
     }
-    expect(ready).toMatchObject({ status: 200, body: { status: 'degraded', details: { limiter: { status: 'degraded' } } } });
+    expect(ready).toMatchObject({
+      status: 200,
+      body: { status: 'degraded', details: { limiter: { status: 'degraded' } } },
+    });
     await redis.restart();
     for (let i = 0; i < 200 && ready.body.status !== 'ok'; i++) {
       await sleep(50);
       ready = await server.getJson('/health/ready');
     }
-    expect(ready).toMatchObject({ status: 200, body: { status: 'ok', details: { limiter: { status: 'up', store: 'redis' } } } });
+    expect(ready).toMatchObject({
+      status: 200,
+      body: { status: 'ok', details: { limiter: { status: 'up', store: 'redis' } } },
+    });
     expect(server.log).toMatch(/"msg":"Redis is failing; the failure mode answers"/);
     // the log line comes through the server's stdout pipe, the health answer through its socket:
     // either may reach this process first, so wait (bounded) for the line itself
@@ -208,10 +228,16 @@ describe('no user data in exported spans: Profile A', () => {
       // one unique marker per place user data could leak from
       const mark = (what: string) => `${what}${randomBytes(8).toString('hex')}`;
       const markers = { user: mark('u'), ip: mark('ip'), route: `/${mark('r')}`, name: mark('n'), text: mark('t') };
-      const decide = (path: string, body: unknown) => fetch(`${server.httpUrl}${path}`, { method: 'POST', body: JSON.stringify(body) });
-      expect((await decide('/v1/check_and_consume', { policy: 'per-user', subject: { user: markers.user } })).status).toBe(200);
+      const decide = (path: string, body: unknown) =>
+        fetch(`${server.httpUrl}${path}`, { method: 'POST', body: JSON.stringify(body) });
+      expect(
+        (await decide('/v1/check_and_consume', { policy: 'per-user', subject: { user: markers.user } })).status,
+      ).toBe(200);
       expect((await decide('/v1/check', { policy: 'per-ip', subject: { ip: markers.ip } })).status).toBe(200);
-      const batch = [{ policy: 'per-user-route', subject: { user: markers.user, route: markers.route } }, { policy: 'per-user', subject: { user: markers.user } }];
+      const batch = [
+        { policy: 'per-user-route', subject: { user: markers.user, route: markers.route } },
+        { policy: 'per-user', subject: { user: markers.user } },
+      ];
       expect((await decide('/v1/check_and_consume', batch)).status).toBe(200);
       const client = await ChatClient.connect(server.wsUrl);
       client.send({ type: 'join', room: 'marked', user: markers.name });
@@ -224,9 +250,21 @@ describe('no user data in exported spans: Profile A', () => {
       const names = receiver.spans.map((s) => s.name);
       // what was exported: the decisions, their Redis commands, the chat and the bus' Redis calls
       expect(names.filter((n) => n === 'limiter decide')).toHaveLength(4);
-      expect(names).toEqual(expect.arrayContaining(['POST /v1/check', 'POST /v1/check_and_consume', 'join', 'chat', 'leave', 'ws connection']));
+      expect(names).toEqual(
+        expect.arrayContaining([
+          'POST /v1/check',
+          'POST /v1/check_and_consume',
+          'join',
+          'chat',
+          'leave',
+          'ws connection',
+        ]),
+      );
       // the chat client's address is not recorded
-      expect(receiver.spans.find((s) => s.name === 'ws connection')?.attributes).toEqual({ 'url.path': '/ws', 'ws.close_code': 1000 });
+      expect(receiver.spans.find((s) => s.name === 'ws connection')?.attributes).toEqual({
+        'url.path': '/ws',
+        'ws.close_code': 1000,
+      });
       const redisSpans = receiver.spans.filter((s) => s.attributes['db.system.name'] === 'redis');
       expect(redisSpans.length).toBeGreaterThanOrEqual(4);
       for (const span of redisSpans) expect(span.attributes['db.query.text']).toMatch(/^[a-z]+$/); // a bare command name
@@ -248,7 +286,11 @@ describe('/metrics of both profiles, checked by promtool', () => {
 
   /** The same traffic on a server: 2 members, 3 chats, a bad frame, a ping; 11 frames at once from a full bucket of 10. */
   async function traffic(server: ServerProcess): Promise<void> {
-    const [x, y, z] = [await ChatClient.connect(server.wsUrl), await ChatClient.connect(server.wsUrl), await ChatClient.connect(server.wsUrl)];
+    const [x, y, z] = [
+      await ChatClient.connect(server.wsUrl),
+      await ChatClient.connect(server.wsUrl),
+      await ChatClient.connect(server.wsUrl),
+    ];
     x.send({ type: 'join', room: 'r', user: 'x' });
     await x.drain();
     y.send({ type: 'join', room: 'r', user: 'y' });
@@ -272,7 +314,7 @@ describe('/metrics of both profiles, checked by promtool', () => {
     await Promise.all([a?.stop(), b?.stop()]);
   });
 
-  it('passes promtool check metrics (beyond the lint of prom-client\'s own defaults) on A and on B', async () => {
+  it("passes promtool check metrics (beyond the lint of prom-client's own defaults) on A and on B", async () => {
     for (const server of [a, b]) {
       const res = await fetch(`${server.httpUrl}/metrics`);
       expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
@@ -280,8 +322,10 @@ describe('/metrics of both profiles, checked by promtool', () => {
     }
   });
 
-  it('B serves A\'s chat and process metrics under the same names and types, counted alike', async () => {
-    const [sa, sb] = await Promise.all([a, b].map(async (s) => parsePrometheus(await (await fetch(`${s.httpUrl}/metrics`)).text())));
+  it("B serves A's chat and process metrics under the same names and types, counted alike", async () => {
+    const [sa, sb] = await Promise.all(
+      [a, b].map(async (s) => parsePrometheus(await (await fetch(`${s.httpUrl}/metrics`)).text())),
+    );
     for (const [family, type] of sb.types) expect(sa.types.get(family), family).toBe(type);
     // the same traffic gives the same chat counts
     const chat = (s: typeof sa) => new Map([...s.byKey].filter(([k]) => k.startsWith('chat_')));

@@ -47,7 +47,10 @@ describe('Profile A spans (in-memory exporter)', () => {
   beforeEach(() => exporter.reset());
 
   it('gives a chat message a messaging span in the client trace, with room, operation, id, fan-out and rate-limit outcome', async () => {
-    const [a, b] = [await ChatClient.connect(`ws://127.0.0.1:${port}/ws`), await ChatClient.connect(`ws://127.0.0.1:${port}/ws`)];
+    const [a, b] = [
+      await ChatClient.connect(`ws://127.0.0.1:${port}/ws`),
+      await ChatClient.connect(`ws://127.0.0.1:${port}/ws`),
+    ];
     a.send({ type: 'join', room: 'spans', user: 'a' });
     await a.drain();
     b.send({ type: 'join', room: 'spans', user: 'b' });
@@ -69,7 +72,10 @@ describe('Profile A spans (in-memory exporter)', () => {
       'chat.fanout': 2,
     });
     const [join] = spans('join');
-    expect(join?.attributes).toMatchObject({ 'messaging.operation.name': 'join', 'messaging.destination.name': 'spans' });
+    expect(join?.attributes).toMatchObject({
+      'messaging.operation.name': 'join',
+      'messaging.destination.name': 'spans',
+    });
     expect(join?.attributes).not.toHaveProperty('messaging.message.id'); // the client gave none
     expect(join?.parentSpanContext).toBeUndefined();
     expect(join?.links).toHaveLength(1);
@@ -93,7 +99,11 @@ describe('Profile A spans (in-memory exporter)', () => {
     expect(chats.at(-1)?.attributes).toMatchObject({ 'chat.rate_limited': true, 'error.type': 'rate_limited' });
     expect(chats.at(-1)?.status.code).toBe(SpanStatusCode.ERROR);
     const [leave] = spans('leave');
-    expect(leave?.attributes).toMatchObject({ 'messaging.destination.name': 'never-joined', 'messaging.message.id': 'l-1', 'error.type': 'rate_limited' });
+    expect(leave?.attributes).toMatchObject({
+      'messaging.destination.name': 'never-joined',
+      'messaging.message.id': 'l-1',
+      'error.type': 'rate_limited',
+    });
     expect(spans('ping')).toHaveLength(0); // ping, pong and rejected frames get no span
     await client.close();
   });

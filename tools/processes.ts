@@ -17,7 +17,12 @@ export function freePort(): Promise<number> {
 }
 
 /** Polls GET `httpUrl` + `path` (/health) until it answers 2xx; fails early when `child` exits or dies by a signal. */
-export async function waitHealthy(httpUrl: string, child: ChildProcess | undefined, timeoutMs: number, path = '/health'): Promise<void> {
+export async function waitHealthy(
+  httpUrl: string,
+  child: ChildProcess | undefined,
+  timeoutMs: number,
+  path = '/health',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

@@ -35,9 +35,26 @@ process.once('exit', () => {
 });
 
 /** Starts `binary` (redis-server) on `port`, pinned to `cpus` when given, and waits until it answers. */
-export async function startRedis(port: number, cpus: string | undefined, binary = 'redis-server'): Promise<RedisProcess> {
+export async function startRedis(
+  port: number,
+  cpus: string | undefined,
+  binary = 'redis-server',
+): Promise<RedisProcess> {
   const pin = cpus ? ['taskset', '-c', cpus] : [];
-  const [cmd, ...args] = [...pin, binary, '--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'no', '--save', '', '--appendonly', 'no'];
+  const [cmd, ...args] = [
+    ...pin,
+    binary,
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--protected-mode',
+    'no',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+  ];
   const child = spawn(cmd as string, args, { stdio: 'ignore' });
   running.add(child);
   child.once('exit', () => running.delete(child));

@@ -204,7 +204,8 @@ export class ChatLoad {
         const seconds = (performance.now() - started) / 1000;
         this.marking = false;
         const deadline = performance.now() + 3000;
-        while (this.received < this.expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        while (this.received < this.expected && performance.now() < deadline)
+          await new Promise((r) => setTimeout(r, 20));
         this.counting = false;
         return {
           sent: this.sent,

@@ -95,7 +95,12 @@ function fill(result: ResultBase, m: Measurement): BenchResult {
     processingSeconds: m.seconds,
     throughputPerSec: m.received / m.seconds,
     latency: m.latency,
-    drops: { expected: m.expected, received: m.received, dropPct: m.expected ? (dropped / m.expected) * 100 : 0, seqGaps: m.seqGaps },
+    drops: {
+      expected: m.expected,
+      received: m.received,
+      dropPct: m.expected ? (dropped / m.expected) * 100 : 0,
+      seqGaps: m.seqGaps,
+    },
   };
   full.details.sentMessages = m.sent;
   if (Object.keys(m.errors).length > 0) full.details.errorFrames = m.errors;
@@ -140,7 +145,9 @@ async function runChat(scenario: string, target: Target, options: ChatOptions): 
         rssBytesBefore: rssBefore,
         // the peak of the whole run: the connect phase's samples too
         rssBytesPeak: Math.max(usage.rssBytesPeak, rssJoined),
-        memoryPerConnectionBytes: connect.succeeded ? Math.max(0, rssJoined - rssBefore) / connect.succeeded : undefined,
+        memoryPerConnectionBytes: connect.succeeded
+          ? Math.max(0, rssJoined - rssBefore) / connect.succeeded
+          : undefined,
       };
     }
     return result;
@@ -217,7 +224,9 @@ export async function runChurn(target: Target, options: ChatOptions): Promise<Be
     if (before && after) {
       result.details.afterwards = { connections: after.connections, rooms: after.rooms };
       if (after.connections !== before.connections || after.rooms !== before.rooms) {
-        result.failures.push(`leak: /stats shows ${after.connections} connections and ${after.rooms} rooms, baseline ${before.connections} and ${before.rooms}`);
+        result.failures.push(
+          `leak: /stats shows ${after.connections} connections and ${after.rooms} rooms, baseline ${before.connections} and ${before.rooms}`,
+        );
       }
     }
     if (before && usage) {
@@ -248,7 +257,16 @@ export async function runCapacity(target: Target, options: ChatOptions): Promise
   const progress = new Progress('deliveries', options.quiet);
   progress.start();
   const load = new ChatLoad(target.wsUrl, options, progress);
-  const steps: { ratePerClient: number; offeredDeliveriesPerSec: number; deliveriesPerSec: number; p95Ms: number; p99Ms: number; dropPct: number; held: boolean; cpuPct?: number }[] = [];
+  const steps: {
+    ratePerClient: number;
+    offeredDeliveriesPerSec: number;
+    deliveriesPerSec: number;
+    p95Ms: number;
+    p99Ms: number;
+    dropPct: number;
+    held: boolean;
+    cpuPct?: number;
+  }[] = [];
   let best: { m: Measurement; usage?: ServerUsage } | undefined;
   try {
     const before = await target.stats();
@@ -290,12 +308,19 @@ export async function runCapacity(target: Target, options: ChatOptions): Promise
       }
       await sleep(1000); // settle before the next step
       if (failed === 0) rate *= 2;
-      else if (failed - held <= Math.max(1, held / 8)) break; // within 1/8 of the last octave
+      else if (failed - held <= Math.max(1, held / 8))
+        break; // within 1/8 of the last octave
       else rate = Math.round((held + failed) / 2);
     }
     const result = best
       ? fill(baseResult('capacity', target, options), best.m)
-      : { ...baseResult('capacity', target, options), total: 0, processingSeconds: 0, throughputPerSec: 0, latency: new LatencyHistogram().summary() };
+      : {
+          ...baseResult('capacity', target, options),
+          total: 0,
+          processingSeconds: 0,
+          throughputPerSec: 0,
+          latency: new LatencyHistogram().summary(),
+        };
     result.connections = { attempted: connect.attempted, succeeded: connect.succeeded, successPct: connect.successPct };
     result.details.steps = steps;
     result.details.highestStepThatHeld = best ? `${Math.round(best.m.received / best.m.seconds)} deliveries/s` : 'none';

@@ -11,7 +11,11 @@ export interface LatencySummary {
 
 /** Latencies in milliseconds, kept exactly (HDR, 3 significant digits) at microsecond resolution. */
 export class LatencyHistogram {
-  private readonly h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  private readonly h = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
 
   record(ms: number): void {
     this.h.recordValue(Math.max(1, Math.round(ms * 1000)));

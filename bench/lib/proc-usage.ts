@@ -41,7 +41,12 @@ function readStat(pid: number): Stat | undefined {
   }
   // after "pid (comm) ": state is field 3, so field n is at index n - 3
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { ppid: Number(fields[1]), utime: Number(fields[11]), stime: Number(fields[12]), rssPages: Number(fields[21]) };
+  return {
+    ppid: Number(fields[1]),
+    utime: Number(fields[11]),
+    stime: Number(fields[12]),
+    rssPages: Number(fields[21]),
+  };
 }
 
 /** `roots` and every process descending from them. */

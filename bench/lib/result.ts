@@ -62,7 +62,16 @@ export function resultBase(
   options: { quiet: boolean; pinned: boolean } & object,
 ): ResultBase {
   const { quiet: _quiet, pinned, ...settings } = options;
-  return { scenario, target, startedAt: new Date().toISOString(), settings, machine: machine(pinned), unit, details: {}, failures: [] };
+  return {
+    scenario,
+    target,
+    startedAt: new Date().toISOString(),
+    settings,
+    machine: machine(pinned),
+    unit,
+    details: {},
+    failures: [],
+  };
 }
 
 function machine(pinned: boolean): BenchResult['machine'] {
@@ -91,26 +100,36 @@ export function formatResult(r: BenchResult): string {
     `Latency p50/p95/p99/max: ${r.latency.p50Ms.toFixed(3)} / ${r.latency.p95Ms.toFixed(3)} / ${r.latency.p99Ms.toFixed(3)} / ${r.latency.maxMs.toFixed(3)} ms`,
   ];
   if (r.connections) {
-    lines.push(`Connections: ${r.connections.succeeded}/${r.connections.attempted} (${r.connections.successPct.toFixed(2)}% success)`);
+    lines.push(
+      `Connections: ${r.connections.succeeded}/${r.connections.attempted} (${r.connections.successPct.toFixed(2)}% success)`,
+    );
   }
   if (r.drops) {
-    lines.push(`Drops: ${r.drops.expected - r.drops.received} of ${r.drops.expected} (${r.drops.dropPct.toFixed(3)}%), seq gaps: ${r.drops.seqGaps}`);
+    lines.push(
+      `Drops: ${r.drops.expected - r.drops.received} of ${r.drops.expected} (${r.drops.dropPct.toFixed(3)}%), seq gaps: ${r.drops.seqGaps}`,
+    );
   }
   if (r.server) {
     const mib = (b: number) => (b / 2 ** 20).toFixed(1);
     const perConn = r.server.memoryPerConnectionBytes;
     const resolution = memoryPerConnectionResolution(r);
-    const unresolved = resolution !== undefined && (perConn as number) < resolution ? ` (below the resolution of ${(resolution / 1024).toFixed(1)} KiB)` : '';
+    const unresolved =
+      resolution !== undefined && (perConn as number) < resolution
+        ? ` (below the resolution of ${(resolution / 1024).toFixed(1)} KiB)`
+        : '';
     lines.push(
       `Server: RSS ${mib(r.server.rssBytesBefore)} -> peak ${mib(r.server.rssBytesPeak)} MiB` +
         (perConn !== undefined ? `, ${(perConn / 1024).toFixed(1)} KiB per connection${unresolved}` : '') +
         `, CPU ${r.server.cpuPct.toFixed(1)}% of a core` +
         (r.server.redisCpuPct !== undefined ? ` (Redis ${r.server.redisCpuPct.toFixed(1)}%)` : '') +
-        (r.server.processes !== undefined ? ` over ${r.server.processes} process${r.server.processes === 1 ? '' : 'es'}` : '') +
+        (r.server.processes !== undefined
+          ? ` over ${r.server.processes} process${r.server.processes === 1 ? '' : 'es'}`
+          : '') +
         `, ${r.server.cpuMicrosPerUnit.toFixed(2)} µs per ${r.unit === 'messages' ? 'delivery' : 'check'}`,
     );
   }
-  for (const [key, value] of Object.entries(r.details)) lines.push(`${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  for (const [key, value] of Object.entries(r.details))
+    lines.push(`${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
   lines.push(r.failures.length === 0 ? 'Checks: passed' : `Checks: FAILED: ${r.failures.join('; ')}`);
   return lines.join('\n');
 }

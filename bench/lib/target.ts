@@ -38,7 +38,6 @@ export function tasksetAvailable(): boolean {
   }
 }
 
-
 async function fetchStats(httpUrl: string): Promise<ServerStats | undefined> {
   try {
     const res = await fetch(`${httpUrl}/stats`);
@@ -47,7 +46,6 @@ async function fetchStats(httpUrl: string): Promise<ServerStats | undefined> {
     return undefined;
   }
 }
-
 
 /** How a started target runs: its chat bus, its workers, its CPUs. */
 export interface TargetOptions {
@@ -67,11 +65,16 @@ export interface TargetOptions {
  * cluster, get a private redis-server on the same CPUs. For started targets, CPU time and RSS in
  * stats() are those of every server process (workers, Redis) from /proc, where /proc exists.
  */
-export async function openTarget(spec: string, env: Record<string, string> = {}, options: TargetOptions = {}): Promise<Target> {
+export async function openTarget(
+  spec: string,
+  env: Record<string, string> = {},
+  options: TargetOptions = {},
+): Promise<Target> {
   if (spec === 'a' || spec === 'b' || spec === 'cluster') {
     const cpus = tasksetAvailable() ? (options.serverCpus ?? SERVER_CPU) : undefined;
     const needsRedis = spec === 'cluster' || (spec === 'a' && options.bus === 'redis');
-    if (spec === 'b' && options.bus === 'redis') throw new Error('--bus redis is a Profile A setting: use --target a or cluster');
+    if (spec === 'b' && options.bus === 'redis')
+      throw new Error('--bus redis is a Profile A setting: use --target a or cluster');
     const redis = needsRedis ? await startRedis(await freePort(), cpus) : undefined;
     const serverEnv: Record<string, string> = { ...env };
     if (redis) Object.assign(serverEnv, { REDIS_URL: redis.url, CHAT_BUS: 'redis' });
@@ -110,18 +113,29 @@ export async function openTarget(spec: string, env: Record<string, string> = {},
         const stats = await fetchStats(httpUrl);
         if (!stats || !useProc) return stats;
         const usage = processTreeUsage(redis ? [...roots, redis.child.pid as number] : roots);
-        return { ...stats, cpuUserMicros: usage.userMicros, cpuSystemMicros: usage.systemMicros, rssBytes: usage.rssBytes };
+        return {
+          ...stats,
+          cpuUserMicros: usage.userMicros,
+          cpuSystemMicros: usage.systemMicros,
+          rssBytes: usage.rssBytes,
+        };
       },
-      processes: useProc ? () => processTreeUsage(redis ? [...roots, redis.child.pid as number] : roots).processes : undefined,
-      redisCpuMicros: redis && useProc ? () => {
-        const usage = processTreeUsage([redis.child.pid as number]);
-        return usage.userMicros + usage.systemMicros;
-      } : undefined,
+      processes: useProc
+        ? () => processTreeUsage(redis ? [...roots, redis.child.pid as number] : roots).processes
+        : undefined,
+      redisCpuMicros:
+        redis && useProc
+          ? () => {
+              const usage = processTreeUsage([redis.child.pid as number]);
+              return usage.userMicros + usage.systemMicros;
+            }
+          : undefined,
       stop,
     };
   }
   const url = new URL(spec);
-  if (!['ws:', 'wss:', 'http:', 'https:'].includes(url.protocol)) throw new Error(`--target must be a, b, cluster or a ws/http URL, got ${spec}`);
+  if (!['ws:', 'wss:', 'http:', 'https:'].includes(url.protocol))
+    throw new Error(`--target must be a, b, cluster or a ws/http URL, got ${spec}`);
   const secure = url.protocol === 'wss:' || url.protocol === 'https:';
   const hostPort = url.host;
   const httpUrl = `${secure ? 'https' : 'http'}://${hostPort}`;

@@ -43,7 +43,7 @@ export class DecisionLog {
     for (const log of this.keys.values()) {
       const order = log.now.map((_, i) => i).sort((a, b) => (log.now[a] as number) - (log.now[b] as number) || a - b);
       const state = initialState(this.policy, log.now[order[0] as number] as number);
-      for (let i = 0; i < order.length; ) {
+      for (let i = 0; i < order.length;) {
         const now = log.now[order[i] as number] as number;
         let served = 0;
         let reference = 0;
@@ -56,6 +56,12 @@ export class DecisionLog {
       }
     }
     const pct = (n: number) => (this.count ? (n / this.count) * 100 : 0);
-    return { decisions: this.count, falseAllows, falseDenies, falseAllowPct: pct(falseAllows), falseDenyPct: pct(falseDenies) };
+    return {
+      decisions: this.count,
+      falseAllows,
+      falseDenies,
+      falseAllowPct: pct(falseAllows),
+      falseDenyPct: pct(falseDenies),
+    };
   }
 }

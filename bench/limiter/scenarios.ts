@@ -113,8 +113,9 @@ async function offer(
     ],
   } as unknown as autocannon.Options);
   // autocannon's promise is also its event emitter
-  (instance as unknown as NodeJS.EventEmitter).on('response', (_c: unknown, _s: number, _b: number, responseTime: number) =>
-    latency.record(responseTime),
+  (instance as unknown as NodeJS.EventEmitter).on(
+    'response',
+    (_c: unknown, _s: number, _b: number, responseTime: number) => latency.record(responseTime),
   );
   const result = await instance;
   return {
@@ -128,7 +129,13 @@ async function offer(
   };
 }
 
-function limiterResult(scenario: string, target: Target, options: LimiterOptions, run: LoadRun, log: DecisionLog): BenchResult {
+function limiterResult(
+  scenario: string,
+  target: Target,
+  options: LimiterOptions,
+  run: LoadRun,
+  log: DecisionLog,
+): BenchResult {
   const accuracy = log.replay();
   return {
     ...resultBase(scenario, target.name, 'checks', options),
@@ -146,7 +153,12 @@ function limiterResult(scenario: string, target: Target, options: LimiterOptions
   };
 }
 
-async function runOffered(scenario: string, target: Target, options: LimiterOptions, hotShare: number): Promise<BenchResult> {
+async function runOffered(
+  scenario: string,
+  target: Target,
+  options: LimiterOptions,
+  hotShare: number,
+): Promise<BenchResult> {
   const policy = builtInPolicy(options.policy);
   const progress = new Progress('checks', options.quiet);
   progress.start();
@@ -155,7 +167,14 @@ async function runOffered(scenario: string, target: Target, options: LimiterOpti
     const tail = zipf(options.keys, 1.1, random);
     const pickUser = () => (random() < hotShare ? 'hot' : `u${tail()}`);
     progress.phase = 'warm-up';
-    await offer(target, { ...options, seed: options.seed + 7 }, () => `warm${Math.floor(random() * 1000)}`, undefined, progress, options.warmupS);
+    await offer(
+      target,
+      { ...options, seed: options.seed + 7 },
+      () => `warm${Math.floor(random() * 1000)}`,
+      undefined,
+      progress,
+      options.warmupS,
+    );
     progress.phase = 'measure';
     const sampler = new ServerSampler(target);
     await sampler.begin();
@@ -180,13 +199,22 @@ export const runHotkey = (t: Target, o: LimiterOptions) => runOffered('hotkey', 
  * replies at all), the last third is healthy again. Reports the error rate, the share of
  * decisions the fallback took during the fault, and how long decisions took to return to Redis.
  */
-export async function runDegrade(profile: string, options: LimiterOptions, env: Record<string, string> = {}): Promise<BenchResult> {
-  if (profile !== 'a' && profile !== 'b') throw new Error('degrade starts its own profile and Redis: --target must be a or b');
+export async function runDegrade(
+  profile: string,
+  options: LimiterOptions,
+  env: Record<string, string> = {},
+): Promise<BenchResult> {
+  if (profile !== 'a' && profile !== 'b')
+    throw new Error('degrade starts its own profile and Redis: --target must be a or b');
   const policy = builtInPolicy(options.policy);
   // Redis on the generator's CPU: the limiter's server CPU is measured without it
   const redis = await startRedis(await freePort(), tasksetAvailable() ? LOAD_CPU : undefined);
   const proxy = await FaultProxy.start(redis.port);
-  const target = await openTarget(profile, { ...env, LIMITER_STORE: 'redis', REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
+  const target = await openTarget(profile, {
+    ...env,
+    LIMITER_STORE: 'redis',
+    REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
+  });
   const progress = new Progress('checks', options.quiet);
   progress.start();
   const third = (options.durationS * 1000) / 3;

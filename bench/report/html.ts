@@ -2,11 +2,13 @@
 import { belowResolution, type Row, verdict, verdictNote } from './rows.js';
 import type { BenchResult } from '../lib/result.js';
 
-const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
+const esc = (s: string) =>
+  s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 const COLORS = { B: '#4e79a7', A: '#e15759' };
 
 /** 480 250, 44.73, 0.531: readable at a glance. */
-const num = (v: number) => (Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US').replace(/,/g, '\u2009') : v.toPrecision(4));
+const num = (v: number) =>
+  Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US').replace(/,/g, '\u2009') : v.toPrecision(4);
 
 /** Bars (B, A) per metric on the metric's own scale, each with a whisker from min to max across rounds. */
 function chart(title: string, rows: Row[]): string {
@@ -15,7 +17,9 @@ function chart(title: string, rows: Row[]): string {
   const rowH = 56;
   const left = 170;
   const height = rows.length * rowH + 40;
-  const parts = [`<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(title)}">`];
+  const parts = [
+    `<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(title)}">`,
+  ];
   rows.forEach((r, i) => {
     const max = Math.max(r.a.max, r.b.max) || 1;
     const x = (v: number) => left + (v / max) * (width - left - 110);
@@ -41,7 +45,9 @@ function chart(title: string, rows: Row[]): string {
 
 /** A line under the table for each row without a verdict: which figure is below which resolution. */
 function unresolvedNotes(rows: Row[]): string {
-  const notes = rows.filter((r) => verdict(r) === 'unresolved').map((r) => `<p class="unresolved">* ${esc(r.metric)}: ${esc(verdictNote(r).trim().slice(1, -1))}.</p>`);
+  const notes = rows
+    .filter((r) => verdict(r) === 'unresolved')
+    .map((r) => `<p class="unresolved">* ${esc(r.metric)}: ${esc(verdictNote(r).trim().slice(1, -1))}.</p>`);
   return notes.join('\n');
 }
 

@@ -21,14 +21,9 @@ export function renderMarkdown(scenario: string, rows: Row[], bRuns: BenchResult
     '',
     '## Every round',
     '',
-    ...[...bRuns.map((r, i) => ['B', i, r] as const), ...aRuns.map((r, i) => ['A', i, r] as const)].flatMap(([p, i, r]) => [
-      `### Profile ${p}, round ${i + 1}`,
-      '',
-      '```',
-      formatResult(r),
-      '```',
-      '',
-    ]),
+    ...[...bRuns.map((r, i) => ['B', i, r] as const), ...aRuns.map((r, i) => ['A', i, r] as const)].flatMap(
+      ([p, i, r]) => [`### Profile ${p}, round ${i + 1}`, '', '```', formatResult(r), '```', ''],
+    ),
   ];
   return lines.join('\n');
 }

@@ -62,7 +62,12 @@ const METRICS: MetricDef[] = [
     read: (r) => kib(r.server?.memoryPerConnectionBytes),
     resolution: (r) => kib(memoryPerConnectionResolution(r)),
   },
-  { metric: 'server RSS peak', unit: 'MiB', higherIsBetter: false, read: (r) => (r.server ? r.server.rssBytesPeak / 2 ** 20 : undefined) },
+  {
+    metric: 'server RSS peak',
+    unit: 'MiB',
+    higherIsBetter: false,
+    read: (r) => (r.server ? r.server.rssBytesPeak / 2 ** 20 : undefined),
+  },
   { metric: 'connection success', unit: '%', higherIsBetter: true, read: (r) => r.connections?.successPct },
   { metric: 'drops', unit: '%', higherIsBetter: false, read: (r) => r.drops?.dropPct },
 ];
@@ -102,7 +107,7 @@ export function belowResolution(r: Row): ('B' | 'A')[] {
 export function verdict(r: Row): 'better' | 'worse' | 'same' | 'unresolved' {
   if (belowResolution(r).length > 0) return 'unresolved';
   if (Math.abs(r.deltaPct) < 0.5) return 'same';
-  return (r.deltaPct > 0) === r.higherIsBetter ? 'better' : 'worse';
+  return r.deltaPct > 0 === r.higherIsBetter ? 'better' : 'worse';
 }
 
 /** The verdict as the reports write it after the delta. */

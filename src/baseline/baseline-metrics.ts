@@ -13,10 +13,16 @@ export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 const START_TIME_SECONDS = Math.round(Date.now() / 1000 - process.uptime());
 
-type Family = readonly [name: string, type: 'counter' | 'gauge', help: string, samples: readonly (readonly [labels: string, value: number])[]];
+type Family = readonly [
+  name: string,
+  type: 'counter' | 'gauge',
+  help: string,
+  samples: readonly (readonly [labels: string, value: number])[],
+];
 
 const one = (value: number) => [['', value]] as const;
-const byType = (values: Record<string, number>) => Object.entries(values).map(([type, value]) => [`{type="${type}"}`, value] as const);
+const byType = (values: Record<string, number>) =>
+  Object.entries(values).map(([type, value]) => [`{type="${type}"}`, value] as const);
 
 export function renderMetrics(connections: ConnectionRegistry, rooms: Rooms, counters: ChatCounters): string {
   const cpu = process.cpuUsage();
@@ -24,19 +30,49 @@ export function renderMetrics(connections: ConnectionRegistry, rooms: Rooms, cou
   const families: Family[] = [
     ['process_cpu_user_seconds_total', 'counter', 'Total user CPU time spent in seconds.', one(cpu.user / 1e6)],
     ['process_cpu_system_seconds_total', 'counter', 'Total system CPU time spent in seconds.', one(cpu.system / 1e6)],
-    ['process_cpu_seconds_total', 'counter', 'Total user and system CPU time spent in seconds.', one((cpu.user + cpu.system) / 1e6)],
-    ['process_start_time_seconds', 'gauge', 'Start time of the process since unix epoch in seconds.', one(START_TIME_SECONDS)],
+    [
+      'process_cpu_seconds_total',
+      'counter',
+      'Total user and system CPU time spent in seconds.',
+      one((cpu.user + cpu.system) / 1e6),
+    ],
+    [
+      'process_start_time_seconds',
+      'gauge',
+      'Start time of the process since unix epoch in seconds.',
+      one(START_TIME_SECONDS),
+    ],
     ['process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.', one(memory.rss)],
     ['nodejs_heap_size_total_bytes', 'gauge', 'Process heap size from Node.js in bytes.', one(memory.heapTotal)],
     ['nodejs_heap_size_used_bytes', 'gauge', 'Process heap size used from Node.js in bytes.', one(memory.heapUsed)],
     ['chat_connections', 'gauge', 'Open WebSocket connections.', one(connections.size)],
     ['chat_rooms', 'gauge', 'Rooms with members.', one(rooms.size)],
-    ['chat_frames_in_total', 'counter', 'Client frames by type (rejected: failed before the type was known).', byType(counters.framesIn)],
+    [
+      'chat_frames_in_total',
+      'counter',
+      'Client frames by type (rejected: failed before the type was known).',
+      byType(counters.framesIn),
+    ],
     ['chat_frames_out_total', 'counter', 'Server frames by type, each recipient counted.', byType(counters.framesOut)],
-    ['chat_fanout_deliveries_total', 'counter', 'Frames delivered to room members by join, chat and leave broadcasts.', one(counters.deliveries)],
+    [
+      'chat_fanout_deliveries_total',
+      'counter',
+      'Frames delivered to room members by join, chat and leave broadcasts.',
+      one(counters.deliveries),
+    ],
     ['chat_rate_limited_total', 'counter', 'Client frames refused with rate_limited.', one(counters.rateLimited)],
-    ['chat_slow_consumers_dropped_total', 'counter', 'Connections cut because their unsent output passed the bound.', one(connections.slowConsumersDropped)],
-    ['chat_dead_connections_cut_total', 'counter', 'Connections cut by the keepalive sweep.', one(connections.deadConnectionsCut)],
+    [
+      'chat_slow_consumers_dropped_total',
+      'counter',
+      'Connections cut because their unsent output passed the bound.',
+      one(connections.slowConsumersDropped),
+    ],
+    [
+      'chat_dead_connections_cut_total',
+      'counter',
+      'Connections cut by the keepalive sweep.',
+      one(connections.deadConnectionsCut),
+    ],
   ];
   let text = '';
   for (const [name, type, help, samples] of families) {

@@ -50,10 +50,15 @@ export class BaselineServer {
     this.limiter = new Limiter(policies, createLimiterStore(settings, storeHooks));
     this.connections = new ConnectionRegistry(settings);
     this.accounting = new FrameAccounting(
-      { consume: (key, policy, cost) => this.connectionBuckets.decide(key, policy, cost, true), forget: (key) => this.connectionBuckets.forget(key) },
+      {
+        consume: (key, policy, cost) => this.connectionBuckets.decide(key, policy, cost, true),
+        forget: (key) => this.connectionBuckets.forget(key),
+      },
       chatConnectionPolicy(settings),
     );
-    this.rooms = new RoomRegistry(this.connections, this.accounting, { maxRoomsPerConnection: settings.maxRoomsPerConnection });
+    this.rooms = new RoomRegistry(this.connections, this.accounting, {
+      maxRoomsPerConnection: settings.maxRoomsPerConnection,
+    });
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: settings.maxFrameBytes,
@@ -174,7 +179,11 @@ export class BaselineServer {
       message = decoded instanceof FrameError ? decoded : validateMessage(decoded);
     }
     this.accounting.arrived(type);
-    const limited = this.accounting.chargeOnArrival(conn, type, message instanceof FrameError ? message.ref : message.id);
+    const limited = this.accounting.chargeOnArrival(
+      conn,
+      type,
+      message instanceof FrameError ? message.ref : message.id,
+    );
     if (limited !== undefined) return this.sendError(conn, type, limited);
     if (message instanceof FrameError) return this.sendError(conn, type, message);
 
@@ -224,6 +233,9 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string | u
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const json = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(json),
+  });
   res.end(json);
 }

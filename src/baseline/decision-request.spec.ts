@@ -73,13 +73,33 @@ describe('checkDecisionRequest', () => {
     ['subject a string', { policy: 'tiny', subject: 'a' }, 'subject must be an object'],
     ['subject null', { policy: 'tiny', subject: null }, 'subject must be an object'],
     ['subject an array', { policy: 'tiny', subject: ['a'] }, 'subject must be an object'],
-    ['subject field not a string', { policy: 'tiny', subject: { ip: 5 } }, 'subject.ip must be a string of 1 to 256 characters'],
-    ['subject field empty', { policy: 'tiny', subject: { user: '' } }, 'subject.user must be a string of 1 to 256 characters'],
-    ['subject field too long', { policy: 'tiny', subject: { ip: 'x'.repeat(257) } }, 'subject.ip must be a string of 1 to 256 characters'],
+    [
+      'subject field not a string',
+      { policy: 'tiny', subject: { ip: 5 } },
+      'subject.ip must be a string of 1 to 256 characters',
+    ],
+    [
+      'subject field empty',
+      { policy: 'tiny', subject: { user: '' } },
+      'subject.user must be a string of 1 to 256 characters',
+    ],
+    [
+      'subject field too long',
+      { policy: 'tiny', subject: { ip: 'x'.repeat(257) } },
+      'subject.ip must be a string of 1 to 256 characters',
+    ],
     ['unknown subject field', { policy: 'tiny', subject: { ip: 'a', tenant: 'b' } }, 'subject.tenant is not a field'],
     ['unknown field', { policy: 'tiny', subject: { ip: 'a' }, weight: 1 }, 'weight is not a field'],
-    ['__proto__ field', JSON.parse('{"policy":"tiny","subject":{"ip":"a"},"__proto__":{}}'), '__proto__ is not a field'],
-    ['__proto__ subject field', JSON.parse('{"policy":"tiny","subject":{"__proto__":"a"}}'), 'subject.__proto__ is not a field'],
+    [
+      '__proto__ field',
+      JSON.parse('{"policy":"tiny","subject":{"ip":"a"},"__proto__":{}}'),
+      '__proto__ is not a field',
+    ],
+    [
+      '__proto__ subject field',
+      JSON.parse('{"policy":"tiny","subject":{"__proto__":"a"}}'),
+      'subject.__proto__ is not a field',
+    ],
     ['cost 0', { ...ok, cost: 0 }, 'cost must be an integer >= 1'],
     ['fractional cost', { ...ok, cost: 1.5 }, 'cost must be an integer >= 1'],
     ['cost as a string', { ...ok, cost: '2' }, 'cost must be an integer >= 1'],
@@ -89,14 +109,24 @@ describe('checkDecisionRequest', () => {
   });
 
   it('checks fields in order: unknown fields, policy, subject, subject fields, cost', () => {
-    expect(checkDecisionRequest({ cost: 0, subject: 5, policy: '', extra: 1 }, '')).toEqual(invalid('extra is not a field'));
-    expect(checkDecisionRequest({ cost: 0, subject: 5, policy: '' }, '')).toEqual(invalid('policy must be a non-empty string'));
-    expect(checkDecisionRequest({ cost: 0, subject: 5, policy: 'p' }, '')).toEqual(invalid('subject must be an object'));
+    expect(checkDecisionRequest({ cost: 0, subject: 5, policy: '', extra: 1 }, '')).toEqual(
+      invalid('extra is not a field'),
+    );
+    expect(checkDecisionRequest({ cost: 0, subject: 5, policy: '' }, '')).toEqual(
+      invalid('policy must be a non-empty string'),
+    );
+    expect(checkDecisionRequest({ cost: 0, subject: 5, policy: 'p' }, '')).toEqual(
+      invalid('subject must be an object'),
+    );
     expect(checkDecisionRequest({ cost: 0, subject: { ip: '', nope: 'a' }, policy: 'p' }, '')).toEqual(
       invalid('subject.ip must be a string of 1 to 256 characters'),
     );
-    expect(checkDecisionRequest({ cost: 0, subject: { nope: 5 }, policy: 'p' }, '')).toEqual(invalid('subject.nope is not a field'));
-    expect(checkDecisionRequest({ cost: 0, subject: { ip: 'a' }, policy: 'p' }, '')).toEqual(invalid('cost must be an integer >= 1'));
+    expect(checkDecisionRequest({ cost: 0, subject: { nope: 5 }, policy: 'p' }, '')).toEqual(
+      invalid('subject.nope is not a field'),
+    );
+    expect(checkDecisionRequest({ cost: 0, subject: { ip: 'a' }, policy: 'p' }, '')).toEqual(
+      invalid('cost must be an integer >= 1'),
+    );
   });
 
   it('prefixes each field path with the batch position', () => {
@@ -104,7 +134,9 @@ describe('checkDecisionRequest', () => {
     expect(checkDecisionRequest({ ...ok, weight: 1 }, '[3].')).toEqual(invalid('[3].weight is not a field'));
     expect(checkDecisionRequest({ subject: {} }, '[3].')).toEqual(invalid('[3].policy must be a non-empty string'));
     expect(checkDecisionRequest({ policy: 'p' }, '[3].')).toEqual(invalid('[3].subject must be an object'));
-    expect(checkDecisionRequest({ policy: 'p', subject: { x: 'a' } }, '[3].')).toEqual(invalid('[3].subject.x is not a field'));
+    expect(checkDecisionRequest({ policy: 'p', subject: { x: 'a' } }, '[3].')).toEqual(
+      invalid('[3].subject.x is not a field'),
+    );
     expect(checkDecisionRequest({ policy: 'p', subject: { ip: '' } }, '[3].')).toEqual(
       invalid('[3].subject.ip must be a string of 1 to 256 characters'),
     );

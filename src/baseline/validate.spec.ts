@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type ChatMessage, type ClientMessage, codePointLength, DEFAULT_ROOM, type ErrorCode, isContractText } from '../core/protocol/contract.js';
+import {
+  type ChatMessage,
+  type ClientMessage,
+  codePointLength,
+  DEFAULT_ROOM,
+  type ErrorCode,
+  isContractText,
+} from '../core/protocol/contract.js';
 import {
   chatFrame,
   chatFrameHead,
@@ -67,7 +74,9 @@ interface Vector {
   binary?: boolean;
 }
 const vectors = (
-  JSON.parse(readFileSync(new URL('../../test/vectors/messages.json', import.meta.url), 'utf8')) as { vectors: Vector[] }
+  JSON.parse(readFileSync(new URL('../../test/vectors/messages.json', import.meta.url), 'utf8')) as {
+    vectors: Vector[];
+  }
 ).vectors;
 const textVectors = vectors.filter((v) => v.binary !== true);
 
@@ -122,7 +131,11 @@ describe('test/vectors/messages.json (Profile B)', () => {
   });
 
   const refused = textVectors.filter(
-    (v) => v.reply.length > 0 && v.reply[0]?.type === 'error' && FRAME_CODES.has(v.reply[0].code as string) && !isUserMismatch(v),
+    (v) =>
+      v.reply.length > 0 &&
+      v.reply[0]?.type === 'error' &&
+      FRAME_CODES.has(v.reply[0].code as string) &&
+      !isUserMismatch(v),
   );
   const accepted = textVectors.filter((v) => !refused.includes(v));
 
@@ -164,7 +177,9 @@ describe('test/vectors/messages.json (Profile B)', () => {
         expect(m.type).toBe('chat');
         const chat = m as ChatMessage;
         expect(chatFrame(room, user as string, chat.text, chat.id, chat.ts, reply.seq as number)).toBe(expected);
-        expect(`${chatFrameHead(room, user as string, chat.text, chat.id, chat.ts)}${reply.seq as number}}`).toBe(expected);
+        expect(`${chatFrameHead(room, user as string, chat.text, chat.id, chat.ts)}${reply.seq as number}}`).toBe(
+          expected,
+        );
         break;
       }
       case 'pong':
@@ -273,22 +288,16 @@ describe('validateMessage', () => {
     expectInvalid({ type: 'chat', text: 'x', ts }, MESSAGES.ts);
   });
 
-  it.each([
-    '',
-    TP.toUpperCase(),
-    TP.slice(0, -1),
-    `${TP}0`,
-    `x${TP}`,
-    1,
-    null,
-    [TP],
-  ])('refuses the traceparent %j on every type', (traceparent) => {
-    expectInvalid({ type: 'join', user: 'u', traceparent }, MESSAGES.traceparent);
-    expectInvalid({ type: 'chat', text: 'x', traceparent, id: 'c' }, MESSAGES.traceparent, 'c');
-    expectInvalid({ type: 'ping', traceparent }, MESSAGES.traceparent);
-    expectInvalid({ type: 'pong', traceparent }, MESSAGES.traceparent);
-    expectInvalid({ type: 'leave', traceparent }, MESSAGES.traceparent);
-  });
+  it.each(['', TP.toUpperCase(), TP.slice(0, -1), `${TP}0`, `x${TP}`, 1, null, [TP]])(
+    'refuses the traceparent %j on every type',
+    (traceparent) => {
+      expectInvalid({ type: 'join', user: 'u', traceparent }, MESSAGES.traceparent);
+      expectInvalid({ type: 'chat', text: 'x', traceparent, id: 'c' }, MESSAGES.traceparent, 'c');
+      expectInvalid({ type: 'ping', traceparent }, MESSAGES.traceparent);
+      expectInvalid({ type: 'pong', traceparent }, MESSAGES.traceparent);
+      expectInvalid({ type: 'leave', traceparent }, MESSAGES.traceparent);
+    },
+  );
 
   it.each(['', 'r'.repeat(65), 'a b', 'no/slash', 'zoë', 'r\n', null, 7, ['r'], { toString: () => 'r' }])(
     'refuses the room %j on join, chat and leave',
@@ -311,12 +320,20 @@ describe('validateMessage', () => {
     expectInvalid({ type: 'join', room: 'r' }, MESSAGES.user);
   });
 
-  it.each(['', 'x'.repeat(1025), '😀'.repeat(1025), `${'😀'.repeat(1024)}x`, '❤️'.repeat(513), 'a\ud800b', 7, null, ['x'], undefined])(
-    'refuses the chat text %j',
-    (text) => {
-      expectInvalid({ type: 'chat', text, id: 'c' }, MESSAGES.text, 'c');
-    },
-  );
+  it.each([
+    '',
+    'x'.repeat(1025),
+    '😀'.repeat(1025),
+    `${'😀'.repeat(1024)}x`,
+    '❤️'.repeat(513),
+    'a\ud800b',
+    7,
+    null,
+    ['x'],
+    undefined,
+  ])('refuses the chat text %j', (text) => {
+    expectInvalid({ type: 'chat', text, id: 'c' }, MESSAGES.text, 'c');
+  });
 
   it('refuses a chat without text', () => {
     expectInvalid({ type: 'chat' }, MESSAGES.text);

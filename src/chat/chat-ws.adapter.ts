@@ -32,7 +32,11 @@ export const REJECTED_FRAME = '$rejected';
  */
 function routeFrame(data: unknown): { event: string; data: unknown; countAs: ClientType | 'rejected' } {
   if (typeof data !== 'string') {
-    return { event: REJECTED_FRAME, data: new FrameError('invalid_message', BINARY_FRAME_ERROR_MESSAGE), countAs: 'rejected' };
+    return {
+      event: REJECTED_FRAME,
+      data: new FrameError('invalid_message', BINARY_FRAME_ERROR_MESSAGE),
+      countAs: 'rejected',
+    };
   }
   const decoded = decodeFrame(data);
   if (decoded instanceof FrameError) return { event: REJECTED_FRAME, data: decoded, countAs: 'rejected' };

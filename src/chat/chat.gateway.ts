@@ -33,9 +33,7 @@ import { ChatDto, JoinDto, LeaveDto, PingDto } from './dto/messages.dto.js';
 @WebSocketGateway({ path: WS_PATH })
 @UseGuards(ConnectionRateLimitGuard)
 @UseFilters(ContractExceptionFilter)
-export class ChatGateway
-  implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, BeforeApplicationShutdown
-{
+export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, BeforeApplicationShutdown {
   constructor(
     private readonly connections: ConnectionRegistry,
     @Inject(Rooms) private readonly rooms: Rooms,

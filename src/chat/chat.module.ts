@@ -24,7 +24,9 @@ function busRooms(settings: Settings, connections: ConnectionRegistry, accountin
     maxRoomsPerConnection: settings.maxRoomsPerConnection,
     nodeTimeoutMs: settings.chatBusNodeTimeoutMs,
     onStateChange: (up, reason) =>
-      up ? logger.log({ msg: 'chat bus up', reason }) : logger.warn({ msg: 'chat bus lost; serving this process alone', reason }),
+      up
+        ? logger.log({ msg: 'chat bus up', reason })
+        : logger.warn({ msg: 'chat bus lost; serving this process alone', reason }),
   });
 }
 
@@ -44,7 +46,10 @@ export class ChatModule {
         provide: FrameAccounting,
         useFactory: (limiter: LimiterService) =>
           new FrameAccounting(
-            { consume: (key, policy, cost) => limiter.consumeLocal(key, policy, cost), forget: (key) => limiter.forgetLocal(key) },
+            {
+              consume: (key, policy, cost) => limiter.consumeLocal(key, policy, cost),
+              forget: (key) => limiter.forgetLocal(key),
+            },
             chatConnectionPolicy(settings),
           ),
         inject: [LimiterService],
@@ -52,7 +57,8 @@ export class ChatModule {
       onBus
         ? {
             provide: Rooms,
-            useFactory: (connections: ConnectionRegistry, accounting: FrameAccounting) => busRooms(settings, connections, accounting),
+            useFactory: (connections: ConnectionRegistry, accounting: FrameAccounting) =>
+              busRooms(settings, connections, accounting),
             inject: [ConnectionRegistry, FrameAccounting],
           }
         : {
@@ -77,6 +83,11 @@ export class ChatModule {
         inject: [Registry, CHAT_BUS],
       });
     }
-    return { module: ChatModule, global: true, providers, exports: [ConnectionRegistry, FrameAccounting, Rooms, CHAT_BUS] };
+    return {
+      module: ChatModule,
+      global: true,
+      providers,
+      exports: [ConnectionRegistry, FrameAccounting, Rooms, CHAT_BUS],
+    };
   }
 }

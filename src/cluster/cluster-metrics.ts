@@ -65,7 +65,10 @@ export class ClusterMetrics {
   async scrape(): Promise<string> {
     const workers = this.liveWorkers().filter((w) => this.ready.has(w.id));
     const collected = await this.collect(workers);
-    const sets: MetricsJson[] = [labelled(await this.primary.getMetricsAsJSON(), 'primary'), await this.state(workers.length - collected.size)];
+    const sets: MetricsJson[] = [
+      labelled(await this.primary.getMetricsAsJSON(), 'primary'),
+      await this.state(workers.length - collected.size),
+    ];
     for (const [id, metrics] of [...collected].sort(([a], [b]) => a - b)) sets.push(labelled(metrics, String(id)));
     return AggregatorRegistry.aggregate(sets).metrics();
   }
@@ -74,9 +77,19 @@ export class ClusterMetrics {
   private state(missing: number): Promise<MetricsJson> {
     const registry = new Registry();
     const registers = [registry];
-    new Gauge({ name: 'cluster_workers', help: 'Live worker processes of start:cluster.', registers }).set(this.liveWorkers().length);
-    new Counter({ name: 'cluster_worker_exits_total', help: 'Workers that exited while the cluster was not stopping (each is started again).', registers }).inc(this.exits);
-    new Gauge({ name: 'cluster_scrape_missing_workers', help: 'Ready workers that did not give their metrics to this scrape in time.', registers }).set(missing);
+    new Gauge({ name: 'cluster_workers', help: 'Live worker processes of start:cluster.', registers }).set(
+      this.liveWorkers().length,
+    );
+    new Counter({
+      name: 'cluster_worker_exits_total',
+      help: 'Workers that exited while the cluster was not stopping (each is started again).',
+      registers,
+    }).inc(this.exits);
+    new Gauge({
+      name: 'cluster_scrape_missing_workers',
+      help: 'Ready workers that did not give their metrics to this scrape in time.',
+      registers,
+    }).set(missing);
     return registry.getMetricsAsJSON();
   }
 

@@ -36,7 +36,8 @@ cluster.setupPrimary({
   serialization: 'advanced',
 });
 
-const liveWorkers = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
+const liveWorkers = (): Worker[] =>
+  Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
 // GET /metrics on any worker answers for the whole cluster, assembled here
 const metrics = new ClusterMetrics(liveWorkers);
 cluster.on('message', (worker, message) => metrics.handle(worker, message));
@@ -58,7 +59,10 @@ cluster.on('exit', (worker, code, signal) => {
   }, RESTART_DELAY_MS);
 });
 for (let i = 0; i < workers; i++) fork();
-logger.log({ msg: 'cluster started', workers, CHAT_BUS: workerEnv.CHAT_BUS, LIMITER_STORE: workerEnv.LIMITER_STORE }, 'Cluster');
+logger.log(
+  { msg: 'cluster started', workers, CHAT_BUS: workerEnv.CHAT_BUS, LIMITER_STORE: workerEnv.LIMITER_STORE },
+  'Cluster',
+);
 
 /** SIGTERM to every live worker (each closes its clients with 1001); resolves when all exited. */
 async function stopWorkers(): Promise<void> {

@@ -43,13 +43,21 @@ export class LimiterModule {
             },
             inject: [LimiterMetrics],
           }
-        : { provide: LimiterStore, useFactory: (metrics: LimiterMetrics) => new InstrumentedLimiterStore(new MemoryLimiterStore(), metrics), inject: [LimiterMetrics] };
+        : {
+            provide: LimiterStore,
+            useFactory: (metrics: LimiterMetrics) => new InstrumentedLimiterStore(new MemoryLimiterStore(), metrics),
+            inject: [LimiterMetrics],
+          };
     return {
       module: LimiterModule,
       global: true,
       providers: [
         store,
-        { provide: Limiter, useFactory: (limiterStore: LimiterStore) => new Limiter(policies, limiterStore), inject: [LimiterStore] },
+        {
+          provide: Limiter,
+          useFactory: (limiterStore: LimiterStore) => new Limiter(policies, limiterStore),
+          inject: [LimiterStore],
+        },
         { provide: LOCAL_LIMITER_STORE, useFactory: () => new MemoryLimiterStore() },
         LimiterService,
       ],

@@ -41,8 +41,20 @@ export class LimiterMetrics {
           this.inc(read());
         },
       });
-    fallbackCounter('limiter_fallback_decisions_total', 'Decisions answered by the failure mode.', () => store.stats.fallbackDecisions);
-    fallbackCounter('limiter_redis_failures_total', 'Redis decisions that failed or timed out.', () => store.stats.primaryFailures);
-    fallbackCounter('limiter_cached_denials_total', 'Denials answered from the local cache of Redis denials.', () => store.stats.cachedDenials);
+    fallbackCounter(
+      'limiter_fallback_decisions_total',
+      'Decisions answered by the failure mode.',
+      () => store.stats.fallbackDecisions,
+    );
+    fallbackCounter(
+      'limiter_redis_failures_total',
+      'Redis decisions that failed or timed out.',
+      () => store.stats.primaryFailures,
+    );
+    fallbackCounter(
+      'limiter_cached_denials_total',
+      'Denials answered from the local cache of Redis denials.',
+      () => store.stats.cachedDenials,
+    );
   }
 }

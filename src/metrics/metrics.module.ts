@@ -26,7 +26,9 @@ import { ClusterWorkerMetrics, MetricsSource, ProcessMetrics } from './metrics-s
       provide: MetricsSource,
       // only a worker of our start:cluster: under another cluster host nothing would answer
       useFactory: (registry: Registry) =>
-        cluster.isWorker && process.env[CLUSTER_METRICS_ENV] === '1' ? new ClusterWorkerMetrics(registry) : new ProcessMetrics(registry),
+        cluster.isWorker && process.env[CLUSTER_METRICS_ENV] === '1'
+          ? new ClusterWorkerMetrics(registry)
+          : new ProcessMetrics(registry),
       inject: [Registry],
     },
     { provide: LimiterMetrics, useFactory: (registry: Registry) => new LimiterMetrics(registry), inject: [Registry] },

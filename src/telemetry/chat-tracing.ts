@@ -37,7 +37,10 @@ export const MESSAGING_SYSTEM = 'ws_chat';
  */
 export function startConnectionSpan(socket: WebSocket): void {
   if (!tracing.enabled) return;
-  const span = tracing.tracer.startSpan('ws connection', { kind: SpanKind.SERVER, attributes: { 'url.path': WS_PATH } });
+  const span = tracing.tracer.startSpan('ws connection', {
+    kind: SpanKind.SERVER,
+    attributes: { 'url.path': WS_PATH },
+  });
   connectionSpans.set(socket, span);
   socket.once('close', (code: number) => {
     connectionSpans.delete(socket);
@@ -61,7 +64,9 @@ export function startMessageSpan(socket: object, type: string, data: unknown): M
     : ROOT_CONTEXT;
   const connection = connectionSpans.get(socket);
   const links: Link[] =
-    trace.getSpanContext(parent) === undefined && connection !== undefined ? [{ context: connection.spanContext() }] : [];
+    trace.getSpanContext(parent) === undefined && connection !== undefined
+      ? [{ context: connection.spanContext() }]
+      : [];
   const attributes: Attributes = {
     'messaging.system': MESSAGING_SYSTEM,
     'messaging.operation.type': 'process',

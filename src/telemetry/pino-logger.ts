@@ -47,7 +47,11 @@ export class PinoLogger implements LoggerService {
   }
 
   /** Nest passes (message, context) or, for errors, (message, stack, context). */
-  private write(level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal', message: unknown, rest: unknown[]): void {
+  private write(
+    level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal',
+    message: unknown,
+    rest: unknown[],
+  ): void {
     if (!this.pino.isLevelEnabled(level)) return;
     const context = typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
     const stack = typeof rest[0] === 'string' ? rest[0] : undefined;

@@ -26,7 +26,8 @@ export class Nginx {
     const config = original
       .replace('server profile-a-scaled:3000;', upstreamPorts.map((p) => `server 127.0.0.1:${p};`).join('\n    '))
       .replace('listen 8080;', `listen 127.0.0.1:${port};`);
-    if (config === original || !config.includes(`listen 127.0.0.1:${port};`)) throw new Error('docker/nginx.conf changed shape: update test/support/nginx.ts');
+    if (config === original || !config.includes(`listen 127.0.0.1:${port};`))
+      throw new Error('docker/nginx.conf changed shape: update test/support/nginx.ts');
     writeFileSync(join(dir, 'nginx.conf'), config);
     const child = spawn(
       nginxBinary as string,

@@ -91,7 +91,10 @@ export class OtlpReceiver {
             name: s.name,
             kind: s.kind,
             attributes: attributes(s.attributes),
-            links: (s.links ?? []).map((l: { traceId: string; spanId: string }) => ({ traceId: l.traceId, spanId: l.spanId })),
+            links: (s.links ?? []).map((l: { traceId: string; spanId: string }) => ({
+              traceId: l.traceId,
+              spanId: l.spanId,
+            })),
             service,
             resource,
           });

@@ -29,12 +29,22 @@ export class PrometheusServer {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'prometheus-'));
     const scrapeConfigs = Object.entries(jobs)
-      .map(([job, targets]) => `  - job_name: ${job}\n    static_configs:\n      - targets: [${targets.map((t) => `"${t}"`).join(', ')}]`)
+      .map(
+        ([job, targets]) =>
+          `  - job_name: ${job}\n    static_configs:\n      - targets: [${targets.map((t) => `"${t}"`).join(', ')}]`,
+      )
       .join('\n');
-    writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n${scrapeConfigs}\n`);
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n${scrapeConfigs}\n`,
+    );
     const child = spawn(
       binary as string,
-      [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let log = '';
@@ -54,7 +64,11 @@ export class PrometheusServer {
   /** An instant query; throws on a PromQL error. */
   async query(expr: string): Promise<QueryResult[]> {
     const res = await fetch(`${this.url}/api/v1/query?query=${encodeURIComponent(expr)}`);
-    const body = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: QueryResult[] } };
+    const body = (await res.json()) as {
+      status: string;
+      error?: string;
+      data?: { resultType: string; result: QueryResult[] };
+    };
     if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
     return body.data?.result ?? [];
   }

@@ -43,9 +43,13 @@ export function parsePrometheus(text: string): Scrape {
     const sample = new RegExp(`^(${NAME})(\\{[^}]*\\})? (-?[0-9.e+-]+|nan|[+-]inf)$`, 'i').exec(line);
     if (!sample) throw new Error(`not Prometheus text: ${line}`);
     const name = sample[1] as string;
-    const family = types.has(name) ? name : SUFFIXES.map((s) => (name.endsWith(s) ? name.slice(0, -s.length) : '')).find((f) => types.has(f));
+    const family = types.has(name)
+      ? name
+      : SUFFIXES.map((s) => (name.endsWith(s) ? name.slice(0, -s.length) : '')).find((f) => types.has(f));
     if (family === undefined) throw new Error(`sample without # TYPE: ${line}`);
-    const labels = Object.fromEntries([...(sample[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+    const labels = Object.fromEntries(
+      [...(sample[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
+    );
     const raw = (sample[3] as string).toLowerCase();
     const value = raw === 'nan' ? Number.NaN : raw === '+inf' ? Infinity : raw === '-inf' ? -Infinity : Number(raw);
     samples.push({ name, family, type: types.get(family) as string, labels, value });
@@ -76,7 +80,8 @@ export function promtoolProblems(text: string): string[] {
   const [promtool] = programCommand('promtool');
   const run = spawnSync(promtool as string, ['check', 'metrics'], { input: text, encoding: 'utf8' });
   // 0: clean; 3: lint problems, one a line; anything else: the text did not parse
-  if (run.status !== 0 && run.status !== 3) throw new Error(`promtool check metrics failed (${run.status}): ${run.stderr}${run.stdout}`);
+  if (run.status !== 0 && run.status !== 3)
+    throw new Error(`promtool check metrics failed (${run.status}): ${run.stderr}${run.stdout}`);
   return `${run.stdout}${run.stderr}`
     .split('\n')
     .map((l) => l.trim())

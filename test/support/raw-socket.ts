@@ -60,7 +60,8 @@ export class RawSocket {
     const deadline = Date.now() + timeoutMs;
     while (!done(this.received)) {
       const left = deadline - Date.now();
-      if (left <= 0 || this.socket.destroyed) throw new Error(`not received within ${timeoutMs} ms: ${JSON.stringify(this.received.toString('latin1'))}`);
+      if (left <= 0 || this.socket.destroyed)
+        throw new Error(`not received within ${timeoutMs} ms: ${JSON.stringify(this.received.toString('latin1'))}`);
       await new Promise<void>((resolve) => {
         const wake = () => {
           clearTimeout(timer);

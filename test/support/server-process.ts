@@ -38,7 +38,11 @@ export { freePort };
  */
 export function withClock(profile: Profile, offset: string): Profile {
   const [library] = programCommand('libfaketime');
-  return { ...profile, name: `${profile.name}, clock ${offset}`, env: { ...profile.env, LD_PRELOAD: library as string, FAKETIME: offset } };
+  return {
+    ...profile,
+    name: `${profile.name}, clock ${offset}`,
+    env: { ...profile.env, LD_PRELOAD: library as string, FAKETIME: offset },
+  };
 }
 
 /** Every server a test started and has not seen exit: killed if the test process ends first. */
@@ -99,7 +103,10 @@ export class ServerProcess {
   }
 
   /** Polls /stats until `predicate` holds (bounded); returns the last stats. */
-  async waitForStats(predicate: (s: Record<string, number>) => boolean, timeoutMs = 5000): Promise<Record<string, number>> {
+  async waitForStats(
+    predicate: (s: Record<string, number>) => boolean,
+    timeoutMs = 5000,
+  ): Promise<Record<string, number>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const s = await this.stats();

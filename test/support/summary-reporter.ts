@@ -2,7 +2,11 @@
 import type { Reporter, TestModule, TestRunEndReason } from 'vitest/node';
 
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>, reason: TestRunEndReason): void {
+  onTestRunEnd(
+    testModules: ReadonlyArray<TestModule>,
+    unhandledErrors: ReadonlyArray<unknown>,
+    reason: TestRunEndReason,
+  ): void {
     let passed = 0;
     let failed = 0;
     let skipped = 0;
@@ -17,7 +21,8 @@ export default class SummaryReporter implements Reporter {
     }
     failed += unhandledErrors.length;
     // e.g. the e2e set-up stopped the run (a system program missing): not a green run
-    const stopped = reason === 'failed' && passed + failed === 0 ? ' (the run stopped before its tests: see the error above)' : '';
+    const stopped =
+      reason === 'failed' && passed + failed === 0 ? ' (the run stopped before its tests: see the error above)' : '';
     process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}${stopped}\n`);
   }
 }

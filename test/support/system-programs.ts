@@ -41,23 +41,42 @@ function binary(name: string, versionArgs: readonly string[]): () => readonly st
 }
 
 export const SYSTEM_PROGRAMS: readonly SystemProgram[] = [
-  { id: 'redis-server', name: 'redis-server', debianPackage: 'redis-server', usedFor: 'the limiter stores, the chat bus', find: binary('redis-server', ['--version']) },
-  { id: 'nginx', name: 'nginx', debianPackage: 'nginx-light', usedFor: 'docker/nginx.conf in front of two processes', find: binary('nginx', ['-v']) },
+  {
+    id: 'redis-server',
+    name: 'redis-server',
+    debianPackage: 'redis-server',
+    usedFor: 'the limiter stores, the chat bus',
+    find: binary('redis-server', ['--version']),
+  },
+  {
+    id: 'nginx',
+    name: 'nginx',
+    debianPackage: 'nginx-light',
+    usedFor: 'docker/nginx.conf in front of two processes',
+    find: binary('nginx', ['-v']),
+  },
   {
     id: 'compose',
     name: 'docker compose (or docker-compose)',
     debianPackage: 'docker-compose',
     usedFor: 'parsing docker/docker-compose.yml (no Docker engine needed)',
-    find: () => (runs('docker', ['compose', 'version']) ? ['docker', 'compose'] : binary('docker-compose', ['version'])()),
+    find: () =>
+      runs('docker', ['compose', 'version']) ? ['docker', 'compose'] : binary('docker-compose', ['version'])(),
   },
-  { id: 'promtool', name: 'promtool', debianPackage: 'prometheus', usedFor: 'checking /metrics, the Prometheus config and the dashboard queries', find: binary('promtool', ['--version']) },
+  {
+    id: 'promtool',
+    name: 'promtool',
+    debianPackage: 'prometheus',
+    usedFor: 'checking /metrics, the Prometheus config and the dashboard queries',
+    find: binary('promtool', ['--version']),
+  },
   {
     // the library itself, preloaded into the server (the faketime command would fork a process
     // that a signal to the child does not reach)
     id: 'libfaketime',
     name: 'libfaketime',
     debianPackage: 'libfaketime',
-    usedFor: 'running a server whose clock differs from Redis\'s',
+    usedFor: "running a server whose clock differs from Redis's",
     find: () => {
       const found = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib', '/usr/local/lib']
         .map((dir) => `${dir}/faketime/libfaketime.so.1`)
@@ -65,13 +84,21 @@ export const SYSTEM_PROGRAMS: readonly SystemProgram[] = [
       return found === undefined ? undefined : [found];
     },
   },
-  { id: 'prometheus', name: 'prometheus', debianPackage: 'prometheus', usedFor: 'running the dashboard queries on real scrapes', find: binary('prometheus', ['--version']) },
+  {
+    id: 'prometheus',
+    name: 'prometheus',
+    debianPackage: 'prometheus',
+    usedFor: 'running the dashboard queries on real scrapes',
+    find: binary('prometheus', ['--version']),
+  },
 ];
 
 const found = new Map<string, readonly string[]>();
 
 /** The command of a system program the tests need; throws a message saying how to install it. */
-export function programCommand(id: 'redis-server' | 'nginx' | 'compose' | 'promtool' | 'prometheus' | 'libfaketime'): readonly string[] {
+export function programCommand(
+  id: 'redis-server' | 'nginx' | 'compose' | 'promtool' | 'prometheus' | 'libfaketime',
+): readonly string[] {
   const cached = found.get(id);
   if (cached) return cached;
   const program = SYSTEM_PROGRAMS.find((p) => p.id === id) as SystemProgram;
@@ -102,7 +129,8 @@ function rootCommand(): readonly string[] | undefined {
 function asRoot(root: readonly string[], command: readonly string[]): void {
   const [cmd, ...rest] = [...root, ...command];
   const run = spawnSync(cmd as string, rest, { encoding: 'utf8', timeout: 600_000 });
-  if (run.status !== 0) throw new Error(`${command.join(' ')} failed (exit ${run.status}):\n${run.stderr || run.stdout}`);
+  if (run.status !== 0)
+    throw new Error(`${command.join(' ')} failed (exit ${run.status}):\n${run.stderr || run.stdout}`);
 }
 
 function apt(root: readonly string[], args: readonly string[]): void {
@@ -123,7 +151,12 @@ export function ensureSystemPrograms(): void {
   process.stderr.write(`installing what the tests need from Debian's registry: ${packages.join(' ')}\n`);
   const policy = '/usr/sbin/policy-rc.d';
   const guardPolicy = !existsSync(policy);
-  if (guardPolicy) asRoot(root, ['sh', '-c', `printf '#!/bin/sh\\n# written by the tests: no service starts during their installs\\nexit 101\\n' > ${policy} && chmod 755 ${policy}`]);
+  if (guardPolicy)
+    asRoot(root, [
+      'sh',
+      '-c',
+      `printf '#!/bin/sh\\n# written by the tests: no service starts during their installs\\nexit 101\\n' > ${policy} && chmod 755 ${policy}`,
+    ]);
   try {
     apt(root, ['update', '-qq']);
     apt(root, ['install', '-y', '-qq', '--no-install-recommends', ...packages]);
@@ -131,5 +164,6 @@ export function ensureSystemPrograms(): void {
     if (guardPolicy) asRoot(root, ['rm', '-f', policy]);
   }
   missing = SYSTEM_PROGRAMS.filter((p) => p.find() === undefined);
-  if (missing.length > 0) throw new Error(`installed ${packages.join(' ')}, yet still missing:\n${missingMessage(missing)}`);
+  if (missing.length > 0)
+    throw new Error(`installed ${packages.join(' ')}, yet still missing:\n${missingMessage(missing)}`);
 }

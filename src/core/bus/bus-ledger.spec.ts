@@ -8,13 +8,18 @@ interface TestConn extends LedgerConnection {
   readonly name: string;
 }
 
-const room = (name: string, subscription: LedgerRoom['subscription'] = 'done'): TestRoom => ({ name, pending: 0, subscription });
+const room = (name: string, subscription: LedgerRoom['subscription'] = 'done'): TestRoom => ({
+  name,
+  pending: 0,
+  subscription,
+});
 const conn = (name: string): TestConn => ({ name, busPending: 0 });
 
 /** A ledger whose effects are written down, in order, as short strings. */
 function setup() {
   const log: string[] = [];
-  const describeOp = (op: Op<TestRoom, TestConn>) => (op.kind === 'reply' ? `reply ${op.conn.name} ${op.frame}` : `${op.kind} ${op.room.name} ${op.conn.name}#${op.id}`);
+  const describeOp = (op: Op<TestRoom, TestConn>) =>
+    op.kind === 'reply' ? `reply ${op.conn.name} ${op.frame}` : `${op.kind} ${op.room.name} ${op.conn.name}#${op.id}`;
   const ledger = new BusLedger<TestRoom, TestConn>({
     issue: (op) => log.push(`issue ${describeOp(op)}`),
     subscribe: (r) => {
@@ -49,7 +54,7 @@ describe('BusLedger: asking Redis', () => {
     expect(fresh.subscription).toBe('done');
   });
 
-  it('asks every new room\'s subscription at once, and keeps the order whichever is acknowledged first', () => {
+  it("asks every new room's subscription at once, and keeps the order whichever is acknowledged first", () => {
     const { ledger, log } = setup();
     const [one, two, a] = [room('one', 'none'), room('two', 'none'), conn('a')];
     ledger.submit('join', one, a, 'alice', '');
@@ -133,7 +138,13 @@ describe('BusLedger: what comes back', () => {
     ledger.submit('join', fresh, a, 'alice', '');
     ledger.reply(a, 'pong');
     ledger.lost();
-    expect(log).toEqual(['issue chat known a#1', 'subscribe fresh', 'settle chat known a#1', 'settle join fresh a#2', 'settle reply a pong']);
+    expect(log).toEqual([
+      'issue chat known a#1',
+      'subscribe fresh',
+      'settle chat known a#1',
+      'settle join fresh a#2',
+      'settle reply a pong',
+    ]);
     expect(ledger.size).toBe(0);
   });
 });

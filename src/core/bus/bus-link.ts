@@ -147,6 +147,8 @@ export class BusLink {
         count = 1;
       }
     }
-    this.commands.chatEvents(nodeId, nodeTimeoutMs, ...(from === 0 ? events : events.slice(from))).catch(this.onFailure);
+    this.commands
+      .chatEvents(nodeId, nodeTimeoutMs, ...(from === 0 ? events : events.slice(from)))
+      .catch(this.onFailure);
   };
 }

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { chatFrame, chatFrameHead, joinFrame, leaveFrame } from '../protocol/frames.js';
-import { chatSeq, decimalAt, FRAME_CHAT, FRAME_JOIN, FRAME_LEAVE, frameType, hasOrigin, originEnd } from './bus-protocol.js';
+import {
+  chatSeq,
+  decimalAt,
+  FRAME_CHAT,
+  FRAME_JOIN,
+  FRAME_LEAVE,
+  frameType,
+  hasOrigin,
+  originEnd,
+} from './bus-protocol.js';
 
 describe('chatFrameHead', () => {
   it.each([
@@ -8,7 +17,9 @@ describe('chatFrameHead', () => {
     ['with id and ts', 'a "quoted"\ntext', 'm-1', 1.5e300, 42],
     ['outside the BMP', '😀 ünïcödé', undefined, -0.25, 9_007_199_254_740_991],
   ])('plus seq and "}" is exactly chatFrame (%s)', (_name, text, id, ts, seq) => {
-    expect(`${chatFrameHead('room.1', 'user_1', text, id, ts)}${seq}}`).toBe(chatFrame('room.1', 'user_1', text, id, ts, seq));
+    expect(`${chatFrameHead('room.1', 'user_1', text, id, ts)}${seq}}`).toBe(
+      chatFrame('room.1', 'user_1', text, id, ts, seq),
+    );
   });
 });
 
@@ -32,8 +43,12 @@ describe('bus messages', () => {
     }
   });
 
-  it('tell the frame type and read a chat frame\'s seq', () => {
-    const frames = [joinFrame('r', 'u', 1), chatFrame('r', 'u', '}"seq":9}', 'id', 3, 1234567), leaveFrame('r', 'u', 0)];
+  it("tell the frame type and read a chat frame's seq", () => {
+    const frames = [
+      joinFrame('r', 'u', 1),
+      chatFrame('r', 'u', '}"seq":9}', 'id', 3, 1234567),
+      leaveFrame('r', 'u', 0),
+    ];
     expect(frames.map((f) => frameType(Buffer.from(f)))).toEqual([FRAME_JOIN, FRAME_CHAT, FRAME_LEAVE]);
     expect(chatSeq(Buffer.from(frames[1] as string))).toBe(1234567);
     expect(chatSeq(Buffer.from(chatFrame('r', 'u', 't', undefined, undefined, 1)))).toBe(1);

@@ -126,7 +126,14 @@ export class BusRooms implements Rooms, ChatBus {
     this.ownPrefix = originPrefix(this.nodeId);
     this.local = new RoomRegistry<BusRoom>(connections, accounting, {
       maxRoomsPerConnection: options.maxRoomsPerConnection,
-      createRoom: (name) => ({ name, members: new Set(), seq: 0, channel: roomChannel(name), pending: 0, subscription: 'none' }),
+      createRoom: (name) => ({
+        name,
+        members: new Set(),
+        seq: 0,
+        channel: roomChannel(name),
+        pending: 0,
+        subscription: 'none',
+      }),
       // a room is kept while own events of it are on their way back
       keepEmpty: (room) => room.pending > 0,
       onForget: (room) => {
@@ -169,7 +176,13 @@ export class BusRooms implements Rooms, ChatBus {
     return this.path.join(conn, room, user);
   }
 
-  chat(conn: ChatConnection, room: string, text: string, id: string | undefined, ts: number | undefined): ErrorCode | undefined {
+  chat(
+    conn: ChatConnection,
+    room: string,
+    text: string,
+    id: string | undefined,
+    ts: number | undefined,
+  ): ErrorCode | undefined {
     return this.path.chat(conn, room, text, id, ts);
   }
 
@@ -231,10 +244,22 @@ export class BusRooms implements Rooms, ChatBus {
     return undefined;
   }
 
-  private chatOnBus(conn: ChatConnection, roomName: string, text: string, id: string | undefined, ts: number | undefined): ErrorCode | undefined {
+  private chatOnBus(
+    conn: ChatConnection,
+    roomName: string,
+    text: string,
+    id: string | undefined,
+    ts: number | undefined,
+  ): ErrorCode | undefined {
     if (!conn.rooms.has(roomName)) return 'not_joined';
     const user = conn.user as string;
-    this.ledger.submit('chat', this.local.find(roomName) as BusRoom, conn, user, chatFrameHead(roomName, user, text, id, ts));
+    this.ledger.submit(
+      'chat',
+      this.local.find(roomName) as BusRoom,
+      conn,
+      user,
+      chatFrameHead(roomName, user, text, id, ts),
+    );
     return undefined;
   }
 

@@ -31,7 +31,10 @@ interface Client {
 function setup(maxRoomsPerConnection = 8) {
   const connections = new ConnectionRegistry({ maxBufferedBytes: 1 << 20, keepaliveIntervalMs: 30_000 });
   const accounting = new FrameAccounting(
-    { consume: () => ({ allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 0, now: 0, store: 'memory' }), forget: () => {} },
+    {
+      consume: () => ({ allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 0, now: 0, store: 'memory' }),
+      forget: () => {},
+    },
     chatConnectionPolicy({ rateLimitCapacity: 10, rateLimitRefillPerSec: 10 }),
   );
   const rooms = new RoomRegistry(connections, accounting, { maxRoomsPerConnection });

@@ -64,7 +64,13 @@ export class RoomRegistry<R extends Room = Room> implements Rooms {
     return undefined;
   }
 
-  chat(conn: ChatConnection, roomName: string, text: string, id: string | undefined, ts: number | undefined): ErrorCode | undefined {
+  chat(
+    conn: ChatConnection,
+    roomName: string,
+    text: string,
+    id: string | undefined,
+    ts: number | undefined,
+  ): ErrorCode | undefined {
     const room = conn.rooms.has(roomName) ? this.rooms.get(roomName) : undefined;
     if (room === undefined) return 'not_joined';
     room.seq++;

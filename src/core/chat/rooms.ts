@@ -13,7 +13,13 @@ export interface Rooms {
   /** Members of `room` in this process. */
   members(room: string): number;
   join(conn: ChatConnection, room: string, user: string): ErrorCode | undefined;
-  chat(conn: ChatConnection, room: string, text: string, id: string | undefined, ts: number | undefined): ErrorCode | undefined;
+  chat(
+    conn: ChatConnection,
+    room: string,
+    text: string,
+    id: string | undefined,
+    ts: number | undefined,
+  ): ErrorCode | undefined;
   leave(conn: ChatConnection, room: string): ErrorCode | undefined;
   /** A closed connection leaves every room it was in; the remaining members get `leave`. */
   leaveAll(conn: ChatConnection): void;

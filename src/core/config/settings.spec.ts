@@ -96,7 +96,16 @@ describe('loadSettings, exactly', () => {
   });
 
   it('lists every problem on its own line, with the raw value', () => {
-    expect(refusal({ PORT: 'x', MAX_BUFFERED_BYTES: '1', LIMITER_STORE: ' pg ', HOST: 'a b', REDIS_URL: 'http://x', HTTP_THROTTLE_POLICY: 'a b' }).message).toBe(
+    expect(
+      refusal({
+        PORT: 'x',
+        MAX_BUFFERED_BYTES: '1',
+        LIMITER_STORE: ' pg ',
+        HOST: 'a b',
+        REDIS_URL: 'http://x',
+        HTTP_THROTTLE_POLICY: 'a b',
+      }).message,
+    ).toBe(
       [
         'invalid settings:',
         "  PORT must be an integer from 0 to 65535, got 'x'",
@@ -121,7 +130,9 @@ describe('loadSettings, exactly', () => {
     for (const spec of INTEGER_SETTINGS) {
       expect(loadSettings({ [spec.env]: String(spec.min) })[spec.key]).toBe(spec.min);
       expect(loadSettings({ [spec.env]: String(spec.max) })[spec.key]).toBe(spec.max);
-      expect(() => loadSettings({ [spec.env]: String(spec.max + 1) })).toThrow(`${spec.env} must be an integer from ${spec.min} to ${spec.max}, got '${spec.max + 1}'`);
+      expect(() => loadSettings({ [spec.env]: String(spec.max + 1) })).toThrow(
+        `${spec.env} must be an integer from ${spec.min} to ${spec.max}, got '${spec.max + 1}'`,
+      );
     }
   });
 
@@ -154,7 +165,9 @@ describe('loadSettings, exactly', () => {
     expect(loadSettings({ REDIS_URL: ' rediss://cache:6380/1 ' }).redisUrl).toBe('rediss://cache:6380/1');
     expect(loadSettings({ REDIS_URL: '  ' }).redisUrl).toBe('redis://127.0.0.1:6379');
     for (const bad of ['xredis://a', 'redis://a b', 'redis://', 'redis:/a']) {
-      expect(() => loadSettings({ REDIS_URL: bad })).toThrow(`REDIS_URL must be a redis:// or rediss:// URL, got '${bad}'`);
+      expect(() => loadSettings({ REDIS_URL: bad })).toThrow(
+        `REDIS_URL must be a redis:// or rediss:// URL, got '${bad}'`,
+      );
     }
   });
 

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { DeniedCache } from './denied-cache.js';
 import type { StoreDecision } from './limiter-store.js';
 
-const denial: StoreDecision = { allowed: false, remaining: 0, retryAfterMs: 300, resetMs: 900, now: 5_000, store: 'redis' };
+const denial: StoreDecision = {
+  allowed: false,
+  remaining: 0,
+  retryAfterMs: 300,
+  resetMs: 900,
+  now: 5_000,
+  store: 'redis',
+};
 
 describe('DeniedCache', () => {
   it('answers a denial locally until retryAfterMs (capped by maxMs), times moved on', () => {
@@ -10,7 +17,14 @@ describe('DeniedCache', () => {
     const cache = new DeniedCache(1_000, 10, () => now);
     cache.put('k', 2, denial);
     now = 100;
-    expect(cache.get('k', 2)).toEqual({ allowed: false, remaining: 0, retryAfterMs: 200, resetMs: 800, now: 5_100, store: 'cache' });
+    expect(cache.get('k', 2)).toEqual({
+      allowed: false,
+      remaining: 0,
+      retryAfterMs: 200,
+      resetMs: 800,
+      now: 5_100,
+      store: 'cache',
+    });
     expect(cache.get('k', 3)).toMatchObject({ allowed: false }); // a larger cost is denied too
     expect(cache.get('k', 1)).toBeUndefined(); // a smaller one may be allowed: ask the store
     now = 300;
@@ -26,7 +40,11 @@ describe('DeniedCache', () => {
     expect(cache.size).toBe(1);
     cache.put('b', 1, denial);
     cache.put('c', 1, denial); // drops 'a', the oldest
-    expect([cache.get('a', 1), cache.get('b', 1)?.store, cache.get('c', 1)?.store]).toEqual([undefined, 'cache', 'cache']);
+    expect([cache.get('a', 1), cache.get('b', 1)?.store, cache.get('c', 1)?.store]).toEqual([
+      undefined,
+      'cache',
+      'cache',
+    ]);
     now = 50;
     expect(cache.get('b', 1)).toBeUndefined();
   });
@@ -48,7 +66,14 @@ describe('DeniedCache', () => {
     const cache = new DeniedCache(1_000, 10, () => now);
     cache.put('k', 1, denial);
     now = 10_100;
-    expect(cache.get('k', 1)).toEqual({ allowed: false, remaining: 0, retryAfterMs: 200, resetMs: 800, now: 5_100, store: 'cache' });
+    expect(cache.get('k', 1)).toEqual({
+      allowed: false,
+      remaining: 0,
+      retryAfterMs: 200,
+      resetMs: 800,
+      now: 5_100,
+      store: 'cache',
+    });
     now = 10_299;
     expect(cache.get('k', 1)).toMatchObject({ retryAfterMs: 1, resetMs: 601, now: 5_299 });
     now = 10_300;

@@ -146,12 +146,33 @@ describe('FallbackLimiterStore', () => {
     const open = setup('fail-open');
     open.primary.healthy = false;
     open.advance(7);
-    expect(await open.store.decide('k', policy, 1, true)).toEqual({ allowed: true, remaining: 1, retryAfterMs: 0, resetMs: 0, now: 7, store: 'none' });
-    expect(await open.store.decide('k', policy, 2, true)).toEqual({ allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 0, now: 7, store: 'none' });
+    expect(await open.store.decide('k', policy, 1, true)).toEqual({
+      allowed: true,
+      remaining: 1,
+      retryAfterMs: 0,
+      resetMs: 0,
+      now: 7,
+      store: 'none',
+    });
+    expect(await open.store.decide('k', policy, 2, true)).toEqual({
+      allowed: true,
+      remaining: 0,
+      retryAfterMs: 0,
+      resetMs: 0,
+      now: 7,
+      store: 'none',
+    });
     const closed = setup('fail-closed');
     closed.primary.healthy = false;
     closed.advance(9);
-    expect(await closed.store.decide('k', policy, 1, true)).toEqual({ allowed: false, remaining: 0, retryAfterMs: 1000, resetMs: 0, now: 9, store: 'none' });
+    expect(await closed.store.decide('k', policy, 1, true)).toEqual({
+      allowed: false,
+      remaining: 0,
+      retryAfterMs: 1000,
+      resetMs: 0,
+      now: 9,
+      store: 'none',
+    });
     expect(closed.fallback.size).toBe(0);
   });
 

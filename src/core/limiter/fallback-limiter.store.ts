@@ -119,7 +119,9 @@ export class FallbackLimiterStore implements LimiterStore {
   async health(): Promise<StoreHealth> {
     await this.probe();
     if (this.healthy) return { status: 'up', store: 'redis' };
-    return this.options.mode === 'fail-over' ? { status: 'degraded', store: 'memory' } : { status: 'down', store: 'none' };
+    return this.options.mode === 'fail-over'
+      ? { status: 'degraded', store: 'memory' }
+      : { status: 'down', store: 'none' };
   }
 
   whenReady(timeoutMs: number): Promise<boolean> {

@@ -12,7 +12,13 @@ import {
 import { MemoryLimiterStore } from './memory-limiter.store.js';
 import type { Policy } from './policy.js';
 
-const bucket: Policy = { name: 'bucket', algorithm: 'token_bucket', scope: ['user', 'route'], capacity: 5, refillPerSec: 2 };
+const bucket: Policy = {
+  name: 'bucket',
+  algorithm: 'token_bucket',
+  scope: ['user', 'route'],
+  capacity: 5,
+  refillPerSec: 2,
+};
 const tiny: Policy = { name: 'tiny', algorithm: 'sliding_window', scope: ['ip'], limit: 3, windowMs: 1_500 };
 
 describe('Limiter', () => {
@@ -64,8 +70,14 @@ describe('Limiter', () => {
     const subject = { user: 'u', route: 'r' };
     expect(await limiter.decideOne({ policy: 'bucket', subject }, true)).toMatchObject({ allowed: true, remaining: 4 });
     expect(await limiter.decideOne({ policy: 'bucket', subject }, true)).toMatchObject({ allowed: true, remaining: 3 });
-    expect(await limiter.decideOne({ policy: 'tiny', subject: { ip: 'b' }, cost: 3 }, true)).toMatchObject({ allowed: true, remaining: 0 });
-    expect(await limiter.decideOne({ policy: 'tiny', subject: { ip: 'b' } }, true)).toMatchObject({ allowed: false, remaining: 0 });
+    expect(await limiter.decideOne({ policy: 'tiny', subject: { ip: 'b' }, cost: 3 }, true)).toMatchObject({
+      allowed: true,
+      remaining: 0,
+    });
+    expect(await limiter.decideOne({ policy: 'tiny', subject: { ip: 'b' } }, true)).toMatchObject({
+      allowed: false,
+      remaining: 0,
+    });
   });
 
   it('peeks with consume false and spends with consume true', async () => {
@@ -78,17 +90,44 @@ describe('Limiter', () => {
 
   it('keys decisions by the policy scope only: other subject fields are ignored', async () => {
     await limiter.decideOne({ policy: 'tiny', subject: { ip: 'k', user: 'x' }, cost: 3 }, true);
-    expect(await limiter.decideOne({ policy: 'tiny', subject: { ip: 'k', user: 'y' } }, false)).toMatchObject({ allowed: false });
-    expect(await limiter.decideOne({ policy: 'tiny', subject: { ip: 'other' } }, false)).toMatchObject({ allowed: true, remaining: 3 });
-    expect(await limiter.decideOne({ policy: 'bucket', subject: { user: 'k', route: 'x' } }, false)).toMatchObject({ remaining: 5 });
+    expect(await limiter.decideOne({ policy: 'tiny', subject: { ip: 'k', user: 'y' } }, false)).toMatchObject({
+      allowed: false,
+    });
+    expect(await limiter.decideOne({ policy: 'tiny', subject: { ip: 'other' } }, false)).toMatchObject({
+      allowed: true,
+      remaining: 3,
+    });
+    expect(await limiter.decideOne({ policy: 'bucket', subject: { user: 'k', route: 'x' } }, false)).toMatchObject({
+      remaining: 5,
+    });
   });
 
   it.each([
     [{ policy: 'nope', subject: { ip: 'a' } }, 404, 'unknown_policy', "policy: no policy named 'nope'"],
-    [{ policy: 'bucket', subject: { user: 'a' } }, 400, 'invalid_request', "subject.route is required by policy 'bucket'"],
-    [{ policy: 'bucket', subject: { route: 'a' } }, 400, 'invalid_request', "subject.user is required by policy 'bucket'"],
-    [{ policy: 'bucket', subject: { user: 'a', route: 'b' }, cost: 6 }, 400, 'invalid_request', "cost 6 is above the policy's limit of 5"],
-    [{ policy: 'tiny', subject: { ip: 'a' }, cost: 4 }, 400, 'invalid_request', "cost 4 is above the policy's limit of 3"],
+    [
+      { policy: 'bucket', subject: { user: 'a' } },
+      400,
+      'invalid_request',
+      "subject.route is required by policy 'bucket'",
+    ],
+    [
+      { policy: 'bucket', subject: { route: 'a' } },
+      400,
+      'invalid_request',
+      "subject.user is required by policy 'bucket'",
+    ],
+    [
+      { policy: 'bucket', subject: { user: 'a', route: 'b' }, cost: 6 },
+      400,
+      'invalid_request',
+      "cost 6 is above the policy's limit of 5",
+    ],
+    [
+      { policy: 'tiny', subject: { ip: 'a' }, cost: 4 },
+      400,
+      'invalid_request',
+      "cost 4 is above the policy's limit of 3",
+    ],
   ])('refuses %j with %i %s', async (request, status, error, message) => {
     const refused = await limiter.decideOne(request, true);
     expect(refused).toBeInstanceOf(RequestError);
@@ -152,7 +191,9 @@ describe('Limiter', () => {
       true,
       at,
     );
-    expect(second).toEqual(new RequestError(400, 'invalid_request', "[1].subject.route is required by policy 'bucket'"));
+    expect(second).toEqual(
+      new RequestError(400, 'invalid_request', "[1].subject.route is required by policy 'bucket'"),
+    );
     const third = await limiter.decideAll([{ policy: 'tiny', subject: { ip: 'a' }, cost: 9 }], true, at);
     expect(third).toEqual(new RequestError(400, 'invalid_request', "[0].cost 9 is above the policy's limit of 3"));
     expect(store.size).toBe(0);
@@ -175,7 +216,9 @@ describe('Limiter', () => {
       health: () => Promise.resolve({ status: 'up', store: 'redis' }),
     };
     const remoteLimiter = new Limiter([bucket], remote);
-    expect(await remoteLimiter.decideOne({ policy: 'bucket', subject: { user: 'a/b', route: 'r' }, cost: 3 }, false)).toEqual({
+    expect(
+      await remoteLimiter.decideOne({ policy: 'bucket', subject: { user: 'a/b', route: 'r' }, cost: 3 }, false),
+    ).toEqual({
       allowed: false,
       policy: 'bucket',
       algorithm: 'token_bucket',
@@ -220,7 +263,9 @@ describe('rateLimitHeaders', () => {
   });
 
   it('gives a sliding window the window ceil(W / 1000) and t = ceil(retryAfterMs / 1000) when denied', () => {
-    expect(rateLimitHeaders(tiny, decision({ allowed: false, limit: 3, remaining: 0, resetMs: 9_000, retryAfterMs: 1_001 }))).toEqual([
+    expect(
+      rateLimitHeaders(tiny, decision({ allowed: false, limit: 3, remaining: 0, resetMs: 9_000, retryAfterMs: 1_001 })),
+    ).toEqual([
       ['RateLimit-Policy', '"tiny";q=3;w=2'],
       ['RateLimit', '"tiny";r=0;t=2'],
     ]);
@@ -232,10 +277,9 @@ describe('rateLimitHeaders', () => {
       ['RateLimit-Policy', '"e";q=10;w=2'],
       ['RateLimit', '"e";r=10;t=0'],
     ]);
-    expect(rateLimitHeaders(exact, decision({ allowed: false, limit: 10, retryAfterMs: 1, resetMs: 2_000 }))[1]).toEqual([
-      'RateLimit',
-      '"e";r=0;t=1',
-    ]);
+    expect(
+      rateLimitHeaders(exact, decision({ allowed: false, limit: 10, retryAfterMs: 1, resetMs: 2_000 }))[1],
+    ).toEqual(['RateLimit', '"e";r=0;t=1']);
     const minute: Policy = { name: 'm', algorithm: 'sliding_window', scope: ['ip'], limit: 60, windowMs: 60_000 };
     expect(rateLimitHeaders(minute, decision({ limit: 60, remaining: 59, resetMs: 119_999 }))).toEqual([
       ['RateLimit-Policy', '"m";q=60;w=60'],

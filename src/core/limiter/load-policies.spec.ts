@@ -36,7 +36,13 @@ describe('loadPolicies', () => {
   it('uses the built-in set, with the chat bucket from the settings, without a file', () => {
     const policies = loadPolicies(settings({ rateLimitCapacity: 7, rateLimitRefillPerSec: 3 }));
     expect(policies).toEqual(defaultPolicies({ rateLimitCapacity: 7, rateLimitRefillPerSec: 3 }));
-    expect(policies.map((p) => p.name)).toEqual(['per-user', 'per-ip', 'per-route', 'per-user-route', 'chat-connection']);
+    expect(policies.map((p) => p.name)).toEqual([
+      'per-user',
+      'per-ip',
+      'per-route',
+      'per-user-route',
+      'chat-connection',
+    ]);
   });
 
   it('reads a .json file as JSON', () => {
@@ -45,7 +51,10 @@ describe('loadPolicies', () => {
   });
 
   it('reads a JSON document as JSON even where YAML would refuse it (a repeated key)', () => {
-    const path = file('repeated.json', '{"policies": [], "policies": [{"name":"tb","algorithm":"token_bucket","scope":["user"],"capacity":5,"refillPerSec":0.5}]}');
+    const path = file(
+      'repeated.json',
+      '{"policies": [], "policies": [{"name":"tb","algorithm":"token_bucket","scope":["user"],"capacity":5,"refillPerSec":0.5}]}',
+    );
     expect(loadPolicies(settings({ policiesFile: path }))).toEqual([tb]);
   });
 
@@ -75,14 +84,18 @@ describe('loadPolicies', () => {
     const err = thrown(() => loadPolicies(settings({ policiesFile: path })));
     expect(err).toBeInstanceOf(PolicyError);
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as Error).message).toMatch(new RegExp(`^POLICIES_FILE '${escape(path)}' cannot be read: ENOENT: no such file or directory`));
+    expect((err as Error).message).toMatch(
+      new RegExp(`^POLICIES_FILE '${escape(path)}' cannot be read: ENOENT: no such file or directory`),
+    );
   });
 
   it('refuses a .json file that is not JSON (YAML is not accepted there)', () => {
     const path = file('yaml.json', 'policies: []\n');
     const err = thrown(() => loadPolicies(settings({ policiesFile: path })));
     expect(err).toBeInstanceOf(PolicyError);
-    expect((err as Error).message).toMatch(new RegExp(`^POLICIES_FILE '${escape(path)}' is not valid JSON: Unexpected token`));
+    expect((err as Error).message).toMatch(
+      new RegExp(`^POLICIES_FILE '${escape(path)}' is not valid JSON: Unexpected token`),
+    );
   });
 
   it('refuses a YAML file that is not YAML', () => {
@@ -93,7 +106,15 @@ describe('loadPolicies', () => {
   });
 
   it('refuses a readable file with bad policies, naming each field', () => {
-    const path = file('bad.json', JSON.stringify({ policies: [{ ...tb, capacity: 0 }, { ...sw, windowMs: 0 }] }));
+    const path = file(
+      'bad.json',
+      JSON.stringify({
+        policies: [
+          { ...tb, capacity: 0 },
+          { ...sw, windowMs: 0 },
+        ],
+      }),
+    );
     const err = thrown(() => loadPolicies(settings({ policiesFile: path })));
     expect(err).toBeInstanceOf(PolicyError);
     expect((err as Error).message).toBe(

@@ -15,7 +15,14 @@ describe('MemoryLimiterStore', () => {
   });
 
   it('keeps one state per key and reports the decision time and store', () => {
-    expect(store.decide('a', bucket, 1, true)).toEqual({ allowed: true, remaining: 1, retryAfterMs: 0, resetMs: 1000, now: 0, store: 'memory' });
+    expect(store.decide('a', bucket, 1, true)).toEqual({
+      allowed: true,
+      remaining: 1,
+      retryAfterMs: 0,
+      resetMs: 1000,
+      now: 0,
+      store: 'memory',
+    });
     expect(store.decide('a', bucket, 1, true).remaining).toBe(0);
     expect(store.decide('a', bucket, 1, true).allowed).toBe(false);
     expect(store.decide('b', bucket, 1, true)).toMatchObject({ allowed: true, remaining: 1 });
@@ -65,7 +72,14 @@ describe('MemoryLimiterStore', () => {
     expect(store.decide('a', bucket, 1, false)).toMatchObject({ allowed: true, remaining: 1, resetMs: 1 });
     expect(store.size).toBe(2);
     now = 1_000;
-    expect(store.decide('a', bucket, 1, false)).toEqual({ allowed: true, remaining: 2, retryAfterMs: 0, resetMs: 0, now: 1_000, store: 'memory' });
+    expect(store.decide('a', bucket, 1, false)).toEqual({
+      allowed: true,
+      remaining: 2,
+      retryAfterMs: 0,
+      resetMs: 0,
+      now: 1_000,
+      store: 'memory',
+    });
     expect(store.size).toBe(1);
     now = 2_000;
     expect(store.decide('w', window, 2, false)).toMatchObject({ allowed: true, remaining: 2, resetMs: 0 });
@@ -111,7 +125,7 @@ describe('MemoryLimiterStore sweep timer', () => {
     vi.useRealTimers();
   });
 
-  it('sweeps once a second by default, with one unref\'d timer', () => {
+  it("sweeps once a second by default, with one unref'd timer", () => {
     vi.useFakeTimers();
     let now = 0;
     const timed = new MemoryLimiterStore({ clock: () => now });
@@ -179,9 +193,8 @@ interface Step {
   cost: number;
   expect: { allowed: boolean; remaining: number; retryAfterMs: number; resetMs: number };
 }
-const vectors: { policies: Policy[]; cases: { name: string; policy: string; key: string; steps: Step[] }[] } = JSON.parse(
-  readFileSync(new URL('../../../test/vectors/limiter.json', import.meta.url), 'utf8'),
-);
+const vectors: { policies: Policy[]; cases: { name: string; policy: string; key: string; steps: Step[] }[] } =
+  JSON.parse(readFileSync(new URL('../../../test/vectors/limiter.json', import.meta.url), 'utf8'));
 
 describe('limiter vectors on the memory store', () => {
   let now = 0;

@@ -8,7 +8,6 @@ interface Entry {
   expiresAt: number;
 }
 
-
 const MEMORY_UP: StoreHealth = { status: 'up', store: 'memory' };
 
 export interface MemoryLimiterStoreOptions {

@@ -27,15 +27,39 @@ describe('parsePolicies', () => {
   it.each([
     [{}, 'a "policies" array'],
     [{ policies: [5] }, 'policies[0] must be an object'],
-    [{ policies: [{ name: 'x y', algorithm: 'token_bucket', scope: ['ip'], capacity: 1, refillPerSec: 1 }] }, 'policies[0].name'],
+    [
+      { policies: [{ name: 'x y', algorithm: 'token_bucket', scope: ['ip'], capacity: 1, refillPerSec: 1 }] },
+      'policies[0].name',
+    ],
     [{ policies: [{ name: 'x', algorithm: 'leaky', scope: ['ip'] }] }, 'policies[0].algorithm'],
-    [{ policies: [{ name: 'x', algorithm: 'token_bucket', scope: [], capacity: 1, refillPerSec: 1 }] }, 'policies[0].scope'],
-    [{ policies: [{ name: 'x', algorithm: 'token_bucket', scope: ['ip', 'ip'], capacity: 1, refillPerSec: 1 }] }, 'policies[0].scope'],
-    [{ policies: [{ name: 'x', algorithm: 'token_bucket', scope: ['host'], capacity: 1, refillPerSec: 1 }] }, 'policies[0].scope'],
-    [{ policies: [{ name: 'x', algorithm: 'token_bucket', scope: ['ip'], capacity: 1.5, refillPerSec: 1 }] }, 'policies[0].capacity'],
-    [{ policies: [{ name: 'x', algorithm: 'token_bucket', scope: ['ip'], capacity: 1, refillPerSec: 0 }] }, 'policies[0].refillPerSec'],
-    [{ policies: [{ name: 'x', algorithm: 'token_bucket', scope: ['ip'], capacity: 1, refillPerSec: 1, limit: 3 }] }, 'policies[0].limit is not a field'],
-    [{ policies: [{ name: 'x', algorithm: 'sliding_window', scope: ['ip'], limit: 1e9, windowMs: 2e9 }] }, 'at most 2^50'],
+    [
+      { policies: [{ name: 'x', algorithm: 'token_bucket', scope: [], capacity: 1, refillPerSec: 1 }] },
+      'policies[0].scope',
+    ],
+    [
+      { policies: [{ name: 'x', algorithm: 'token_bucket', scope: ['ip', 'ip'], capacity: 1, refillPerSec: 1 }] },
+      'policies[0].scope',
+    ],
+    [
+      { policies: [{ name: 'x', algorithm: 'token_bucket', scope: ['host'], capacity: 1, refillPerSec: 1 }] },
+      'policies[0].scope',
+    ],
+    [
+      { policies: [{ name: 'x', algorithm: 'token_bucket', scope: ['ip'], capacity: 1.5, refillPerSec: 1 }] },
+      'policies[0].capacity',
+    ],
+    [
+      { policies: [{ name: 'x', algorithm: 'token_bucket', scope: ['ip'], capacity: 1, refillPerSec: 0 }] },
+      'policies[0].refillPerSec',
+    ],
+    [
+      { policies: [{ name: 'x', algorithm: 'token_bucket', scope: ['ip'], capacity: 1, refillPerSec: 1, limit: 3 }] },
+      'policies[0].limit is not a field',
+    ],
+    [
+      { policies: [{ name: 'x', algorithm: 'sliding_window', scope: ['ip'], limit: 1e9, windowMs: 2e9 }] },
+      'at most 2^50',
+    ],
     [
       {
         policies: [
@@ -77,8 +101,22 @@ describe('policyKey', () => {
   });
 });
 
-const tb = (over: Record<string, unknown> = {}) => ({ name: 'tb', algorithm: 'token_bucket', scope: ['ip'], capacity: 1, refillPerSec: 1, ...over });
-const sw = (over: Record<string, unknown> = {}) => ({ name: 'sw', algorithm: 'sliding_window', scope: ['ip'], limit: 1, windowMs: 1, ...over });
+const tb = (over: Record<string, unknown> = {}) => ({
+  name: 'tb',
+  algorithm: 'token_bucket',
+  scope: ['ip'],
+  capacity: 1,
+  refillPerSec: 1,
+  ...over,
+});
+const sw = (over: Record<string, unknown> = {}) => ({
+  name: 'sw',
+  algorithm: 'sliding_window',
+  scope: ['ip'],
+  limit: 1,
+  windowMs: 1,
+  ...over,
+});
 
 /** The PolicyError that parsePolicies throws for `document`. */
 function refusal(document: unknown): PolicyError {
@@ -137,25 +175,69 @@ describe('parsePolicies, exactly', () => {
     ['a 65-character name', tb({ name: 'a'.repeat(65) }), ['policies[0].name must match ^[A-Za-z0-9_.-]{1,64}$']],
     ['a scope that is a string', tb({ scope: 'ip' }), [`policies[0].scope ${scopeRule}`]],
     ['a scope with an unknown field', tb({ scope: ['ip', 'host'] }), [`policies[0].scope ${scopeRule}`]],
-    ['an unknown algorithm', { name: 'x', algorithm: 'leaky', scope: ['ip'], rate: 1 }, ["policies[0].algorithm must be 'token_bucket' or 'sliding_window'"]],
+    [
+      'an unknown algorithm',
+      { name: 'x', algorithm: 'leaky', scope: ['ip'], rate: 1 },
+      ["policies[0].algorithm must be 'token_bucket' or 'sliding_window'"],
+    ],
     ['a capacity of 0', tb({ capacity: 0 }), ['policies[0].capacity must be an integer from 1 to 1e9']],
     ['a capacity above 1e9', tb({ capacity: 1e9 + 1 }), ['policies[0].capacity must be an integer from 1 to 1e9']],
     ['a capacity as a string', tb({ capacity: '5' }), ['policies[0].capacity must be an integer from 1 to 1e9']],
-    ['a rate as a string', tb({ refillPerSec: '5' }), ['policies[0].refillPerSec must be a number above 0 and at most 1e9']],
-    ['a negative rate', tb({ refillPerSec: -1 }), ['policies[0].refillPerSec must be a number above 0 and at most 1e9']],
-    ['a rate that is not a number', tb({ refillPerSec: Number.NaN }), ['policies[0].refillPerSec must be a number above 0 and at most 1e9']],
-    ['a rate above 1e9', tb({ refillPerSec: 1e9 + 0.5 }), ['policies[0].refillPerSec must be a number above 0 and at most 1e9']],
+    [
+      'a rate as a string',
+      tb({ refillPerSec: '5' }),
+      ['policies[0].refillPerSec must be a number above 0 and at most 1e9'],
+    ],
+    [
+      'a negative rate',
+      tb({ refillPerSec: -1 }),
+      ['policies[0].refillPerSec must be a number above 0 and at most 1e9'],
+    ],
+    [
+      'a rate that is not a number',
+      tb({ refillPerSec: Number.NaN }),
+      ['policies[0].refillPerSec must be a number above 0 and at most 1e9'],
+    ],
+    [
+      'a rate above 1e9',
+      tb({ refillPerSec: 1e9 + 0.5 }),
+      ['policies[0].refillPerSec must be a number above 0 and at most 1e9'],
+    ],
     ['a limit of 0', sw({ limit: 0 }), ['policies[0].limit must be an integer from 1 to 1e9']],
     ['a limit above 1e9', sw({ limit: 1e9 + 1 }), ['policies[0].limit must be an integer from 1 to 1e9']],
     ['a window of 0', sw({ windowMs: 0 }), ['policies[0].windowMs must be an integer from 1 to 2678400000 (31 days)']],
-    ['a window over 31 days', sw({ windowMs: 2_678_400_001 }), ['policies[0].windowMs must be an integer from 1 to 2678400000 (31 days)']],
-    ['a fractional window', sw({ windowMs: 1.5 }), ['policies[0].windowMs must be an integer from 1 to 2678400000 (31 days)']],
-    ['L * W above 2^50', sw({ limit: 2 ** 20, windowMs: 2 ** 30 + 1 }), ['policies[0].limit times windowMs must be at most 2^50']],
+    [
+      'a window over 31 days',
+      sw({ windowMs: 2_678_400_001 }),
+      ['policies[0].windowMs must be an integer from 1 to 2678400000 (31 days)'],
+    ],
+    [
+      'a fractional window',
+      sw({ windowMs: 1.5 }),
+      ['policies[0].windowMs must be an integer from 1 to 2678400000 (31 days)'],
+    ],
+    [
+      'L * W above 2^50',
+      sw({ limit: 2 ** 20, windowMs: 2 ** 30 + 1 }),
+      ['policies[0].limit times windowMs must be at most 2^50'],
+    ],
     // a bad limit or window is reported alone, not also as a product above 2^50
     ['a huge bad limit', sw({ limit: 2e9, windowMs: 1e9 }), ['policies[0].limit must be an integer from 1 to 1e9']],
-    ['a huge bad window', sw({ limit: 1e9, windowMs: 3e9 }), ['policies[0].windowMs must be an integer from 1 to 2678400000 (31 days)']],
-    ['a sliding-window field in a bucket', tb({ windowMs: 1 }), ['policies[0].windowMs is not a field of this algorithm']],
-    ['a bucket field in a sliding window', sw({ capacity: 1 }), ['policies[0].capacity is not a field of this algorithm']],
+    [
+      'a huge bad window',
+      sw({ limit: 1e9, windowMs: 3e9 }),
+      ['policies[0].windowMs must be an integer from 1 to 2678400000 (31 days)'],
+    ],
+    [
+      'a sliding-window field in a bucket',
+      tb({ windowMs: 1 }),
+      ['policies[0].windowMs is not a field of this algorithm'],
+    ],
+    [
+      'a bucket field in a sliding window',
+      sw({ capacity: 1 }),
+      ['policies[0].capacity is not a field of this algorithm'],
+    ],
     [
       'every problem of one policy, in order',
       { name: '', algorithm: 'token_bucket', scope: [], capacity: 0, refillPerSec: 0, extra: 1 },

@@ -58,7 +58,8 @@ export function parsePolicies(document: unknown): Policy[] {
     const p = raw as Record<string, unknown>;
     const fail = (field: string, rule: string) => problems.push(`${at}.${field} ${rule}`);
     const before = problems.length;
-    if (typeof p.name !== 'string' || !POLICY_NAME_PATTERN.test(p.name)) fail('name', 'must match ^[A-Za-z0-9_.-]{1,64}$');
+    if (typeof p.name !== 'string' || !POLICY_NAME_PATTERN.test(p.name))
+      fail('name', 'must match ^[A-Za-z0-9_.-]{1,64}$');
     else if (names.has(p.name)) fail('name', `'${p.name}' is used twice`);
     else names.add(p.name);
     const scope = p.scope;
@@ -81,7 +82,11 @@ export function parsePolicies(document: unknown): Policy[] {
       allowed = ['name', 'algorithm', 'scope', 'limit', 'windowMs'];
       if (!isInt(p.limit, 1, 1e9)) fail('limit', 'must be an integer from 1 to 1e9');
       if (!isInt(p.windowMs, 1, 31 * 86_400_000)) fail('windowMs', 'must be an integer from 1 to 2678400000 (31 days)');
-      if (isInt(p.limit, 1, 1e9) && isInt(p.windowMs, 1, 31 * 86_400_000) && p.limit * p.windowMs > MAX_LIMIT_TIMES_WINDOW) {
+      if (
+        isInt(p.limit, 1, 1e9) &&
+        isInt(p.windowMs, 1, 31 * 86_400_000) &&
+        p.limit * p.windowMs > MAX_LIMIT_TIMES_WINDOW
+      ) {
         fail('limit', 'times windowMs must be at most 2^50');
       }
     } else {

@@ -76,7 +76,12 @@ describe('decodeFrame', () => {
   ])('%j has no string type: invalid_message with ref %j', (text, ref) => {
     const result = decodeFrame(text);
     expect(result).toBeInstanceOf(FrameError);
-    expect({ ...result }).toEqual({ code: 'invalid_message', message: 'type must be a string', ref, retryAfterMs: undefined });
+    expect({ ...result }).toEqual({
+      code: 'invalid_message',
+      message: 'type must be a string',
+      ref,
+      retryAfterMs: undefined,
+    });
   });
 
   it.each([
@@ -90,7 +95,12 @@ describe('decodeFrame', () => {
   ])('%j is unknown_type with ref %j', (text, ref) => {
     const result = decodeFrame(text);
     expect(result).toBeInstanceOf(FrameError);
-    expect({ ...result }).toEqual({ code: 'unknown_type', message: 'unknown message type', ref, retryAfterMs: undefined });
+    expect({ ...result }).toEqual({
+      code: 'unknown_type',
+      message: 'unknown message type',
+      ref,
+      retryAfterMs: undefined,
+    });
   });
 
   it.each([
@@ -125,14 +135,18 @@ describe('server frames', () => {
     expect(chatFrame('r', 'u', 'a "q"\n😀', undefined, -0.25, 2)).toBe(
       '{"type":"chat","room":"r","user":"u","text":"a \\"q\\"\\n😀","ts":-0.25,"seq":2}',
     );
-    expect(chatFrame('r', 'u', 't', 'i', 0, 3)).toBe('{"type":"chat","room":"r","user":"u","text":"t","id":"i","ts":0,"seq":3}');
+    expect(chatFrame('r', 'u', 't', 'i', 0, 3)).toBe(
+      '{"type":"chat","room":"r","user":"u","text":"t","id":"i","ts":0,"seq":3}',
+    );
   });
 
   it('chatFrameHead is chatFrame without seq and closing brace', () => {
     expect(chatFrameHead('public', 'alice', 'hello', undefined, undefined)).toBe(
       '{"type":"chat","room":"public","user":"alice","text":"hello","seq":',
     );
-    expect(chatFrameHead('r', 'u', 't', 'c1', 12.5)).toBe('{"type":"chat","room":"r","user":"u","text":"t","id":"c1","ts":12.5,"seq":');
+    expect(chatFrameHead('r', 'u', 't', 'c1', 12.5)).toBe(
+      '{"type":"chat","room":"r","user":"u","text":"t","id":"c1","ts":12.5,"seq":',
+    );
     expect(`${chatFrameHead('r', 'u', '}', 'x', -1)}9}`).toBe(chatFrame('r', 'u', '}', 'x', -1, 9));
   });
 
@@ -148,7 +162,9 @@ describe('server frames', () => {
     expect(errorFrame(new FrameError('invalid_message', 'bad', 'm1'))).toBe(
       '{"type":"error","code":"invalid_message","message":"bad","ref":"m1"}',
     );
-    expect(errorFrame(new FrameError('invalid_message', 'bad', ''))).toBe('{"type":"error","code":"invalid_message","message":"bad"}');
+    expect(errorFrame(new FrameError('invalid_message', 'bad', ''))).toBe(
+      '{"type":"error","code":"invalid_message","message":"bad"}',
+    );
     expect(errorFrame(rateLimitedError(100, 'c1'))).toBe(
       '{"type":"error","code":"rate_limited","message":"rate limit exceeded; frame dropped","ref":"c1","retryAfterMs":100}',
     );

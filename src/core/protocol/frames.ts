@@ -1,12 +1,7 @@
 /**
  * Decoding client frames and encoding server frames. Pure functions shared by both profiles.
  */
-import {
-  type ClientType,
-  type ErrorCode,
-  isClientType,
-  isValidId,
-} from './contract.js';
+import { type ClientType, type ErrorCode, isClientType, isValidId } from './contract.js';
 
 /** A client frame the server answers with an error frame. */
 export class FrameError {

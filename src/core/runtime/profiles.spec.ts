@@ -13,7 +13,7 @@ describe('how each server starts: one definition, repeated only where a file can
     expect(profileArgs('cluster')).toEqual(['dist/cluster/main.js']);
   });
 
-  it('is what package.json\'s start scripts run', () => {
+  it("is what package.json's start scripts run", () => {
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
     expect(scripts['start:prod']).toBe(['node', ...profileArgs('a')].join(' '));
     expect(scripts['start:baseline']).toBe(['node', ...profileArgs('b')].join(' '));
@@ -23,7 +23,9 @@ describe('how each server starts: one definition, repeated only where a file can
   it('is what the image runs: Profile A by default, Profile B by the command compose gives it', () => {
     const cmd = /^CMD (\[.*\])$/m.exec(read('docker/Dockerfile'))?.[1];
     expect(JSON.parse(cmd as string)).toEqual(['node', ...profileArgs('a')]);
-    const compose = parseYaml(read('docker/docker-compose.yml')) as { services: Record<string, { command?: string[] }> };
+    const compose = parseYaml(read('docker/docker-compose.yml')) as {
+      services: Record<string, { command?: string[] }>;
+    };
     expect(compose.services['profile-b']?.command).toEqual(['node', ...profileArgs('b')]);
     expect(Object.keys(PROFILE_ENTRIES).sort()).toEqual(['a', 'b', 'cluster']);
   });

@@ -19,6 +19,10 @@ export class ChatBusHealthIndicator {
     const session = this.health.check(key);
     if (this.bus === null) return session.up({ bus: 'local' });
     if (this.bus.isUp) return session.up({ bus: 'redis', node: this.bus.nodeId });
-    return session.degraded({ bus: 'local', node: this.bus.nodeId, message: 'Redis bus lost; serving this process\'s members alone' });
+    return session.degraded({
+      bus: 'local',
+      node: this.bus.nodeId,
+      message: "Redis bus lost; serving this process's members alone",
+    });
   }
 }

@@ -38,7 +38,10 @@ export class DecisionBodyPipe implements PipeTransform<unknown, DecisionRequest 
       throw refuse(400, 'invalid_request', `${at ? at.slice(0, -1) : 'body'} must be an object`);
     }
     const subject = (value as { subject?: unknown }).subject;
-    for (const [where, object] of [['', value], ['subject.', subject]] as const) {
+    for (const [where, object] of [
+      ['', value],
+      ['subject.', subject],
+    ] as const) {
       const skipped = typeof object === 'object' && object !== null ? keySkippedByClassTransformer(object) : undefined;
       if (skipped !== undefined) throw refuse(400, 'invalid_request', `${at}${where}${skipped} is not a field`);
     }

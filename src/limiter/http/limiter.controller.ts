@@ -1,7 +1,13 @@
 import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { batchPath } from '../../core/limiter/request-rules.js';
-import { type DecisionRequest, type DecisionResponse, Limiter, RequestError, rateLimitHeaders } from '../../core/limiter/limiter.js';
+import {
+  type DecisionRequest,
+  type DecisionResponse,
+  Limiter,
+  RequestError,
+  rateLimitHeaders,
+} from '../../core/limiter/limiter.js';
 import type { Policy } from '../../core/limiter/policy.js';
 import { DecisionBodyPipe } from './decision-body.pipe.js';
 import { RequestErrorException } from '../../common/index.js';

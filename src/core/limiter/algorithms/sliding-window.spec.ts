@@ -6,7 +6,12 @@ const policy = { limit: 5, windowMs: 1000 };
 describe('decideSlidingWindow', () => {
   it('weighs the previous window by its overlap', () => {
     const state = emptyWindow();
-    expect(decideSlidingWindow(state, policy, 900, 5, true)).toEqual({ allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 1100 });
+    expect(decideSlidingWindow(state, policy, 900, 5, true)).toEqual({
+      allowed: true,
+      remaining: 0,
+      retryAfterMs: 0,
+      resetMs: 1100,
+    });
     // at 1200 the previous window (5) weighs 80%: 4 + 1 <= 5
     expect(decideSlidingWindow(state, policy, 1199, 1, true)).toMatchObject({ allowed: false, retryAfterMs: 1 });
     expect(decideSlidingWindow(state, policy, 1200, 1, true)).toMatchObject({ allowed: true, remaining: 0 });
@@ -30,47 +35,102 @@ describe('decideSlidingWindow, edge by edge', () => {
   it('decides at the stored window when the clock is behind it, and keeps that window', () => {
     const state = { start: 1000, cur: 2, prev: 0 };
     // t = 1000, not 500: the current window holds 2, so 3 more fit
-    expect(decideSlidingWindow(state, policy, 500, 3, true)).toEqual({ allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 2_000 });
+    expect(decideSlidingWindow(state, policy, 500, 3, true)).toEqual({
+      allowed: true,
+      remaining: 0,
+      retryAfterMs: 0,
+      resetMs: 2_000,
+    });
     expect(state).toEqual({ start: 1000, cur: 5, prev: 0 });
   });
 
   it('counts the remaining after an allowed call with the previous window weighted by its overlap', () => {
     const state = { start: 0, cur: 5, prev: 0 };
     // at 1500: weighted = 5 * 500 = 2500, plus 1000 for the call: 1.5 left of 5
-    expect(decideSlidingWindow(state, policy, 1500, 1, true)).toEqual({ allowed: true, remaining: 1, retryAfterMs: 0, resetMs: 1_500 });
+    expect(decideSlidingWindow(state, policy, 1500, 1, true)).toEqual({
+      allowed: true,
+      remaining: 1,
+      retryAfterMs: 0,
+      resetMs: 1_500,
+    });
     expect(state).toEqual({ start: 1000, cur: 1, prev: 5 });
   });
 
   it('answers the retry of a call the previous window denies, with calls in the current one', () => {
     const state = { start: 1000, cur: 1, prev: 5 };
     // at 1200: 5 * 800 + 1 * 1000 = 5000, full; retry = W - floor((L - cur - cost) * W / prev) - elapsed
-    expect(decideSlidingWindow(state, policy, 1200, 1, true)).toEqual({ allowed: false, remaining: 0, retryAfterMs: 200, resetMs: 1_800 });
-    expect(decideSlidingWindow(state, policy, 1400, 1, false)).toEqual({ allowed: true, remaining: 1, retryAfterMs: 0, resetMs: 1_600 });
+    expect(decideSlidingWindow(state, policy, 1200, 1, true)).toEqual({
+      allowed: false,
+      remaining: 0,
+      retryAfterMs: 200,
+      resetMs: 1_800,
+    });
+    expect(decideSlidingWindow(state, policy, 1400, 1, false)).toEqual({
+      allowed: true,
+      remaining: 1,
+      retryAfterMs: 0,
+      resetMs: 1_600,
+    });
   });
 
   it('answers the retry of a cost equal to the limit, the current window empty', () => {
     const state = { start: 0, cur: 5, prev: 0 };
     // at 1500 the previous window (5) weighs 2.5: the whole limit fits only when it weighs 0
-    expect(decideSlidingWindow(state, policy, 1500, 5, true)).toEqual({ allowed: false, remaining: 2, retryAfterMs: 500, resetMs: 500 });
+    expect(decideSlidingWindow(state, policy, 1500, 5, true)).toEqual({
+      allowed: false,
+      remaining: 2,
+      retryAfterMs: 500,
+      resetMs: 500,
+    });
     expect(state).toEqual({ start: 1000, cur: 0, prev: 5 });
   });
 
   it('answers the retry when the current window alone is full: into the next window', () => {
     const state = { start: 0, cur: 5, prev: 0 };
     // (start + W - t) + W - floor((L - cost) * W / cur) = 800 + 1000 - 800
-    expect(decideSlidingWindow(state, policy, 200, 1, true)).toEqual({ allowed: false, remaining: 0, retryAfterMs: 1_000, resetMs: 1_800 });
+    expect(decideSlidingWindow(state, policy, 200, 1, true)).toEqual({
+      allowed: false,
+      remaining: 0,
+      retryAfterMs: 1_000,
+      resetMs: 1_800,
+    });
     // cost 3: 800 + 1000 - floor(2000 / 5) = 1400
-    expect(decideSlidingWindow(state, policy, 200, 3, true)).toEqual({ allowed: false, remaining: 0, retryAfterMs: 1_400, resetMs: 1_800 });
+    expect(decideSlidingWindow(state, policy, 200, 3, true)).toEqual({
+      allowed: false,
+      remaining: 0,
+      retryAfterMs: 1_400,
+      resetMs: 1_800,
+    });
     const partly = { start: 0, cur: 4, prev: 0 };
     // cost 2 over a current window of 4: 700 + 1000 - floor(3000 / 4) = 950
-    expect(decideSlidingWindow(partly, policy, 300, 2, true)).toEqual({ allowed: false, remaining: 1, retryAfterMs: 950, resetMs: 1_700 });
+    expect(decideSlidingWindow(partly, policy, 300, 2, true)).toEqual({
+      allowed: false,
+      remaining: 1,
+      retryAfterMs: 950,
+      resetMs: 1_700,
+    });
   });
 
   it('resets when the previous window is past, if only the previous one holds calls', () => {
     const state = { start: 0, cur: 3, prev: 0 };
-    expect(decideSlidingWindow(state, policy, 1250, 1, false)).toEqual({ allowed: true, remaining: 2, retryAfterMs: 0, resetMs: 750 });
-    expect(decideSlidingWindow(state, policy, 1250, 5, true)).toEqual({ allowed: false, remaining: 2, retryAfterMs: 750, resetMs: 750 });
-    expect(decideSlidingWindow(emptyWindow(), policy, 1250, 5, false)).toEqual({ allowed: true, remaining: 5, retryAfterMs: 0, resetMs: 0 });
+    expect(decideSlidingWindow(state, policy, 1250, 1, false)).toEqual({
+      allowed: true,
+      remaining: 2,
+      retryAfterMs: 0,
+      resetMs: 750,
+    });
+    expect(decideSlidingWindow(state, policy, 1250, 5, true)).toEqual({
+      allowed: false,
+      remaining: 2,
+      retryAfterMs: 750,
+      resetMs: 750,
+    });
+    expect(decideSlidingWindow(emptyWindow(), policy, 1250, 5, false)).toEqual({
+      allowed: true,
+      remaining: 5,
+      retryAfterMs: 0,
+      resetMs: 0,
+    });
   });
 
   it('peeks into a later window without moving the state there', () => {
@@ -81,6 +141,11 @@ describe('decideSlidingWindow, edge by edge', () => {
 
   it('never answers a negative remaining, even over a state above the limit (a lowered limit)', () => {
     const state = { start: 0, cur: 8, prev: 0 };
-    expect(decideSlidingWindow(state, policy, 100, 1, false)).toEqual({ allowed: false, remaining: 0, retryAfterMs: 1_400, resetMs: 1_900 });
+    expect(decideSlidingWindow(state, policy, 100, 1, false)).toEqual({
+      allowed: false,
+      remaining: 0,
+      retryAfterMs: 1_400,
+      resetMs: 1_900,
+    });
   });
 });

@@ -24,28 +24,49 @@ describe('decideTokenBucket', () => {
 
   it('refills continuously at R per second and answers retryAfterMs for the missing fraction', () => {
     const state = { tokens: 0, ts: 0 };
-    expect(decideTokenBucket(state, chat, 50, 1, true)).toMatchObject({ allowed: false, remaining: 0, retryAfterMs: 50 });
+    expect(decideTokenBucket(state, chat, 50, 1, true)).toMatchObject({
+      allowed: false,
+      remaining: 0,
+      retryAfterMs: 50,
+    });
     // the denied call stored tokens = 0.5 at ts = 50
     expect(state).toEqual({ tokens: 0.5, ts: 50 });
-    expect(decideTokenBucket(state, chat, 100, 1, true)).toMatchObject({ allowed: true, remaining: 0, retryAfterMs: 0 });
+    expect(decideTokenBucket(state, chat, 100, 1, true)).toMatchObject({
+      allowed: true,
+      remaining: 0,
+      retryAfterMs: 0,
+    });
     expect(state).toEqual({ tokens: 0, ts: 100 });
   });
 
   it('never holds more than C tokens', () => {
     const state = { tokens: 0, ts: 0 };
-    expect(decideTokenBucket(state, chat, 3_600_000, 1, true)).toMatchObject({ allowed: true, remaining: 9, resetMs: 100 });
+    expect(decideTokenBucket(state, chat, 3_600_000, 1, true)).toMatchObject({
+      allowed: true,
+      remaining: 9,
+      resetMs: 100,
+    });
   });
 
   it('charges cost > 1 as a whole: all of it or nothing', () => {
     const state = fullBucket(chat, 0);
     expect(decideTokenBucket(state, chat, 0, 7, true)).toMatchObject({ allowed: true, remaining: 3 });
-    expect(decideTokenBucket(state, chat, 0, 4, true)).toMatchObject({ allowed: false, remaining: 3, retryAfterMs: 100 });
+    expect(decideTokenBucket(state, chat, 0, 4, true)).toMatchObject({
+      allowed: false,
+      remaining: 3,
+      retryAfterMs: 100,
+    });
     expect(state.tokens).toBe(3);
   });
 
   it('peeks without changing the state', () => {
     const state = { tokens: 2, ts: 0 };
-    expect(decideTokenBucket(state, chat, 500, 1, false)).toEqual({ allowed: true, remaining: 7, retryAfterMs: 0, resetMs: 300 });
+    expect(decideTokenBucket(state, chat, 500, 1, false)).toEqual({
+      allowed: true,
+      remaining: 7,
+      retryAfterMs: 0,
+      resetMs: 300,
+    });
     expect(state).toEqual({ tokens: 2, ts: 0 });
   });
 
