@@ -101,6 +101,19 @@ describe('BusLedger: what comes back', () => {
     expect(log.slice(2)).toEqual(['settle chat r a#1', 'apply chat r a#2 second']);
   });
 
+  it('applies only the event that came back: later ones stay in flight, in order', () => {
+    const { ledger, log } = setup();
+    const [r, a] = [room('r'), conn('a')];
+    ledger.submit('chat', r, a, 'alice', 'h');
+    ledger.submit('chat', r, a, 'alice', 'h');
+    ledger.received(1, Buffer.from('first'));
+    expect(log.slice(2)).toEqual(['apply chat r a#1 first']);
+    expect(ledger.size).toBe(1);
+    ledger.received(2, Buffer.from('second'));
+    expect(log.slice(3)).toEqual(['apply chat r a#2 second']);
+    expect(ledger.size).toBe(0);
+  });
+
   it('ignores an own event settled before (received after the bus came back)', () => {
     const { ledger, log } = setup();
     ledger.received(5, Buffer.from('late'));

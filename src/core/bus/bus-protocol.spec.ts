@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chatFrame, chatFrameHead, joinFrame, leaveFrame } from '../protocol/frames.js';
 import {
+  channelRoom,
   chatSeq,
   decimalAt,
   FRAME_CHAT,
@@ -8,7 +9,10 @@ import {
   FRAME_LEAVE,
   frameType,
   hasOrigin,
+  NODES_KEY,
   originEnd,
+  originPrefix,
+  roomChannel,
 } from './bus-protocol.js';
 
 describe('chatFrameHead', () => {
@@ -56,5 +60,35 @@ describe('bus messages', () => {
 
   it('without a newline have no origin end', () => {
     expect(originEnd(Buffer.from('garbage'))).toBe(-1);
+  });
+});
+
+describe('bus names', () => {
+  it('names the live processes, a room channel and a process origin as the Lua scripts do', () => {
+    expect(NODES_KEY).toBe('chat:nodes');
+    expect(roomChannel('a.b-c_9')).toBe('chat:{a.b-c_9}');
+    expect(channelRoom(Buffer.from('chat:{a.b-c_9}'))).toBe('a.b-c_9');
+    expect(channelRoom(Buffer.from(roomChannel('x')))).toBe('x');
+    expect(originPrefix('123-ab').toString()).toBe('123-ab:');
+  });
+
+  it('recognises an own origin only with a number after the prefix, and only its own prefix', () => {
+    const prefix = originPrefix('7-aa');
+    const own = Buffer.from('7-aa:5\n{}');
+    expect(hasOrigin(own, prefix, originEnd(own))).toBe(true);
+    const bare = Buffer.from('7-aa:\n{}'); // the prefix and no number
+    expect(hasOrigin(bare, prefix, originEnd(bare))).toBe(false);
+    const other = Buffer.from('7-ab:5\n{}');
+    expect(hasOrigin(other, prefix, originEnd(other))).toBe(false);
+  });
+
+  it("reads a chat frame's seq with every digit, 0 and 9 included", () => {
+    for (const seq of [1, 9, 10, 90, 109, 900, 1234567890]) {
+      expect(chatSeq(Buffer.from(`{"type":"chat","room":"r","user":"u","text":"${seq}","seq":${seq}}`))).toBe(seq);
+    }
+    // only what follows the last non-digit: a text ending in digits does not count
+    expect(chatSeq(Buffer.from('{"type":"chat","text":"99","seq":3}'))).toBe(3);
+    // the scan stops at the frame's first byte
+    expect(chatSeq(Buffer.from('9}'))).toBe(0);
   });
 });

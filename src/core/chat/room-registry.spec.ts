@@ -345,3 +345,59 @@ describe('RoomRegistry: reply', () => {
     ]);
   });
 });
+
+describe('RoomRegistry: the table of rooms, for those who compose it', () => {
+  const setupWith = (options: { keep?: boolean } = {}) => {
+    const connections = new ConnectionRegistry({ maxBufferedBytes: 1 << 20, keepaliveIntervalMs: 30_000 });
+    const accounting = new FrameAccounting(
+      {
+        consume: () => ({ allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 0, now: 0, store: 'memory' }),
+        forget: () => {},
+      },
+      chatConnectionPolicy({ rateLimitCapacity: 10, rateLimitRefillPerSec: 10 }),
+    );
+    const forgotten: string[] = [];
+    let keep = options.keep ?? false;
+    const rooms = new RoomRegistry<{ name: string; members: Set<ChatConnection>; seq: number; tag: string }>(
+      connections,
+      accounting,
+      {
+        maxRoomsPerConnection: 8,
+        createRoom: (name) => ({ name, members: new Set(), seq: 0, tag: `made ${name}` }),
+        keepEmpty: () => keep,
+        onForget: (room) => forgotten.push(room.name),
+      },
+    );
+    const client = () => connections.open(new FakeSocket() as unknown as WebSocket);
+    return { rooms, forgotten, client, setKeep: (v: boolean) => (keep = v) };
+  };
+
+  it('makes rooms with the given factory, finds them, lists them', () => {
+    const { rooms, client } = setupWith();
+    expect(rooms.find('r')).toBeUndefined();
+    rooms.join(client(), 'r', 'u');
+    rooms.join(client(), 's', 'v');
+    expect(rooms.find('r')?.tag).toBe('made r');
+    expect(rooms.open('r')).toBe(rooms.find('r'));
+    expect([...rooms.all()].map((r) => r.name)).toEqual(['r', 's']);
+    expect(rooms.size).toBe(2);
+  });
+
+  it('forgets an empty room (telling onForget), unless it is to be kept, and never one with members', () => {
+    const { rooms, forgotten, client, setKeep } = setupWith({ keep: true });
+    const a = client();
+    rooms.join(a, 'r', 'u');
+    rooms.leave(a, 'r');
+    expect(rooms.find('r')).toBeDefined(); // kept while keepEmpty says so
+    expect(forgotten).toEqual([]);
+    setKeep(false);
+    rooms.closeIfEmpty(rooms.find('r') as NonNullable<ReturnType<typeof rooms.find>>);
+    expect(rooms.find('r')).toBeUndefined();
+    expect(forgotten).toEqual(['r']);
+    const b = client();
+    rooms.join(b, 's', 'v');
+    rooms.closeIfEmpty(rooms.find('s') as NonNullable<ReturnType<typeof rooms.find>>);
+    expect(rooms.find('s')?.members.size).toBe(1);
+    expect(forgotten).toEqual(['r']);
+  });
+});
