@@ -287,6 +287,33 @@ describe.each(CONTRACT_RUNS)('contract: profile $name', ({ profile, redisBus }) 
     await other.close();
   });
 
+  it.each([
+    { fatal: 'a frame over 4096 bytes', code: 1009, frame: Buffer.from('x'.repeat(5000)) },
+    { fatal: 'a text frame that is not UTF-8', code: 1007, frame: Buffer.from([0x7b, 0xff]) },
+  ])('answers every frame read before $fatal, then closes with $code', async ({ code, frame }) => {
+    for (let round = 0; round < 5; round++) {
+      const [sender, observer] = (await connect(2)) as [ChatClient, ChatClient];
+      observer.send({ type: 'join', room: 'fatal', user: 'observer' });
+      await observer.drain();
+      // back to back: the server reads all four before it answers any
+      sender.send({ type: 'join', room: 'fatal', user: 'sender' });
+      sender.send({ type: 'chat', room: 'fatal', text: 'last words', id: 'c1' });
+      sender.send({ type: 'ping', ts: 5 });
+      sender.ws.send(frame, { binary: false });
+      expect((await sender.closed).code).toBe(code);
+      expect(sender.pending).toMatchObject([
+        { type: 'join', room: 'fatal', user: 'sender', members: 2 },
+        { type: 'chat', room: 'fatal', user: 'sender', text: 'last words', id: 'c1' },
+        { type: 'pong', ts: 5 },
+      ]);
+      expect(sender.pending).toHaveLength(3);
+      expect(await observer.next()).toMatchObject({ type: 'join', user: 'sender' });
+      expect(await observer.next()).toMatchObject({ type: 'chat', text: 'last words' });
+      expect(await observer.next()).toMatchObject({ type: 'leave', user: 'sender', members: 1 });
+      await observer.close();
+    }
+  });
+
   it('survives a storm of malformed frames and answers each one', async () => {
     const [client] = (await connect(1)) as [ChatClient];
     const junk: (string | Buffer)[] = [

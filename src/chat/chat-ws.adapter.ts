@@ -3,14 +3,15 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { EMPTY, fromEvent, type Observable } from 'rxjs';
-import { catchError, concatMap, filter, finalize, first, share, takeUntil } from 'rxjs/operators';
+import { catchError, concatMap, filter, finalize, first, share, takeUntil, tap } from 'rxjs/operators';
 import type { Settings } from '../core/config/settings.js';
 import type { ClientType } from '../core/protocol/contract.js';
 import { BINARY_FRAME_ERROR_MESSAGE, decodeFrame, FrameError } from '../core/protocol/frames.js';
-import { keySkippedByClassTransformer } from '../common/index.js';
+import { firstNestedKey, keySkippedByClassTransformer } from '../common/index.js';
 import type { ConnectionRegistry } from '../core/chat/connection-registry.js';
 import type { FrameAccounting } from '../core/chat/frame-accounting.js';
 import { inMessageContext, startMessageSpan } from '../telemetry/index.js';
+import { ChatSocket } from './chat-socket.js';
 
 /** What `ws` hands to `message` listeners added with addEventListener (rxjs fromEvent). */
 interface MessageEvent {
@@ -40,10 +41,17 @@ function routeFrame(data: unknown): { event: string; data: unknown; countAs: Cli
   }
   const decoded = decodeFrame(data);
   if (decoded instanceof FrameError) return { event: REJECTED_FRAME, data: decoded, countAs: 'rejected' };
+  // what class-transformer would skip or recurse into: every field of the contract is a scalar
   const skipped = keySkippedByClassTransformer(decoded);
-  if (skipped !== undefined) {
-    const error = new FrameError('invalid_message', `property ${skipped} should not exist`, decoded.id);
-    return { event: REJECTED_FRAME, data: error, countAs: decoded.type };
+  const nested = skipped === undefined ? firstNestedKey(decoded) : undefined;
+  if (skipped !== undefined || nested !== undefined) {
+    const message =
+      skipped !== undefined ? `property ${skipped} should not exist` : `${nested} must not be an object or array`;
+    return {
+      event: REJECTED_FRAME,
+      data: new FrameError('invalid_message', message, decoded.id),
+      countAs: decoded.type,
+    };
   }
   return { event: decoded.type, data: decoded, countAs: decoded.type };
 }
@@ -55,7 +63,8 @@ function routeFrame(data: unknown): { event: string; data: unknown; countAs: Cli
  * - `maxPayload` from the settings (a larger frame closes with 1009), no compression; an upgrade
  *   while shutting down is answered 503 (ConnectionRegistry.verifyUpgrade, as in Profile B);
  * - one connection's frames are handled one after another (concatMap; the stock adapter uses
- *   mergeMap), so a sender's messages keep their order even when a handler awaits;
+ *   mergeMap), so a sender's messages keep their order even when a handler awaits; a close
+ *   waits for the frames in hand to be answered (ChatSocket);
  * - client socket errors are not logged (they are the client's fault and `ws` closes the
  *   connection with the right code); ConnectionRegistry listens for them.
  */
@@ -75,6 +84,7 @@ export class ChatWsAdapter extends WsAdapter {
       maxPayload: this.settings.maxFrameBytes,
       perMessageDeflate: false,
       verifyClient: this.connections.verifyUpgrade,
+      WebSocket: ChatSocket,
     });
   }
 
@@ -86,8 +96,11 @@ export class ChatWsAdapter extends WsAdapter {
     const handlersMap = new Map<string, MessageMappingProperties>();
     for (const handler of handlers) handlersMap.set(handler.message, handler);
     const close$ = fromEvent(client, 'close').pipe(share(), first());
+    const socket = client as ChatSocket;
+    socket.holdCloseWhile(() => (this.connections.get(socket)?.busPending ?? 0) > 0);
     fromEvent<MessageEvent>(client, 'message')
       .pipe(
+        tap(() => socket.frameStarted()),
         concatMap((event) =>
           this.bindMessageHandler(event, handlersMap, transform).pipe(
             filter((result) => result !== undefined && result !== null),
@@ -95,6 +108,7 @@ export class ChatWsAdapter extends WsAdapter {
               this.logger.error(err);
               return EMPTY;
             }),
+            finalize(() => socket.frameDone()),
           ),
         ),
         takeUntil(close$),

@@ -4,7 +4,7 @@ import { validateSync, type ValidationError } from 'class-validator';
 import { batchPath } from '../../core/limiter/request-rules.js';
 import { type DecisionRequest, MAX_BATCH, RequestError } from '../../core/limiter/limiter.js';
 import { DecisionRequestDto } from './decision-request.dto.js';
-import { keySkippedByClassTransformer, RequestErrorException } from '../../common/index.js';
+import { keySkippedByClassTransformer, nestedDeeperThan, RequestErrorException } from '../../common/index.js';
 
 const OPTIONS = { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true, stopAtFirstError: true };
 
@@ -45,6 +45,9 @@ export class DecisionBodyPipe implements PipeTransform<unknown, DecisionRequest 
       const skipped = typeof object === 'object' && object !== null ? keySkippedByClassTransformer(object) : undefined;
       if (skipped !== undefined) throw refuse(400, 'invalid_request', `${at}${where}${skipped} is not a field`);
     }
+    // a request is an object of scalars and one subject object of scalars: nothing deeper is
+    // valid, and class-transformer would recurse into it without bound
+    if (nestedDeeperThan(value, 2)) throw refuse(400, 'invalid_request', `${at}a field is nested too deeply`);
     const dto = plainToInstance(DecisionRequestDto, value);
     const errors = validateSync(dto, OPTIONS);
     if (errors.length > 0) throw refuse(400, 'invalid_request', at + describe(errors[0] as ValidationError));

@@ -1,0 +1,81 @@
+/**
+ * The differential fuzzer (test/fuzz/) in the suite: generated sequences of WebSocket frames and
+ * HTTP decision requests run on Profile A and Profile B side by side, and every answer must be
+ * the same (docs/CONTRACT.md, docs/LIMITER.md). `npm test` runs a fixed seed for about 45 s;
+ * `npm run fuzz -- --runs N --seed S [--targets URL,URL]` runs longer, or against other servers.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fuzz } from './fuzz/differential.js';
+import type { Target } from './fuzz/runner.js';
+import { PROFILE_A, PROFILE_B, ServerProcess } from './support/server-process.js';
+
+const env = process.env;
+const RUNS = Number(env.FUZZ_RUNS ?? 1_000_000);
+const SEED = Number(env.FUZZ_SEED ?? 20261129);
+const TIME_LIMIT_MS = Number(env.FUZZ_TIME_LIMIT_MS ?? (env.FUZZ_RUNS ? 0 : 45_000));
+
+/** Policies whose answers depend on counts only: a day-long window, a bucket that barely refills. */
+const dir = mkdtempSync(join(tmpdir(), 'fuzz-'));
+const POLICIES_FILE = join(dir, 'policies.yaml');
+writeFileSync(
+  POLICIES_FILE,
+  `policies:
+  - { name: fz-window, algorithm: sliding_window, scope: [user], limit: 3, windowMs: 86400000 }
+  - { name: fz-bucket, algorithm: token_bucket, scope: [user], capacity: 5, refillPerSec: 0.000001 }
+  - { name: fz-route, algorithm: sliding_window, scope: [user, route], limit: 2, windowMs: 86400000 }
+`,
+);
+/** The same settings for both; a connection's bucket refills 1 token/s, too slow to matter within a sequence. */
+const SETTINGS = { POLICIES_FILE, RATE_LIMIT_CAPACITY: '20', RATE_LIMIT_REFILL_PER_SEC: '1', LOG_LEVEL: 'warn' };
+
+function target(httpUrl: string): Target {
+  const url = new URL(httpUrl);
+  return { httpUrl: url.origin, wsUrl: `${url.protocol === 'https:' ? 'wss' : 'ws'}://${url.host}/ws` };
+}
+
+describe('differential fuzzer', () => {
+  const servers: ServerProcess[] = [];
+  let targets: [Target, Target];
+
+  beforeAll(async () => {
+    if (env.FUZZ_TARGETS) {
+      const [first, second] = env.FUZZ_TARGETS.split(',');
+      if (!first || !second) throw new Error('FUZZ_TARGETS must be two URLs: http://host:port,http://host:port');
+      targets = [target(first), target(second)];
+      return;
+    }
+    servers.push(await ServerProcess.start(PROFILE_A, SETTINGS), await ServerProcess.start(PROFILE_B, SETTINGS));
+    targets = [target(servers[0]!.httpUrl), target(servers[1]!.httpUrl)];
+  });
+
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+  });
+
+  it(
+    'gives the same answers from both servers to every generated sequence',
+    async () => {
+      const started = Date.now();
+      const result = await fuzz(targets[0], targets[1], {
+        runs: RUNS,
+        seed: SEED,
+        ...(TIME_LIMIT_MS > 0 ? { timeLimitMs: TIME_LIMIT_MS } : {}),
+        progress: (done) => {
+          if (done % 1000 === 0)
+            process.stderr.write(`fuzz: ${done} sequences, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+        },
+      });
+      process.stderr.write(
+        `fuzz: ${result.runs} sequences, seed ${SEED}, ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+      );
+      const tally = Object.entries(result.tally).sort(([a], [b]) => a.localeCompare(b));
+      process.stderr.write(`fuzz: answers seen: ${tally.map(([k, n]) => `${k} ${n}`).join(', ')}\n`);
+      if (result.failed) throw new Error(result.report);
+      expect(result.runs).toBeGreaterThan(0);
+    },
+    TIME_LIMIT_MS > 0 ? TIME_LIMIT_MS + 60_000 : 24 * 3_600_000,
+  );
+});
