@@ -465,6 +465,30 @@ describe.each(PROFILES)('slow consumer: profile $name', (profile) => {
   });
 });
 
+describe.each(PROFILES)('pipelining: profile $name', (profile) => {
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = await ServerProcess.start(profile);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('answers a client that sends 20,000 frames at once, then reads, every one of them', async () => {
+    const [client] = (await connectAll(server.wsUrl, 1)) as [ChatClient];
+    client.send({ type: 'join', room: 'pipe', user: 'piper' });
+    expect(await client.next()).toMatchObject({ type: 'join', user: 'piper' });
+    const n = 20_000;
+    for (let i = 0; i < n; i++) client.send({ type: 'chat', room: 'pipe', text: 'z'.repeat(40), id: `p${i}` });
+    // each frame gets its chat or, past the connection's rate limit, its rate_limited error
+    const answers = await client.drain(60_000);
+    expect(answers).toHaveLength(n);
+    const ids = answers.map((f) => (f.type === 'chat' ? f.id : f.code === 'rate_limited' ? f.ref : f));
+    expect(ids).toEqual(Array.from({ length: n }, (_, i) => `p${i}`));
+    await client.close();
+  });
+});
+
 describe.each(PROFILES)('shutdown: profile $name', (profile) => {
   it('on SIGTERM closes every client with 1001 and exits 0', async () => {
     const server = await ServerProcess.start(profile);

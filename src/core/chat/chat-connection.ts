@@ -12,6 +12,8 @@ export class ChatConnection {
   cut = false;
   /** Output is being held until the end of this tick, to go out in one write. */
   corked = false;
+  /** Reading from the client is paused until its unsent output drains (flow control). */
+  readPaused = false;
   /** Room events of this connection on their way through a bus (CHAT_BUS=redis), answers held behind them. */
   busPending = 0;
   /** Key of this connection's rate-limit state. */

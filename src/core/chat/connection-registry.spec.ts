@@ -21,12 +21,13 @@ class FakeSocket extends EventEmitter {
   readonly closes: Array<[number, string]> = [];
   terminations = 0;
   pings = 0;
-  /** What happened, in order: cork, uncork, send, terminate, ping, close. */
+  /** What happened, in order: cork, uncork, send, terminate, ping, close, pause, resume. */
   readonly log: string[] = [];
-  _socket: { cork: () => void; uncork: () => void } | undefined = {
+  /** The TCP socket: corked and uncorked; emits 'drain' when a test says its output drained. */
+  _socket: (EventEmitter & { cork: () => void; uncork: () => void }) | undefined = Object.assign(new EventEmitter(), {
     cork: () => this.log.push('cork'),
     uncork: () => this.log.push('uncork'),
-  };
+  });
 
   send(data: string | Buffer, options: unknown): void {
     this.log.push('send');
@@ -45,6 +46,12 @@ class FakeSocket extends EventEmitter {
   ping(): void {
     this.log.push('ping');
     this.pings++;
+  }
+  pause(): void {
+    this.log.push('pause');
+  }
+  resume(): void {
+    this.log.push('resume');
   }
   /** The peer's close frame or the TCP close arrives: ws emits 'close' once. */
   finishClose(): void {
@@ -274,6 +281,30 @@ describe('ConnectionRegistry: send, corking and the slow-consumer cut', () => {
     await nextTick();
     expect(fast.terminations).toBe(1);
     expect(reg.slowConsumersDropped).toBe(2);
+  });
+
+  it('stops reading a connection whose unsent output passes half the bound, until it drains', async () => {
+    const reg = registry(100);
+    const a = new FakeSocket();
+    const conn = reg.open(asWs(a));
+    reg.send(conn, 'x');
+    a.bufferedAmount = 50; // half: still read
+    await nextTick();
+    expect(a.log).toEqual(['cork', 'send', 'uncork']);
+    reg.send(conn, 'y');
+    a.bufferedAmount = 51;
+    await nextTick();
+    expect(conn.readPaused).toBe(true);
+    expect(a.log.slice(3)).toEqual(['cork', 'send', 'uncork', 'pause']);
+    reg.send(conn, 'z'); // paused once only
+    await nextTick();
+    expect(a.log.slice(7)).toEqual(['cork', 'send', 'uncork']);
+    a.bufferedAmount = 0;
+    a._socket?.emit('drain');
+    expect(conn.readPaused).toBe(false);
+    expect(a.log.at(-1)).toBe('resume');
+    expect(conn.cut).toBe(false);
+    expect(reg.slowConsumersDropped).toBe(0);
   });
 
   it('does not cut or count again a connection cut during the tick', async () => {

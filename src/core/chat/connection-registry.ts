@@ -96,19 +96,31 @@ export class ConnectionRegistry {
   }
 
   /**
-   * Uncorks every socket written to in this tick, then applies the slow-consumer rule: a
-   * connection whose unsent output (what the OS socket has not accepted) still passes the bound
-   * is cut instead of buffering more.
+   * Uncorks every socket written to in this tick, then applies the output rules to each:
+   * - flow control: while its unsent output (what the OS socket has not accepted) is above half
+   *   the bound, the connection is not read from, so a client that pipelines many frames gets
+   *   their answers as fast as it reads them and is never dropped for it;
+   * - slow consumer: a connection whose unsent output still passes the bound (others'
+   *   broadcasts it does not read) is cut instead of buffering more.
    */
   private readonly releaseHeld = (): void => {
     for (const conn of this.held) {
       conn.corked = false;
       const socket = conn.socket;
-      rawSocket(socket)?.uncork();
-      if (!conn.cut && socket.bufferedAmount > this.options.maxBufferedBytes) {
+      const raw = rawSocket(socket);
+      raw?.uncork();
+      if (conn.cut) continue;
+      if (socket.bufferedAmount > this.options.maxBufferedBytes) {
         conn.cut = true;
         this.slowConsumersDropped++;
         socket.terminate();
+      } else if (!conn.readPaused && raw !== undefined && socket.bufferedAmount > this.options.maxBufferedBytes / 2) {
+        conn.readPaused = true;
+        socket.pause();
+        raw.once('drain', () => {
+          conn.readPaused = false;
+          socket.resume();
+        });
       }
     }
     this.held.length = 0;
