@@ -1,12 +1,11 @@
 /**
  * The differential fuzzer (test/fuzz/) in the suite: generated sequences of WebSocket frames and
  * HTTP decision requests run on Profile A and Profile B side by side, and every answer must be
- * the same (docs/CONTRACT.md, docs/LIMITER.md). `npm test` runs a fixed seed for about 45 s;
- * `npm run fuzz -- --runs N --seed S [--targets URL,URL]` runs longer, or against other servers.
+ * the same (docs/CONTRACT.md, docs/LIMITER.md). `npm test` runs a fixed seed for 45 s;
+ * `npm run fuzz -- --runs N --seed S [--targets URL,URL]` (scripts/fuzz.mjs) runs longer, or
+ * against two other servers started with the settings below.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fuzz } from './fuzz/differential.js';
 import type { Target } from './fuzz/runner.js';
@@ -17,18 +16,11 @@ const RUNS = Number(env.FUZZ_RUNS ?? 1_000_000);
 const SEED = Number(env.FUZZ_SEED ?? 20261129);
 const TIME_LIMIT_MS = Number(env.FUZZ_TIME_LIMIT_MS ?? (env.FUZZ_RUNS ? 0 : 45_000));
 
-/** Policies whose answers depend on counts only: a day-long window, a bucket that barely refills. */
-const dir = mkdtempSync(join(tmpdir(), 'fuzz-'));
-const POLICIES_FILE = join(dir, 'policies.yaml');
-writeFileSync(
-  POLICIES_FILE,
-  `policies:
-  - { name: fz-window, algorithm: sliding_window, scope: [user], limit: 3, windowMs: 86400000 }
-  - { name: fz-bucket, algorithm: token_bucket, scope: [user], capacity: 5, refillPerSec: 0.000001 }
-  - { name: fz-route, algorithm: sliding_window, scope: [user, route], limit: 2, windowMs: 86400000 }
-`,
-);
-/** The same settings for both; a connection's bucket refills 1 token/s, too slow to matter within a sequence. */
+const POLICIES_FILE = fileURLToPath(new URL('./fuzz/policies.yaml', import.meta.url));
+/**
+ * The same settings for both (and for `--targets` servers): test/fuzz/policies.yaml; a connection's
+ * bucket of 20 refills 1 token/s, too slow to matter within a sequence.
+ */
 const SETTINGS = { POLICIES_FILE, RATE_LIMIT_CAPACITY: '20', RATE_LIMIT_REFILL_PER_SEC: '1', LOG_LEVEL: 'warn' };
 
 function target(httpUrl: string): Target {
