@@ -178,6 +178,28 @@ describe.each(PROFILES)('decision API: profile $name', (profile) => {
     ],
     ['batch item not an object', 400, 'invalid_request', '[1]', [{ policy: 'tiny', subject: { ip: 'a' } }, 5]],
     ['batch too large', 400, 'batch_too_large', '1000', Array(1001).fill({ policy: 'tiny', subject: { ip: 'a' } })],
+    // JSON escapes can write a lone surrogate, which is not Unicode text (sent as raw JSON text)
+    [
+      'a lone surrogate in a subject field',
+      400,
+      'invalid_request',
+      'subject.ip',
+      '{"policy":"tiny","subject":{"ip":"a\\ud800"}}',
+    ],
+    [
+      'a lone surrogate in the policy',
+      400,
+      'invalid_request',
+      'policy',
+      '{"policy":"tiny\\udfff","subject":{"ip":"a"}}',
+    ],
+    [
+      'a lone surrogate in a batch item',
+      400,
+      'invalid_request',
+      '[1].subject.ip',
+      '[{"policy":"tiny","subject":{"ip":"a"}},{"policy":"tiny","subject":{"ip":"\\udc00b"}}]',
+    ],
   ];
 
   it.each(refusals)('refuses %s with %i %s naming the field', async (_name, status, error, field, body) => {
@@ -189,6 +211,27 @@ describe.each(PROFILES)('decision API: profile $name', (profile) => {
       expect(reply.body.message).toContain(field);
       expect(Object.keys(reply.body).sort()).toEqual(['error', 'message']);
     }
+  });
+
+  it('refuses a lone surrogate in the policy or a subject value with the same words on both profiles', async () => {
+    // before this rule, encodeURIComponent threw on it while making the key: a 500
+    const subject = await consume(server, '{"policy":"tiny","subject":{"ip":"\\ud800"}}');
+    expect(subject.status).toBe(400);
+    expect(subject.body).toEqual({
+      error: 'invalid_request',
+      message: 'subject.ip must be a string of 1 to 256 characters of well-formed Unicode',
+    });
+    const policy = await consume(server, '{"policy":"\\ud800","subject":{"ip":"a"}}');
+    expect(policy.status).toBe(400);
+    expect(policy.body).toEqual({
+      error: 'invalid_request',
+      message: 'policy must be a non-empty string of well-formed Unicode',
+    });
+    // a surrogate pair is one well-formed character, an escaped one as good as a literal one
+    const pair = fresh('\ud83d\ude00');
+    const escaped = `{"policy":"tiny","subject":{"ip":${JSON.stringify(pair).replace('\ud83d\ude00', '\\ud83d\\ude00')}}}`;
+    expect((await consume(server, escaped)).body).toMatchObject({ allowed: true, remaining: 2 });
+    expect((await check(server, { policy: 'tiny', subject: { ip: pair } })).body).toMatchObject({ remaining: 2 });
   });
 
   it('consumes nothing from a batch it refuses', async () => {
