@@ -234,6 +234,19 @@ describe.each(PROFILES)('decision API: profile $name', (profile) => {
     expect((await check(server, { policy: 'tiny', subject: { ip: pair } })).body).toMatchObject({ remaining: 2 });
   });
 
+  it('names an unknown field the same way on both profiles, whatever its name', async () => {
+    for (const [body, message] of [
+      ['{"policy":"tiny","subject":{"ip":"a"},"weight":1}', 'weight is not a field'],
+      ['{"policy":"tiny","subject":{"ip":"a","\\ud800":"b"}}', 'subject.\ud800 is not a field'],
+      [
+        '[{"policy":"tiny","subject":{"ip":"a"}},{"policy":"tiny","subject":{"ip":"a"},"cost ":1}]',
+        '[1].cost  is not a field',
+      ],
+    ]) {
+      expect((await check(server, body)).body, body).toEqual({ error: 'invalid_request', message });
+    }
+  });
+
   it('consumes nothing from a batch it refuses', async () => {
     const ip = fresh('ip');
     const refused = await consume(server, [
