@@ -413,6 +413,20 @@ describe.each(PROFILES)('decision API: profile $name', (profile) => {
     });
   });
 
+  it('logs nothing for an upload its client aborts, and serves on', async () => {
+    const logged = server.log.length;
+    for (const path of ['/v1/check', '/v1/check_and_consume']) {
+      const socket = await RawSocket.connect(server.port);
+      socket.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{"policy":"tiny",`);
+      await new Promise((r) => setTimeout(r, 50)); // the server is reading the body
+      socket.destroy();
+    }
+    await new Promise((r) => setTimeout(r, 200)); // the server has seen both connections go
+    expect((await check(server, { policy: 'tiny', subject: { ip: fresh('ip') } })).status).toBe(200);
+    // an aborted upload is the client's doing, not an error of the server's
+    expect(server.log.slice(logged)).not.toMatch(/decision failed|"level":"(error|warn)"|aborted/i);
+  });
+
   it('answers an unknown route or method with 404 in the same body shape', async () => {
     const res = await fetch(`${server.httpUrl}/v1/check`);
     expect(res.status).toBe(404);

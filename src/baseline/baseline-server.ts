@@ -106,6 +106,7 @@ export class BaselineServer {
     const path = pathOf(req.url);
     const route = `${req.method} ${path}`;
     if (route === 'POST /v1/check' || route === 'POST /v1/check_and_consume') {
+      // only a bug gets here: an upload the client aborts is answered and logged nothing (readBody)
       this.handleDecision(req, res, path === '/v1/check_and_consume').catch((err: unknown) => {
         process.stderr.write(`decision failed: ${String(err)}\n`);
         if (!res.headersSent) sendJson(res, 500, { error: 'internal_error', message: 'internal server error' });
@@ -126,6 +127,7 @@ export class BaselineServer {
   /** POST /v1/check and /v1/check_and_consume: read, check by hand, decide, answer. */
   private async handleDecision(req: IncomingMessage, res: ServerResponse, consume: boolean): Promise<void> {
     const parsed = await readJsonBody(req);
+    if (parsed === ABORTED) return; // the client is gone: nothing to answer, nothing went wrong
     if (parsed instanceof RequestError) {
       if (parsed.status === 413) res.setHeader('connection', 'close'); // the rest of the body is not read
       return sendJson(res, parsed.status, parsed.body);
@@ -215,27 +217,37 @@ function pathOf(url: string | undefined): string {
   return q === -1 ? url : url.slice(0, q);
 }
 
+/** What readBody and readJsonBody return when the client aborts its upload. */
+const ABORTED = Symbol('aborted');
+
 /**
  * The body's JSON value (undefined when there is no body) or why it is refused, read as Profile
  * A's body-parser reads it, in the same order (src/core/limiter/request-body.ts).
  */
-async function readJsonBody(req: IncomingMessage): Promise<object | undefined | RequestError> {
+async function readJsonBody(req: IncomingMessage): Promise<object | undefined | RequestError | typeof ABORTED> {
   if (!declaresBody(req.headers)) return undefined;
   const refused = bodyEncodingError(req.headers);
   if (refused !== undefined) return refused;
   const bytes = await readBody(req, MAX_BODY_BYTES);
   if (bytes === undefined) return bodyTooLarge();
+  if (bytes === ABORTED) return ABORTED;
   return parseJsonBody(decodeBody(bytes));
 }
 
-/** The body's bytes, or undefined when they pass `limit`. */
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+/** The body's bytes; undefined when they pass `limit`; ABORTED when the client stops sending. */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined | typeof ABORTED> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) return undefined;
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) return undefined;
+      chunks.push(chunk);
+    }
+  } catch {
+    // the request stream fails only when its connection does: an aborted upload ('aborted',
+    // ECONNRESET), a reset socket, a body shorter than its Content-Length
+    return ABORTED;
   }
   return Buffer.concat(chunks);
 }
