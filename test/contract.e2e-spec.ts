@@ -261,6 +261,31 @@ describe.each(CONTRACT_RUNS)('contract: profile $name', ({ profile, redisBus }) 
     await client.close();
   });
 
+  it("writes an echoed ts in JSON's shortest form, and -0 as 0", async () => {
+    const [client] = (await connect(1)) as [ChatClient];
+    const texts: string[] = [];
+    client.ws.on('message', (data: Buffer) => texts.push(data.toString()));
+    const forms: [string, string][] = [
+      ['-0', '0'],
+      ['-0.0e0', '0'],
+      ['1.50e3', '1500'],
+      ['1E-7', '1e-7'],
+      ['1e21', '1e+21'],
+      ['100000000000000000000', '100000000000000000000'],
+      ['0.10', '0.1'],
+      ['-12.50', '-12.5'],
+      ['5e-324', '5e-324'],
+    ];
+    for (const [sent] of forms) client.send(`{"type":"ping","ts":${sent}}`);
+    for (const _ of forms) await client.next();
+    expect(texts).toEqual(forms.map(([, echoed]) => `{"type":"pong","ts":${echoed}}`));
+    client.send({ type: 'join', room: 'ts-form', user: 'u' });
+    await client.next();
+    client.send('{"type":"chat","room":"ts-form","text":"a","ts":-0}');
+    await client.next();
+    expect(texts.at(-1)).toBe('{"type":"chat","room":"ts-form","user":"u","text":"a","ts":0,"seq":1}');
+  });
+
   it('closes with 1009 on a frame over 4096 bytes, and accepts one of exactly 4096', async () => {
     const [client] = (await connect(1)) as [ChatClient];
     const exact = (n: number) => {

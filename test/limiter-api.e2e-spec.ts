@@ -6,9 +6,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { ChatClient } from './support/chat-client.js';
+import { RawSocket } from './support/raw-socket.js';
 import { type Profile, PROFILES, runToExit, ServerProcess, withClock } from './support/server-process.js';
 import { RedisServer } from './support/redis-server.js';
 
@@ -60,6 +62,45 @@ const consume = (s: ServerProcess, body: unknown) => post(s, '/v1/check_and_cons
 const check = (s: ServerProcess, body: unknown) => post(s, '/v1/check', body);
 let unique = 0;
 const fresh = (prefix: string) => `${prefix}-${process.pid}-${++unique}`;
+
+/**
+ * A POST to /v1/check written byte for byte: Host, `headers`, then `body` with its Content-Length
+ * (unless `headers` hold a Transfer-Encoding). Without `body`, the request declares no body at
+ * all. fetch would add, fix or refuse some of these headers. The connection stays open: a server
+ * that answers before reading the whole body (415) then reads the rest off the wire, where with
+ * `Connection: close` it would close it unread, and the reset could lose the answer.
+ */
+async function rawPost(server: ServerProcess, headers: readonly string[], body?: Buffer | string): Promise<Reply> {
+  const socket = await RawSocket.connect(server.port);
+  try {
+    const head = ['POST /v1/check HTTP/1.1', 'Host: 127.0.0.1', ...headers];
+    const chunked = headers.some((h) => /^transfer-encoding:/i.test(h));
+    if (body !== undefined && !chunked) head.push(`Content-Length: ${Buffer.byteLength(body)}`);
+    socket.write(`${head.join('\r\n')}\r\n\r\n`);
+    if (body !== undefined) socket.write(body);
+    const headEnd = (data: Buffer) => data.indexOf('\r\n\r\n');
+    const lengthOf = (data: Buffer) =>
+      Number(/\r\ncontent-length: *(\d+)/i.exec(data.subarray(0, headEnd(data)).toString('latin1'))?.[1]);
+    const data = await socket.waitFor((d) => headEnd(d) !== -1 && d.length >= headEnd(d) + 4 + lengthOf(d), 10_000);
+    const text = data.subarray(headEnd(data) + 4).toString('utf8');
+    return { status: Number(data.subarray(9, 12).toString()), headers: new Headers(), body: JSON.parse(text) };
+  } finally {
+    socket.destroy();
+  }
+}
+
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const chunk = (text: string) => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n0\r\n\r\n`;
+const charsetRefused = (charset: string) => ({
+  error: 'unsupported_media_type',
+  message: `charset ${JSON.stringify(charset)} is not supported: the body must be UTF-8`,
+});
+const encodingRefused = (encoding: string) => ({
+  error: 'unsupported_media_type',
+  message: `content encoding ${JSON.stringify(encoding)} is not supported: the body must not be encoded`,
+});
+const TOO_LARGE = { error: 'payload_too_large', message: 'body over 1048576 bytes' };
+const BAD_JSON = { error: 'bad_json', message: 'body is not valid JSON' };
 
 describe.each(PROFILES)('decision API: profile $name', (profile) => {
   let server: ServerProcess;
@@ -178,6 +219,28 @@ describe.each(PROFILES)('decision API: profile $name', (profile) => {
     ],
     ['batch item not an object', 400, 'invalid_request', '[1]', [{ policy: 'tiny', subject: { ip: 'a' } }, 5]],
     ['batch too large', 400, 'batch_too_large', '1000', Array(1001).fill({ policy: 'tiny', subject: { ip: 'a' } })],
+    // JSON escapes can write a lone surrogate, which is not Unicode text (sent as raw JSON text)
+    [
+      'a lone surrogate in a subject field',
+      400,
+      'invalid_request',
+      'subject.ip',
+      '{"policy":"tiny","subject":{"ip":"a\\ud800"}}',
+    ],
+    [
+      'a lone surrogate in the policy',
+      400,
+      'invalid_request',
+      'policy',
+      '{"policy":"tiny\\udfff","subject":{"ip":"a"}}',
+    ],
+    [
+      'a lone surrogate in a batch item',
+      400,
+      'invalid_request',
+      '[1].subject.ip',
+      '[{"policy":"tiny","subject":{"ip":"a"}},{"policy":"tiny","subject":{"ip":"\\udc00b"}}]',
+    ],
   ];
 
   it.each(refusals)('refuses %s with %i %s naming the field', async (_name, status, error, field, body) => {
@@ -188,6 +251,40 @@ describe.each(PROFILES)('decision API: profile $name', (profile) => {
       expect(typeof reply.body.message).toBe('string');
       expect(reply.body.message).toContain(field);
       expect(Object.keys(reply.body).sort()).toEqual(['error', 'message']);
+    }
+  });
+
+  it('refuses a lone surrogate in the policy or a subject value with the same words on both profiles', async () => {
+    // before this rule, encodeURIComponent threw on it while making the key: a 500
+    const subject = await consume(server, '{"policy":"tiny","subject":{"ip":"\\ud800"}}');
+    expect(subject.status).toBe(400);
+    expect(subject.body).toEqual({
+      error: 'invalid_request',
+      message: 'subject.ip must be a string of 1 to 256 characters of well-formed Unicode',
+    });
+    const policy = await consume(server, '{"policy":"\\ud800","subject":{"ip":"a"}}');
+    expect(policy.status).toBe(400);
+    expect(policy.body).toEqual({
+      error: 'invalid_request',
+      message: 'policy must be a non-empty string of well-formed Unicode',
+    });
+    // a surrogate pair is one well-formed character, an escaped one as good as a literal one
+    const pair = fresh('\ud83d\ude00');
+    const escaped = `{"policy":"tiny","subject":{"ip":${JSON.stringify(pair).replace('\ud83d\ude00', '\\ud83d\\ude00')}}}`;
+    expect((await consume(server, escaped)).body).toMatchObject({ allowed: true, remaining: 2 });
+    expect((await check(server, { policy: 'tiny', subject: { ip: pair } })).body).toMatchObject({ remaining: 2 });
+  });
+
+  it('names an unknown field the same way on both profiles, whatever its name', async () => {
+    for (const [body, message] of [
+      ['{"policy":"tiny","subject":{"ip":"a"},"weight":1}', 'weight is not a field'],
+      ['{"policy":"tiny","subject":{"ip":"a","\\ud800":"b"}}', 'subject.\ud800 is not a field'],
+      [
+        '[{"policy":"tiny","subject":{"ip":"a"}},{"policy":"tiny","subject":{"ip":"a"},"cost ":1}]',
+        '[1].cost  is not a field',
+      ],
+    ]) {
+      expect((await check(server, body)).body, body).toEqual({ error: 'invalid_request', message });
     }
   });
 
@@ -218,6 +315,116 @@ describe.each(PROFILES)('decision API: profile $name', (profile) => {
       expect(res.status, String(contentType)).toBe(200);
       expect(await res.json()).toMatchObject({ allowed: true, policy: 'tiny', remaining: 3 });
     }
+  });
+
+  describe('reading the body', () => {
+    const request = JSON.stringify({ policy: 'tiny', subject: { ip: 'body-reading' } });
+    const CT = 'Content-Type: application/json';
+    const bodies: [string, string[], Buffer | string, number, object | undefined][] = [
+      ['charset=utf-8', [`${CT}; charset=utf-8`], request, 200, undefined],
+      ['charset=UTF-8 on another media type', ['Content-Type: text/plain;charset=UTF-8'], request, 200, undefined],
+      ['a quoted charset="utf-8"', [`${CT}; CHARSET="utf-8"`], request, 200, undefined],
+      ['charset=latin1', [`${CT}; charset=latin1`], request, 415, charsetRefused('latin1')],
+      ['charset=utf8 (not the name utf-8)', [`${CT}; charset=utf8`], request, 415, charsetRefused('utf8')],
+      ['an empty charset', [`${CT}; charset=`], request, 415, charsetRefused('')],
+      ['the first of two charsets', [`${CT}; charset=latin1; charset=utf-8`], request, 415, charsetRefused('latin1')],
+      // a body really in UTF-16 is refused too: nothing is transcoded
+      ['a UTF-16 body', [`${CT}; charset=utf-16le`], Buffer.from(request, 'utf16le'), 415, charsetRefused('utf-16le')],
+      ['charset=utf-16 on a UTF-8 body', [`${CT}; charset=utf-16`], request, 415, charsetRefused('utf-16')],
+      ['Content-Encoding: identity', ['Content-Encoding: identity'], request, 200, undefined],
+      ['Content-Encoding: IDENTITY', ['Content-Encoding: IDENTITY'], request, 200, undefined],
+      // nothing is decompressed
+      ['a gzip body', ['Content-Encoding: gzip'], gzipSync(request), 415, encodingRefused('gzip')],
+      ['Content-Encoding: br on a plain body', ['Content-Encoding: br'], request, 415, encodingRefused('br')],
+      ['Content-Encoding: bogus', ['Content-Encoding: bogus'], request, 415, encodingRefused('bogus')],
+      ['two content codings', ['Content-Encoding: identity, gzip'], request, 415, encodingRefused('identity, gzip')],
+      ['a leading UTF-8 BOM (ignored)', [], Buffer.concat([BOM, Buffer.from(request)]), 200, undefined],
+      ['two leading BOMs', [], Buffer.concat([BOM, BOM, Buffer.from(request)]), 400, BAD_JSON],
+      ['a BOM after the JSON', [], Buffer.concat([Buffer.from(request), BOM]), 400, BAD_JSON],
+      [
+        'a BOM alone (an empty body, so {})',
+        [],
+        BOM,
+        400,
+        { error: 'invalid_request', message: 'policy must be a non-empty string of well-formed Unicode' },
+      ],
+      ['a chunked body', ['Transfer-Encoding: chunked'], chunk(request), 200, undefined],
+      ['no JSON at all', [], 'policy=tiny', 400, BAD_JSON],
+    ];
+
+    it.each(bodies)('%s: %i', async (_name, headers, body, status, refusal) => {
+      const reply = await rawPost(server, headers, body);
+      expect(reply.status).toBe(status);
+      if (refusal === undefined) expect(reply.body).toMatchObject({ allowed: true, policy: 'tiny' });
+      else expect(reply.body).toEqual(refusal);
+    });
+
+    it('checks, in order: a body at all, its charset, its content coding, its size, its JSON', async () => {
+      // just over 1 MiB (so that Profile B, which closes after a 413, has read nearly all of it), and not JSON
+      const big = `{"policy":"tiny","subject":{"ip":"a"},"pad":"${'x'.repeat(1024 * 1024)}`;
+      const latin1 = 'Content-Type: text/plain; charset=latin1';
+      // no Content-Length nor Transfer-Encoding: no body, whatever the other headers say
+      expect(await rawPost(server, [latin1, 'Content-Encoding: gzip'])).toMatchObject({
+        status: 400,
+        body: { error: 'invalid_request', message: 'body must be an object' },
+      });
+      // Content-Length: 0 is an empty body, which has a charset and a coding
+      expect(await rawPost(server, [latin1], '')).toMatchObject({ status: 415, body: charsetRefused('latin1') });
+      expect(await rawPost(server, ['Content-Encoding: gzip'], '')).toMatchObject({
+        status: 415,
+        body: encodingRefused('gzip'),
+      });
+      expect(await rawPost(server, [latin1, 'Content-Encoding: gzip'], big)).toMatchObject({
+        status: 415,
+        body: charsetRefused('latin1'),
+      });
+      expect(await rawPost(server, ['Content-Encoding: gzip'], big)).toMatchObject({
+        status: 415,
+        body: encodingRefused('gzip'),
+      });
+      expect(await rawPost(server, [], big)).toMatchObject({ status: 413, body: TOO_LARGE });
+      expect(await rawPost(server, ['Transfer-Encoding: chunked'], chunk(big))).toMatchObject({
+        status: 413,
+        body: TOO_LARGE,
+      });
+      expect(await rawPost(server, [], big.slice(0, 1000))).toMatchObject({ status: 400, body: BAD_JSON });
+    });
+
+    it('decodes ill-formed UTF-8 as U+FFFD, one per maximal ill-formed sequence, and decides on that', async () => {
+      const policy = Buffer.from([0xff, 0xfe, 0x41, 0xe2, 0x82, 0x41, 0xed, 0xa0, 0x80, 0xf0, 0x9f, 0x98]);
+      const unknown = await rawPost(
+        server,
+        [],
+        Buffer.concat([Buffer.from('{"policy":"'), policy, Buffer.from('","subject":{"ip":"a"}}')]),
+      );
+      expect(unknown.status).toBe(404);
+      expect(unknown.body).toEqual({
+        error: 'unknown_policy',
+        message: "policy: no policy named '\ufffd\ufffdA\ufffdA\ufffd\ufffd\ufffd\ufffd'",
+      });
+      // a subject value with an ill-formed byte is the same subject as its U+FFFD spelling
+      const ip = fresh('ip');
+      const bytes = Buffer.concat([Buffer.from(`{"policy":"tiny","subject":{"ip":"${ip}`), Buffer.from([0xc0])]);
+      const spent = await rawPost(server, [], Buffer.concat([bytes, Buffer.from('"},"cost":2}')]));
+      expect(spent.body).toMatchObject({ allowed: true, remaining: 3 }); // a check: nothing spent
+      await consume(server, { policy: 'tiny', subject: { ip: `${ip}\ufffd` }, cost: 2 });
+      const after = await rawPost(server, [], Buffer.concat([bytes, Buffer.from('"}}')]));
+      expect(after.body).toMatchObject({ allowed: true, remaining: 1 });
+    });
+  });
+
+  it('logs nothing for an upload its client aborts, and serves on', async () => {
+    const logged = server.log.length;
+    for (const path of ['/v1/check', '/v1/check_and_consume']) {
+      const socket = await RawSocket.connect(server.port);
+      socket.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{"policy":"tiny",`);
+      await new Promise((r) => setTimeout(r, 50)); // the server is reading the body
+      socket.destroy();
+    }
+    await new Promise((r) => setTimeout(r, 200)); // the server has seen both connections go
+    expect((await check(server, { policy: 'tiny', subject: { ip: fresh('ip') } })).status).toBe(200);
+    // an aborted upload is the client's doing, not an error of the server's
+    expect(server.log.slice(logged)).not.toMatch(/decision failed|"level":"(error|warn)"|aborted/i);
   });
 
   it('answers an unknown route or method with 404 in the same body shape', async () => {

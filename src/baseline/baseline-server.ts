@@ -16,6 +16,13 @@ import { createLimiterStore, type LimiterStoreHooks } from '../core/limiter/crea
 import { checkDecisionBody } from './decision-request.js';
 import { batchPath } from '../core/limiter/request-rules.js';
 import { Limiter, MAX_BODY_BYTES, RequestError, rateLimitHeaders } from '../core/limiter/limiter.js';
+import {
+  bodyEncodingError,
+  bodyTooLarge,
+  declaresBody,
+  decodeBody,
+  parseJsonBody,
+} from '../core/limiter/request-body.js';
 import { MemoryLimiterStore } from '../core/limiter/memory-limiter.store.js';
 import { chatConnectionPolicy, type Policy } from '../core/limiter/policy.js';
 import { type ClientMessage, DEFAULT_ROOM, WS_PATH } from '../core/protocol/contract.js';
@@ -99,6 +106,7 @@ export class BaselineServer {
     const path = pathOf(req.url);
     const route = `${req.method} ${path}`;
     if (route === 'POST /v1/check' || route === 'POST /v1/check_and_consume') {
+      // only a bug gets here: an upload the client aborts is answered and logged nothing (readBody)
       this.handleDecision(req, res, path === '/v1/check_and_consume').catch((err: unknown) => {
         process.stderr.write(`decision failed: ${String(err)}\n`);
         if (!res.headersSent) sendJson(res, 500, { error: 'internal_error', message: 'internal server error' });
@@ -118,21 +126,11 @@ export class BaselineServer {
 
   /** POST /v1/check and /v1/check_and_consume: read, check by hand, decide, answer. */
   private async handleDecision(req: IncomingMessage, res: ServerResponse, consume: boolean): Promise<void> {
-    const raw = await readBody(req, MAX_BODY_BYTES);
-    if (raw === undefined) {
-      res.setHeader('connection', 'close'); // the rest of the body is not read
-      return sendJson(res, 413, new RequestError(413, 'payload_too_large', `body over ${MAX_BODY_BYTES} bytes`).body);
-    }
-    // As Express's JSON parser: an empty body is an empty object; JSON that is neither an
-    // object nor an array is malformed.
-    let parsed: unknown = {};
-    try {
-      if (raw.length > 0) parsed = JSON.parse(raw);
-    } catch {
-      parsed = undefined;
-    }
-    if (typeof parsed !== 'object' || parsed === null) {
-      return sendJson(res, 400, new RequestError(400, 'bad_json', 'body is not valid JSON').body);
+    const parsed = await readJsonBody(req);
+    if (parsed === ABORTED) return; // the client is gone: nothing to answer, nothing went wrong
+    if (parsed instanceof RequestError) {
+      if (parsed.status === 413) res.setHeader('connection', 'close'); // the rest of the body is not read
+      return sendJson(res, parsed.status, parsed.body);
     }
     const body = checkDecisionBody(parsed);
     if (body instanceof RequestError) return sendJson(res, body.status, body.body);
@@ -219,16 +217,39 @@ function pathOf(url: string | undefined): string {
   return q === -1 ? url : url.slice(0, q);
 }
 
-/** The body as text, or undefined when it passes `limit` bytes. */
-async function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+/** What readBody and readJsonBody return when the client aborts its upload. */
+const ABORTED = Symbol('aborted');
+
+/**
+ * The body's JSON value (undefined when there is no body) or why it is refused, read as Profile
+ * A's body-parser reads it, in the same order (src/core/limiter/request-body.ts).
+ */
+async function readJsonBody(req: IncomingMessage): Promise<object | undefined | RequestError | typeof ABORTED> {
+  if (!declaresBody(req.headers)) return undefined;
+  const refused = bodyEncodingError(req.headers);
+  if (refused !== undefined) return refused;
+  const bytes = await readBody(req, MAX_BODY_BYTES);
+  if (bytes === undefined) return bodyTooLarge();
+  if (bytes === ABORTED) return ABORTED;
+  return parseJsonBody(decodeBody(bytes));
+}
+
+/** The body's bytes; undefined when they pass `limit`; ABORTED when the client stops sending. */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined | typeof ABORTED> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) return undefined;
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) return undefined;
+      chunks.push(chunk);
+    }
+  } catch {
+    // the request stream fails only when its connection does: an aborted upload ('aborted',
+    // ECONNRESET), a reset socket, a body shorter than its Content-Length
+    return ABORTED;
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { checkDecisionBody, checkDecisionRequest } from './decision-request.js';
 import { RequestError } from '../core/limiter/limiter.js';
-import { batchPath, COST_RULE, isCost, isSubjectValue, SUBJECT_VALUE_RULE } from '../core/limiter/request-rules.js';
+import {
+  batchPath,
+  COST_RULE,
+  isCost,
+  isPolicyName,
+  isSubjectValue,
+  POLICY_RULE,
+  SUBJECT_VALUE_RULE,
+} from '../core/limiter/request-rules.js';
 
 const invalid = (message: string) => new RequestError(400, 'invalid_request', message);
 const ok = { policy: 'tiny', subject: { ip: 'a' } };
@@ -16,8 +24,34 @@ describe('isSubjectValue', () => {
     [null, false],
     [undefined, false],
     [['a'], false],
+    ['\ud83d\ude00', true], // a surrogate pair: one well-formed character
+    ['\ufffd', true],
+    ['\ud800', false], // lone surrogates: JSON can write them (`\ud800`), Unicode text cannot
+    ['\udc00', false],
+    ['a\ud800b', false],
+    ['\ude00\ud83d', false], // the pair in the wrong order
+    ['\ud83d\ude00\ud83d', false],
+    ['\ud800'.padEnd(256, 'x'), false],
   ])('%j -> %s', (value, expected) => {
     expect(isSubjectValue(value)).toBe(expected);
+  });
+});
+
+describe('isPolicyName', () => {
+  it.each([
+    ['a', true],
+    ['per-user', true],
+    ['x'.repeat(1000), true], // no policy has it, but the lookup answers that (404)
+    ['\ud83d\ude00', true],
+    ['', false],
+    ['\ud800', false],
+    ['tiny\udfff', false],
+    [5, false],
+    [null, false],
+    [undefined, false],
+    [['a'], false],
+  ])('%j -> %s', (value, expected) => {
+    expect(isPolicyName(value)).toBe(expected);
   });
 });
 
@@ -42,8 +76,9 @@ describe('isCost', () => {
 });
 
 describe('rules in messages', () => {
-  it('say what a subject value and a cost must be', () => {
-    expect(SUBJECT_VALUE_RULE).toBe('must be a string of 1 to 256 characters');
+  it('say what a policy, a subject value and a cost must be', () => {
+    expect(POLICY_RULE).toBe('must be a non-empty string of well-formed Unicode');
+    expect(SUBJECT_VALUE_RULE).toBe('must be a string of 1 to 256 characters of well-formed Unicode');
     expect(COST_RULE).toBe('must be an integer >= 1');
   });
 });
@@ -66,9 +101,13 @@ describe('checkDecisionRequest', () => {
     ['null', null, 'body must be an object'],
     ['undefined', undefined, 'body must be an object'],
     ['an array', [ok], 'body must be an object'],
-    ['missing policy', { subject: { ip: 'a' } }, 'policy must be a non-empty string'],
-    ['empty policy', { policy: '', subject: { ip: 'a' } }, 'policy must be a non-empty string'],
-    ['policy not a string', { policy: 5, subject: { ip: 'a' } }, 'policy must be a non-empty string'],
+    ['missing policy', { subject: { ip: 'a' } }, 'policy must be a non-empty string of well-formed Unicode'],
+    ['empty policy', { policy: '', subject: { ip: 'a' } }, 'policy must be a non-empty string of well-formed Unicode'],
+    [
+      'policy not a string',
+      { policy: 5, subject: { ip: 'a' } },
+      'policy must be a non-empty string of well-formed Unicode',
+    ],
     ['missing subject', { policy: 'tiny' }, 'subject must be an object'],
     ['subject a string', { policy: 'tiny', subject: 'a' }, 'subject must be an object'],
     ['subject null', { policy: 'tiny', subject: null }, 'subject must be an object'],
@@ -76,17 +115,17 @@ describe('checkDecisionRequest', () => {
     [
       'subject field not a string',
       { policy: 'tiny', subject: { ip: 5 } },
-      'subject.ip must be a string of 1 to 256 characters',
+      'subject.ip must be a string of 1 to 256 characters of well-formed Unicode',
     ],
     [
       'subject field empty',
       { policy: 'tiny', subject: { user: '' } },
-      'subject.user must be a string of 1 to 256 characters',
+      'subject.user must be a string of 1 to 256 characters of well-formed Unicode',
     ],
     [
       'subject field too long',
       { policy: 'tiny', subject: { ip: 'x'.repeat(257) } },
-      'subject.ip must be a string of 1 to 256 characters',
+      'subject.ip must be a string of 1 to 256 characters of well-formed Unicode',
     ],
     ['unknown subject field', { policy: 'tiny', subject: { ip: 'a', tenant: 'b' } }, 'subject.tenant is not a field'],
     ['unknown field', { policy: 'tiny', subject: { ip: 'a' }, weight: 1 }, 'weight is not a field'],
@@ -104,6 +143,16 @@ describe('checkDecisionRequest', () => {
     ['fractional cost', { ...ok, cost: 1.5 }, 'cost must be an integer >= 1'],
     ['cost as a string', { ...ok, cost: '2' }, 'cost must be an integer >= 1'],
     ['cost null', { ...ok, cost: null }, 'cost must be an integer >= 1'],
+    [
+      'a lone surrogate in a subject field',
+      { policy: 'tiny', subject: { ip: 'a\udc00' } },
+      'subject.ip must be a string of 1 to 256 characters of well-formed Unicode',
+    ],
+    [
+      'a lone surrogate in the policy',
+      { policy: '\ud800', subject: { ip: 'a' } },
+      'policy must be a non-empty string of well-formed Unicode',
+    ],
   ])('refuses %s', (_name, body, message) => {
     expect(checkDecisionRequest(body, '')).toEqual(invalid(message));
   });
@@ -113,13 +162,13 @@ describe('checkDecisionRequest', () => {
       invalid('extra is not a field'),
     );
     expect(checkDecisionRequest({ cost: 0, subject: 5, policy: '' }, '')).toEqual(
-      invalid('policy must be a non-empty string'),
+      invalid('policy must be a non-empty string of well-formed Unicode'),
     );
     expect(checkDecisionRequest({ cost: 0, subject: 5, policy: 'p' }, '')).toEqual(
       invalid('subject must be an object'),
     );
     expect(checkDecisionRequest({ cost: 0, subject: { ip: '', nope: 'a' }, policy: 'p' }, '')).toEqual(
-      invalid('subject.ip must be a string of 1 to 256 characters'),
+      invalid('subject.ip must be a string of 1 to 256 characters of well-formed Unicode'),
     );
     expect(checkDecisionRequest({ cost: 0, subject: { nope: 5 }, policy: 'p' }, '')).toEqual(
       invalid('subject.nope is not a field'),
@@ -132,13 +181,15 @@ describe('checkDecisionRequest', () => {
   it('prefixes each field path with the batch position', () => {
     expect(checkDecisionRequest(5, '[3].')).toEqual(invalid('[3] must be an object'));
     expect(checkDecisionRequest({ ...ok, weight: 1 }, '[3].')).toEqual(invalid('[3].weight is not a field'));
-    expect(checkDecisionRequest({ subject: {} }, '[3].')).toEqual(invalid('[3].policy must be a non-empty string'));
+    expect(checkDecisionRequest({ subject: {} }, '[3].')).toEqual(
+      invalid('[3].policy must be a non-empty string of well-formed Unicode'),
+    );
     expect(checkDecisionRequest({ policy: 'p' }, '[3].')).toEqual(invalid('[3].subject must be an object'));
     expect(checkDecisionRequest({ policy: 'p', subject: { x: 'a' } }, '[3].')).toEqual(
       invalid('[3].subject.x is not a field'),
     );
     expect(checkDecisionRequest({ policy: 'p', subject: { ip: '' } }, '[3].')).toEqual(
-      invalid('[3].subject.ip must be a string of 1 to 256 characters'),
+      invalid('[3].subject.ip must be a string of 1 to 256 characters of well-formed Unicode'),
     );
     expect(checkDecisionRequest({ ...ok, cost: 0 }, '[3].')).toEqual(invalid('[3].cost must be an integer >= 1'));
   });
@@ -147,7 +198,7 @@ describe('checkDecisionRequest', () => {
 describe('checkDecisionBody', () => {
   it('checks a single request', () => {
     expect(checkDecisionBody(ok)).toBe(ok);
-    expect(checkDecisionBody({})).toEqual(invalid('policy must be a non-empty string'));
+    expect(checkDecisionBody({})).toEqual(invalid('policy must be a non-empty string of well-formed Unicode'));
     expect(checkDecisionBody('tiny')).toEqual(invalid('body must be an object'));
   });
 
@@ -173,7 +224,7 @@ describe('checkDecisionBody', () => {
 
   it('refuses a whole batch at its first bad item, naming it', () => {
     expect(checkDecisionBody([ok, { policy: 'tiny', subject: { ip: 5 } }, 5])).toEqual(
-      invalid('[1].subject.ip must be a string of 1 to 256 characters'),
+      invalid('[1].subject.ip must be a string of 1 to 256 characters of well-formed Unicode'),
     );
     expect(checkDecisionBody([ok, 5])).toEqual(invalid('[1] must be an object'));
     expect(checkDecisionBody([[ok]])).toEqual(invalid('[0] must be an object'));

@@ -5,7 +5,14 @@
  */
 import { type DecisionRequest, MAX_BATCH, RequestError } from '../core/limiter/limiter.js';
 import { SCOPE_FIELDS } from '../core/limiter/policy.js';
-import { COST_RULE, isCost, isSubjectValue, SUBJECT_VALUE_RULE } from '../core/limiter/request-rules.js';
+import {
+  COST_RULE,
+  isCost,
+  isPolicyName,
+  isSubjectValue,
+  POLICY_RULE,
+  SUBJECT_VALUE_RULE,
+} from '../core/limiter/request-rules.js';
 
 const REQUEST_FIELDS = new Set(['policy', 'subject', 'cost']);
 const SUBJECT_FIELDS: ReadonlySet<string> = new Set(SCOPE_FIELDS);
@@ -19,7 +26,7 @@ export function checkDecisionRequest(value: unknown, at: string): DecisionReques
   }
   const r = value as Record<string, unknown>;
   for (const key of Object.keys(r)) if (!REQUEST_FIELDS.has(key)) return invalid(`${at}${key} is not a field`);
-  if (typeof r.policy !== 'string' || r.policy.length === 0) return invalid(`${at}policy must be a non-empty string`);
+  if (!isPolicyName(r.policy)) return invalid(`${at}policy ${POLICY_RULE}`);
   const subject = r.subject;
   if (typeof subject !== 'object' || subject === null || Array.isArray(subject)) {
     return invalid(`${at}subject must be an object`);

@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
+import { badJson, bodyTooLarge } from '../core/limiter/request-body.js';
 import { RequestErrorException } from './request-error.exception.js';
 
 /** The report of a @nestjs/terminus health check (`{status, info, error, details}`). */
@@ -13,13 +14,15 @@ const ERROR_NAMES: Record<number, string> = {
   404: 'not_found',
   405: 'method_not_allowed',
   413: 'payload_too_large',
+  415: 'unsupported_media_type',
   429: 'too_many_requests',
 };
 
 /**
  * Every HTTP error as `{"error","message"}`, the body Profile B sends too. Malformed JSON
- * (body-parser's 400 with a SyntaxError) is `bad_json`; anything that is not an HttpException
- * is a bug: logged, answered 500 `internal_error`.
+ * (body-parser's 400 with a SyntaxError) is `bad_json` and a body over the limit (its 413)
+ * `payload_too_large`, both with Profile B's messages; anything that is not an HttpException is
+ * a bug: logged, answered 500 `internal_error`.
  */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
@@ -39,9 +42,16 @@ export class HttpErrorFilter implements ExceptionFilter {
         res.status(status).json(body); // a failed @nestjs/terminus check keeps its report
         return;
       }
-      const isBadJson = status === 400 && exception.cause instanceof SyntaxError;
-      const error = isBadJson ? 'bad_json' : (ERROR_NAMES[status] ?? `http_${status}`);
-      res.status(status).json({ error, message: isBadJson ? 'body is not valid JSON' : exception.message });
+      // body-parser's refusals, worded as Profile B words them
+      if (status === 400 && exception.cause instanceof SyntaxError) {
+        res.status(status).json(badJson().body);
+        return;
+      }
+      if (status === 413) {
+        res.status(status).json(bodyTooLarge().body);
+        return;
+      }
+      res.status(status).json({ error: ERROR_NAMES[status] ?? `http_${status}`, message: exception.message });
       return;
     }
     this.logger.error(exception);

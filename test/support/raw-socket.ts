@@ -22,7 +22,9 @@ export class RawSocket {
       for (const wake of this.waiters) wake();
     });
     socket.on('error', () => {});
-    this.closed = once(socket, 'close').then(() => {
+    // not once(socket, 'close'): it would reject on an 'error' (EPIPE when the server closes
+    // while this side still writes), a rejection nobody awaits
+    this.closed = new Promise<void>((resolve) => socket.once('close', () => resolve())).then(() => {
       for (const wake of this.waiters) wake();
     });
   }

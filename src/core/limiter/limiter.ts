@@ -27,8 +27,14 @@ export interface DecisionResponse {
 /** A request refused before any decision: HTTP status and the `{"error","message"}` body. */
 export class RequestError {
   constructor(
-    readonly status: 400 | 404 | 413,
-    readonly error: 'bad_json' | 'invalid_request' | 'batch_too_large' | 'unknown_policy' | 'payload_too_large',
+    readonly status: 400 | 404 | 413 | 415,
+    readonly error:
+      | 'bad_json'
+      | 'invalid_request'
+      | 'batch_too_large'
+      | 'unknown_policy'
+      | 'payload_too_large'
+      | 'unsupported_media_type',
     readonly message: string,
   ) {}
 

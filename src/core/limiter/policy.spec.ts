@@ -99,6 +99,20 @@ describe('policyKey', () => {
     expect(new Set(keys).size).toBe(keys.length);
     for (const key of keys) expect(key.indexOf('}')).toBe(key.length - 1); // one tag: the whole key
   });
+
+  it('never throws on a lone surrogate (the request checks refuse them): WTF-8 bytes, distinct keys', () => {
+    const key = (user: string) => policyKey(b, { user });
+    expect(key('\ud800')).toBe('rl:{b:%ED%A0%80}');
+    expect(key('\udfff')).toBe('rl:{b:%ED%BF%BF}');
+    expect(key('a\udc00b:')).toBe('rl:{b:a%ED%B0%80b%3A}');
+    expect(key('\ud800\ud800')).toBe('rl:{b:%ED%A0%80%ED%A0%80}');
+    expect(key('\udc00\ud800')).toBe('rl:{b:%ED%B0%80%ED%A0%80}'); // a low then a high: no pair
+    // a well-formed pair next to a lone surrogate stays one 4-byte UTF-8 character
+    expect(key('\ud83d\ude00\ud800')).toBe('rl:{b:%F0%9F%98%80%ED%A0%80}');
+    expect(key('\ud800\ud83d\ude00')).toBe('rl:{b:%ED%A0%80%F0%9F%98%80}');
+    const users = ['\ud800', '\udbff', '\udc00', '\ufffd', '\ud800\udc00', '%ED%A0%80', '\ud800\ud800', ''];
+    expect(new Set(users.map(key)).size).toBe(users.length);
+  });
 });
 
 const tb = (over: Record<string, unknown> = {}) => ({

@@ -134,6 +134,26 @@ export function defaultPolicies(settings: ChatLimitSettings): Policy[] {
  */
 export function policyKey(policy: Policy, subject: Subject): string {
   let key = `rl:{${policy.name}`;
-  for (const field of policy.scope) key += `:${encodeURIComponent(subject[field] as string)}`;
+  for (const field of policy.scope) key += `:${encodeKeyValue(subject[field] as string)}`;
   return `${key}}`;
 }
+
+/** A lone surrogate: a high one not followed by a low one, or a low one not after a high one. */
+const LONE_SURROGATE = /([\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF])/;
+
+/**
+ * `encodeURIComponent`, which throws on a lone surrogate. The request checks refuse those, so
+ * this is defence in depth: a lone surrogate is written as the three bytes WTF-8 gives it
+ * (`%ED%A0%80` for U+D800), bytes that UTF-8 never holds, so keys stay distinct and nothing throws.
+ */
+function encodeKeyValue(value: string): string {
+  if (value.isWellFormed()) return encodeURIComponent(value);
+  // split() with a capturing group: well-formed runs at even indexes, lone surrogates at odd ones
+  return value
+    .split(LONE_SURROGATE)
+    .map((part, i) => (i % 2 === 0 ? encodeURIComponent(part) : wtf8(part.charCodeAt(0))))
+    .join('');
+}
+
+const hex = (byte: number) => `%${byte.toString(16).toUpperCase()}`;
+const wtf8 = (unit: number) => hex(0xe0 | (unit >> 12)) + hex(0x80 | ((unit >> 6) & 0x3f)) + hex(0x80 | (unit & 0x3f));

@@ -16,6 +16,8 @@ function describe(error: ValidationError, path = ''): string {
   const here = path + error.property;
   const child = error.children?.[0];
   if (child !== undefined) return describe(child, `${here}.`);
+  // forbidNonWhitelisted's own message is `property x should not exist`; say it as Profile B does
+  if (error.constraints?.whitelistValidation !== undefined) return `${here} is not a field`;
   const message = Object.values(error.constraints ?? {})[0] ?? 'is invalid';
   // class-validator messages start with the property name; give the full path instead
   return message.startsWith(`${error.property} `) ? here + message.slice(error.property.length) : `${here}: ${message}`;

@@ -1,11 +1,24 @@
 /**
  * A decision request as class-validator DTOs (Profile A). Profile B checks the same rules by
- * hand in src/limiter/decision-request.ts, with the same predicates.
+ * hand in src/baseline/decision-request.ts, with the same predicates (src/core/limiter/request-rules.ts).
  */
 import { Type } from 'class-transformer';
-import { IsObject, IsString, MinLength, ValidateBy, ValidateNested } from 'class-validator';
+import { IsObject, ValidateBy, ValidateNested } from 'class-validator';
 import { IfPresent } from '../../common/index.js';
-import { COST_RULE, isCost, isSubjectValue, SUBJECT_VALUE_RULE } from '../../core/limiter/request-rules.js';
+import {
+  COST_RULE,
+  isCost,
+  isPolicyName,
+  isSubjectValue,
+  POLICY_RULE,
+  SUBJECT_VALUE_RULE,
+} from '../../core/limiter/request-rules.js';
+
+const IsPolicyName = () =>
+  ValidateBy({
+    name: 'isPolicyName',
+    validator: { validate: isPolicyName, defaultMessage: (a) => `${a?.property} ${POLICY_RULE}` },
+  });
 
 const IsSubjectValue = () =>
   ValidateBy({
@@ -24,9 +37,7 @@ export class SubjectDto {
 }
 
 export class DecisionRequestDto {
-  @IsString({ message: 'policy must be a non-empty string' })
-  @MinLength(1, { message: 'policy must be a non-empty string' })
-  readonly policy!: string;
+  @IsPolicyName() readonly policy!: string;
 
   @IsObject({ message: 'subject must be an object' })
   @ValidateNested()
