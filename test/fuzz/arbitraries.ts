@@ -234,7 +234,27 @@ const subject = fc.oneof(
   { weight: 1, arbitrary: fc.dictionary(fc.constantFrom('user', 'client', ...ODD_KEYS), subjectValue, { maxKeys: 3 }) },
   { weight: 1, arbitrary: jsonValue },
 );
-const decision = fc
+/** A decision the policies accept: the right subject fields, maybe a cost. */
+const validDecision = fc.oneof(
+  fc.record(
+    {
+      policy: fc.constantFrom('fz-window', 'fz-bucket'),
+      subject: fc.record({ user: fc.constantFrom(...SUBJECT_NAMES) }),
+      cost: fc.integer({ min: 1, max: 3 }),
+    },
+    { requiredKeys: ['policy', 'subject'] },
+  ),
+  fc.record(
+    {
+      policy: fc.constant('fz-route'),
+      subject: fc.record({ user: fc.constantFrom(...SUBJECT_NAMES), route: fc.constantFrom('/a', '/b') }),
+      cost: fc.integer({ min: 1, max: 3 }),
+    },
+    { requiredKeys: ['policy', 'subject'] },
+  ),
+);
+/** Any shape, odd keys included. */
+const oddDecision = fc
   .tuple(
     fc.record(
       {
@@ -252,6 +272,7 @@ const decision = fc
     Object.defineProperty(out, odd[0], { value: odd[1], enumerable: true, configurable: true, writable: true });
     return out;
   });
+const decision = fc.oneof({ weight: 3, arbitrary: validDecision }, { weight: 2, arbitrary: oddDecision });
 const decisionBody: fc.Arbitrary<{ text: string } | { hex: string }> = fc.oneof(
   { weight: 4, arbitrary: decision.map((d) => ({ text: jsonText(d) })) },
   { weight: 2, arbitrary: fc.array(decision, { maxLength: 4 }).map((b) => ({ text: jsonText(b) })) },
@@ -291,6 +312,9 @@ const decisionBody: fc.Arbitrary<{ text: string } | { hex: string }> = fc.oneof(
 );
 const contentType = fc.constantFrom(
   undefined,
+  undefined,
+  'application/json',
+  'application/json',
   'application/json',
   'text/plain',
   'application/x-www-form-urlencoded',
@@ -301,7 +325,19 @@ const contentType = fc.constantFrom(
   'application/json; charset=utf-16',
   'application/json; charset=',
 );
-const contentEncoding = fc.constantFrom(undefined, undefined, undefined, 'identity', 'IDENTITY', 'gzip', 'br', 'bogus');
+const contentEncoding = fc.constantFrom(
+  undefined,
+  undefined,
+  undefined,
+  undefined,
+  undefined,
+  undefined,
+  'identity',
+  'IDENTITY',
+  'gzip',
+  'br',
+  'bogus',
+);
 
 export const httpRequest: fc.Arbitrary<HttpSpec> = fc
   .record({

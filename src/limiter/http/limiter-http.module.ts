@@ -1,9 +1,10 @@
-import { Module } from '@nestjs/common';
+import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import { SETTINGS } from '../../common/index.js';
+import { json } from 'express';
+import { refuseBodyEncoding, SETTINGS } from '../../common/index.js';
 import type { Settings } from '../../core/config/settings.js';
-import { Limiter } from '../../core/limiter/limiter.js';
+import { Limiter, MAX_BODY_BYTES } from '../../core/limiter/limiter.js';
 import { policyLimit } from '../../core/limiter/policy.js';
 import { DecisionBodyPipe } from './decision-body.pipe.js';
 import { LimiterController } from './limiter.controller.js';
@@ -12,6 +13,11 @@ import { LimiterThrottlerStorage } from './limiter-throttler.storage.js';
 /**
  * The decision API over HTTP, and @nestjs/throttler guarding the app's HTTP routes with the
  * HTTP_THROTTLE_POLICY policy (off when the setting is empty; never on WebSocket frames).
+ *
+ * Only the decision routes read a body, as Profile B's (src/core/limiter/request-body.ts): UTF-8
+ * only and never decompressed (415 first; `inflate: false` is a second guard), any content type
+ * read as JSON, at most MAX_BODY_BYTES (a batch of 1000 requests fits in 1 MiB). Any other route
+ * answers without reading one.
  */
 @Module({
   imports: [
@@ -31,4 +37,10 @@ import { LimiterThrottlerStorage } from './limiter-throttler.storage.js';
   controllers: [LimiterController],
   providers: [DecisionBodyPipe, { provide: APP_GUARD, useClass: ThrottlerGuard }],
 })
-export class LimiterHttpModule {}
+export class LimiterHttpModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply(refuseBodyEncoding, json({ limit: MAX_BODY_BYTES, type: () => true, inflate: false }))
+      .forRoutes(LimiterController);
+  }
+}
