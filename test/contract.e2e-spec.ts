@@ -555,11 +555,15 @@ describe.each(PROFILES)('shutdown: profile $name', (profile) => {
   it("closes a refused upgrade's connection itself: a client that keeps its half open does not hold up the exit", async () => {
     const server = await ServerProcess.start(profile);
     const raw = await upgrade(server.port, '/foo', { allowHalfOpen: true });
-    await raw.waitFor(endOfHead);
-    const started = Date.now();
-    expect(await server.stop()).toEqual({ code: 0, signal: null }); // SIGKILL after 15 s otherwise
-    expect(Date.now() - started).toBeLessThan(10_000);
-    raw.destroy();
+    try {
+      await raw.waitFor(endOfHead);
+      const started = Date.now();
+      expect(await server.stop()).toEqual({ code: 0, signal: null }); // SIGKILL after 15 s otherwise
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      raw.destroy();
+      await server.stop(); // no server left behind when a step above failed
+    }
   });
 
   it('on SIGINT with no clients exits 0 promptly', async () => {
