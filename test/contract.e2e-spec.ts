@@ -20,6 +20,38 @@ const vectors: Vector[] = JSON.parse(readFileSync(new URL('./vectors/messages.js
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The answer of both TypeScript profiles to an upgrade request for any path but /ws, byte for byte
+ * (src/core/protocol/upgrade.ts). Another server (CONTRACT_SERVER_CMD) is held to what the
+ * contract requires of it: the status line, `Connection: close` and no body.
+ */
+const UPGRADE_NOT_FOUND = 'HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+const OWN_PROFILES = !process.env.CONTRACT_SERVER_CMD;
+
+function expectUpgradeNotFound(answer: string): void {
+  if (OWN_PROFILES) {
+    expect(answer).toBe(UPGRADE_NOT_FOUND);
+    return;
+  }
+  const end = answer.indexOf('\r\n\r\n');
+  expect(end).toBeGreaterThan(0);
+  const head = answer.slice(0, end + 2);
+  expect(head).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
+  expect(head).toMatch(/\r\nConnection: *close *\r\n/i);
+  expect(head).not.toMatch(/\r\nContent-Length: *[1-9]/i);
+  expect(head).not.toMatch(/\r\nTransfer-Encoding:/i);
+  expect(answer.length).toBe(end + 4); // no body
+}
+
+/** Sends a WebSocket upgrade request for the raw request-target `target` on a new connection. */
+async function upgrade(port: number, target: string, options?: { allowHalfOpen?: boolean }): Promise<RawSocket> {
+  const raw = await RawSocket.connect(port, options);
+  raw.write(`GET ${target} HTTP/1.1\r\n${UPGRADE_HEADERS}`);
+  return raw;
+}
+
+const endOfHead = (data: Buffer) => data.includes('\r\n\r\n');
+
 /** Error frames are compared on type, code and ref; message must be non-empty text. */
 function comparable(frame: Frame): Frame {
   if (frame.type !== 'error') return frame;
@@ -116,10 +148,49 @@ describe.each(CONTRACT_RUNS)('contract: profile $name', ({ profile, redisBus }) 
     for (const value of Object.values(stats.body)) expect(Number.isInteger(value) && (value as number) >= 0).toBe(true);
   });
 
-  it('refuses WebSocket upgrades on any path but /ws', async () => {
-    await expect(ChatClient.connect(`ws://127.0.0.1:${server.port}/chat`)).rejects.toThrow();
-    const ok = await ChatClient.connect(`${server.wsUrl}?token=ignored`);
-    await ok.close();
+  describe('WebSocket upgrades: the path before the first ? must be exactly /ws', () => {
+    it('opens a chat with a query string', async () => {
+      await expect(ChatClient.connect(`ws://127.0.0.1:${server.port}/chat`)).rejects.toThrow();
+      const ok = await ChatClient.connect(`${server.wsUrl}?token=ignored`);
+      ok.send({ type: 'ping', ts: 1 });
+      expect(await ok.next()).toEqual({ type: 'pong', ts: 1 });
+      await ok.close();
+    });
+
+    it.each(['/ws', '/ws?x=1', '/ws?'])('%s: 101, a WebSocket', async (target) => {
+      const raw = await upgrade(server.port, target);
+      expect((await raw.waitFor(endOfHead)).toString('latin1')).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
+      raw.sendClose(1000); // the server answers the close handshake, and closes
+      expect(closeCodeIn(await raw.waitFor((d) => closeCodeIn(d) !== undefined))).toBe(1000);
+      await raw.closed;
+    });
+
+    // No normalisation, no decoding, no fragment (a # is part of the path), no absolute form
+    // (a WebSocket client sends the origin form, RFC 6455 §4.1), no `*`.
+    it.each([
+      '/ws#f',
+      '/ws/../ws',
+      '/foo',
+      '/ws/',
+      '/WS',
+      '//ws',
+      '/health',
+      '/ws%2F',
+      '*',
+      'http://127.0.0.1:PORT/ws',
+      '/ws#f?x=1',
+    ])('%s: 404 with Connection: close, then the connection is closed', async (target) => {
+      const raw = await upgrade(server.port, target.replace('PORT', String(server.port)));
+      expect((await raw.waitFor(endOfHead)).toString('latin1')).toMatch(/^HTTP\/1\.1 404 /);
+      await raw.closed;
+      expectUpgradeNotFound(raw.data.toString('latin1'));
+    });
+
+    it('GET /ws without an upgrade is a plain HTTP request: 404', async () => {
+      const res = await fetch(`${server.httpUrl}/ws`);
+      expect(res.status).toBe(404);
+      if (OWN_PROFILES) expect(await res.json()).toEqual({ error: 'not_found', message: 'Cannot GET /ws' });
+    });
   });
 
   it('fans a chat out to every member, the sender included, with a growing seq', async () => {
@@ -531,6 +602,8 @@ describe.each(PROFILES)('shutdown: profile $name', (profile) => {
     const holder = await RawSocket.openWebSocket(server.port); // will leave the server's close unanswered
     const early = await RawSocket.connect(server.port);
     early.write('GET /ws HTTP/1.1\r\n'); // a request begun before the signal
+    const elsewhere = await RawSocket.connect(server.port);
+    elsewhere.write('GET /foo HTTP/1.1\r\n'); // the same for another path
     const polite = await ChatClient.connect(server.wsUrl);
     const exit = server.stop();
     expect((await polite.closed).code).toBe(1001);
@@ -543,12 +616,30 @@ describe.each(PROFILES)('shutdown: profile $name', (profile) => {
     expect(answer).toMatch(/^HTTP\/1\.1 503 Service Unavailable\r\n/);
     expect(answer).toMatch(/\r\nConnection: close\r\n/i);
     await early.closed;
+    // the path is checked first: another path is still 404, not 503
+    elsewhere.write(UPGRADE_HEADERS);
+    await elsewhere.closed;
+    expectUpgradeNotFound(elsewhere.data.toString('latin1'));
     // the grace period: the server waits for the holder's half of the close handshake
     await sleep(300);
     expect(server.child.exitCode).toBeNull();
     holder.sendClose(1001);
     await holder.closed;
     expect(await exit).toEqual({ code: 0, signal: null });
+  });
+
+  it("closes a refused upgrade's connection itself: a client that keeps its half open does not hold up the exit", async () => {
+    const server = await ServerProcess.start(profile);
+    const raw = await upgrade(server.port, '/foo', { allowHalfOpen: true });
+    try {
+      await raw.waitFor(endOfHead);
+      const started = Date.now();
+      expect(await server.stop()).toEqual({ code: 0, signal: null }); // SIGKILL after 15 s otherwise
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      raw.destroy();
+      await server.stop(); // no server left behind when a step above failed
+    }
   });
 
   it('on SIGINT with no clients exits 0 promptly', async () => {

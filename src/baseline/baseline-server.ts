@@ -25,7 +25,7 @@ import {
 } from '../core/limiter/request-body.js';
 import { MemoryLimiterStore } from '../core/limiter/memory-limiter.store.js';
 import { chatConnectionPolicy, type Policy } from '../core/limiter/policy.js';
-import { type ClientMessage, DEFAULT_ROOM, WS_PATH } from '../core/protocol/contract.js';
+import { type ClientMessage, DEFAULT_ROOM } from '../core/protocol/contract.js';
 import {
   BINARY_FRAME_ERROR_MESSAGE,
   decodeFrame,
@@ -34,6 +34,7 @@ import {
   pongFrame,
   roomError,
 } from '../core/protocol/frames.js';
+import { isChatPath, refuseUpgrade } from '../core/protocol/upgrade.js';
 import { validateMessage } from './validate.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './baseline-metrics.js';
 
@@ -145,12 +146,12 @@ export class BaselineServer {
     sendJson(res, 200, result);
   }
 
+  /**
+   * As Profile A's ChatWsAdapter: any path but exactly /ws is answered 404 (core isChatPath and
+   * refuseUpgrade), before `ws` checks the handshake (400, 405) and verifyClient (503).
+   */
   private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
-    if (pathOf(req.url) !== WS_PATH) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
+    if (!isChatPath(req.url)) return refuseUpgrade(socket);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.handleConnection(ws));
   }
 

@@ -1,4 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the overrides keep WsAdapter's own signatures */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
 import type { MessageMappingProperties } from '@nestjs/websockets';
@@ -7,6 +9,7 @@ import { catchError, concatMap, filter, finalize, first, share, takeUntil, tap }
 import type { Settings } from '../core/config/settings.js';
 import type { ClientType } from '../core/protocol/contract.js';
 import { BINARY_FRAME_ERROR_MESSAGE, decodeFrame, FrameError } from '../core/protocol/frames.js';
+import { refuseUpgrade, requestPath } from '../core/protocol/upgrade.js';
 import { firstNestedKey, keySkippedByClassTransformer } from '../common/index.js';
 import type { ConnectionRegistry } from '../core/chat/connection-registry.js';
 import type { FrameAccounting } from '../core/chat/frame-accounting.js';
@@ -58,6 +61,9 @@ function routeFrame(data: unknown): { event: string; data: unknown; countAs: Cli
 
 /**
  * `@nestjs/platform-ws` with the contract's transport rules:
+ * - an upgrade goes to the gateway whose path (WS_PATH) is the request-target's path byte for
+ *   byte (core requestPath: no URL parsing or normalisation, as in Profile B); any other upgrade
+ *   is answered 404 and closed (core refuseUpgrade) instead of destroyed without an answer;
  * - every frame is routed to a handler (bad ones to REJECTED_FRAME) instead of being dropped,
  *   counted by type, and handled in its own span when tracing is on;
  * - `maxPayload` from the settings (a larger frame closes with 1009), no compression; an upgrade
@@ -69,6 +75,9 @@ function routeFrame(data: unknown): { event: string; data: unknown; countAs: Cli
  *   connection with the right code); ConnectionRegistry listens for them.
  */
 export class ChatWsAdapter extends WsAdapter {
+  /** The 'upgrade' listener this adapter added to each HTTP server, by port (taken off in dispose). */
+  private readonly upgradeListeners = new Map<number, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
+
   constructor(
     app: INestApplicationContext,
     private readonly settings: Settings,
@@ -86,6 +95,34 @@ export class ChatWsAdapter extends WsAdapter {
       verifyClient: this.connections.verifyUpgrade,
       WebSocket: ChatSocket,
     });
+  }
+
+  /**
+   * WsAdapter's own, but for the 'upgrade' listener: the stock one matches the gateways' paths
+   * against `new URL(req.url).pathname`, which accepts `/ws#f`, `/ws/../ws` and
+   * `http://host/ws`, destroys an unmatched upgrade without any answer, and answers a Host header
+   * it cannot parse with a malformed 400. This one matches the raw path and refuses with the
+   * contract's 404; `ws` then does the rest (handshake checks, verifyClient's 503, maxPayload).
+   */
+  protected override ensureHttpServerExists(port: number, httpServer: Server = createServer()): Server | undefined {
+    if (this.httpServersRegistry.has(port)) return undefined;
+    this.httpServersRegistry.set(port, httpServer);
+    const upgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+      const path = requestPath(req.url);
+      const wsServer = this.wsServersRegistry.get(port)?.find((server) => server.path === path);
+      if (wsServer === undefined) return refuseUpgrade(socket);
+      wsServer.handleUpgrade(req, socket, head, (ws: unknown) => wsServer.emit('connection', ws, req));
+    };
+    httpServer.on('upgrade', upgradeListener);
+    this.upgradeListeners.set(port, upgradeListener);
+    return httpServer;
+  }
+
+  /** Takes this adapter's 'upgrade' listeners off (the HTTP server outlives the adapter), then WsAdapter's own. */
+  override async dispose(): Promise<void> {
+    for (const [port, listener] of this.upgradeListeners) this.httpServersRegistry.get(port)?.off('upgrade', listener);
+    this.upgradeListeners.clear();
+    await super.dispose();
   }
 
   override bindMessageHandlers(

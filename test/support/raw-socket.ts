@@ -29,8 +29,12 @@ export class RawSocket {
     });
   }
 
-  static async connect(port: number): Promise<RawSocket> {
-    const socket = connect(port, '127.0.0.1');
+  /**
+   * `allowHalfOpen`: when the server ends its side, keep this side open (node's default ends it
+   * too), as a client that never closes would.
+   */
+  static async connect(port: number, { allowHalfOpen = false } = {}): Promise<RawSocket> {
+    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen });
     await once(socket, 'connect');
     return new RawSocket(socket);
   }
