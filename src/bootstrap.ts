@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
-import { configureApp } from './app.setup.js';
+import { configureApp, httpAdapter } from './app.setup.js';
 import { loadOrExit, loadSettings } from './core/config/settings.js';
 import { loadPolicies } from './core/limiter/load-policies.js';
 import { WS_PATH } from './core/protocol/contract.js';
@@ -15,7 +15,7 @@ import { tracing } from './telemetry/tracer.js';
 const settings = loadOrExit(() => loadSettings());
 const policies = loadOrExit(() => loadPolicies(settings));
 const logger = new PinoLogger(settings.logLevel, process.env.OTEL_SERVICE_NAME ?? 'chat-profile-a');
-const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings, policies), {
+const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings, policies), httpAdapter(), {
   logger,
   bodyParser: false,
 });

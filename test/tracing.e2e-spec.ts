@@ -12,7 +12,7 @@ import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@o
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AppModule } from '../src/app.module.js';
-import { configureApp } from '../src/app.setup.js';
+import { configureApp, httpAdapter } from '../src/app.setup.js';
 import { loadPolicies, loadSettings } from '../src/core/index.js';
 import { enableTracing, tracing } from '../src/telemetry/tracer.js';
 import { ChatClient } from './support/chat-client.js';
@@ -32,7 +32,7 @@ describe('Profile A spans (in-memory exporter)', () => {
   beforeAll(async () => {
     enableTracing(() => provider.shutdown());
     const settings = loadSettings({ HOST: '127.0.0.1', PORT: '0' });
-    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings, loadPolicies(settings)), {
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings, loadPolicies(settings)), httpAdapter(), {
       logger: false,
       bodyParser: false,
     });

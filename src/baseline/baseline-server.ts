@@ -34,7 +34,7 @@ import {
   pongFrame,
   roomError,
 } from '../core/protocol/frames.js';
-import { isChatPath, refuseUpgrade } from '../core/protocol/upgrade.js';
+import { isChatPath, refuseUpgrade, routePath } from '../core/protocol/upgrade.js';
 import { validateMessage } from './validate.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './baseline-metrics.js';
 
@@ -104,7 +104,7 @@ export class BaselineServer {
 
   /** Routes as Profile A's Express app does: an unknown path or method is a 404. */
   private handleHttp(req: IncomingMessage, res: ServerResponse): void {
-    const path = pathOf(req.url);
+    const path = routePath(req.url);
     const route = `${req.method} ${path}`;
     if (route === 'POST /v1/check' || route === 'POST /v1/check_and_consume') {
       // only a bug gets here: an upload the client aborts is answered and logged nothing (readBody)
@@ -210,12 +210,6 @@ export class BaselineServer {
   private sendError(conn: ChatConnection, type: ArrivedType, error: FrameError): void {
     this.connections.send(conn, errorFrame(this.accounting.refused(conn, type, error)));
   }
-}
-
-function pathOf(url: string | undefined): string {
-  if (url === undefined) return '';
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
 }
 
 /** What readBody and readJsonBody return when the client aborts its upload. */

@@ -13,7 +13,11 @@ export type FrameSpec =
   | { readonly kind: 'fragments'; readonly parts: readonly string[] }; // one text message in several frames
 
 export interface HttpSpec {
-  readonly method: 'POST' | 'GET' | 'PUT';
+  readonly method: 'POST' | 'GET' | 'PUT' | 'HEAD' | 'OPTIONS';
+  /**
+   * The request-target, sent as is (over a raw socket when fetch cannot send it: a `#`, the
+   * absolute form written `ABS/...` for `http://host:port/...`, or `*`).
+   */
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
   /** The body: text (sent UTF-8 encoded, its lone surrogates as U+FFFD) or exact bytes in hex. */
@@ -341,8 +345,32 @@ const contentEncoding = fc.constantFrom(
 
 export const httpRequest: fc.Arbitrary<HttpSpec> = fc
   .record({
-    method: fc.constantFrom<HttpSpec['method']>('POST', 'POST', 'POST', 'POST', 'GET', 'PUT'),
-    path: fc.constantFrom('/v1/check', '/v1/check_and_consume', '/v1/check_and_consume', '/v1/other', '/v1/check?x=1'),
+    method: fc.constantFrom<HttpSpec['method']>('POST', 'POST', 'POST', 'POST', 'GET', 'PUT', 'HEAD', 'OPTIONS'),
+    path: fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom('/v1/check', '/v1/check_and_consume', '/v1/check?x=1') },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(
+          '/v1/other',
+          '/v1/check/',
+          '/V1/CHECK',
+          '/v1/check#x',
+          'ABS/v1/check_and_consume',
+          '/v1//check',
+          '/v1/check%5F',
+          '/health',
+          '/HEALTH',
+          '/health/',
+          '/health#x',
+          'ABS/health',
+          '//health',
+          '/stats',
+          '/stats/',
+          '/ws',
+          '*',
+        ),
+      },
+    ),
     body: decisionBody,
     contentType,
     contentEncoding,
@@ -351,7 +379,7 @@ export const httpRequest: fc.Arbitrary<HttpSpec> = fc
     method,
     path,
     headers: { ...(type ? { 'content-type': type } : {}), ...(encoding ? { 'content-encoding': encoding } : {}) },
-    body: method === 'GET' ? null : body,
+    body: method === 'GET' || method === 'HEAD' ? null : body,
   }));
 
 /** Connections that may first join one room, as `u0`, `u1`...; then steps of every kind. */

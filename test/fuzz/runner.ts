@@ -6,6 +6,7 @@
  * server's clock (`now`, a pong's own `ts`) and the durations that depend on when a request
  * arrived (`retryAfterMs`, `resetMs`, the RateLimit header's `t=`: they must be positive).
  */
+import { connect } from 'node:net';
 import WebSocket from 'ws';
 import { type FrameSpec, type HttpSpec, type Sequence, SUBJECT_NAMES } from './arbitraries.js';
 
@@ -51,6 +52,10 @@ function normaliseBody(body: unknown): unknown {
   if (body === null || typeof body !== 'object') return body;
   const out: Record<string, unknown> = { ...(body as Record<string, unknown>) };
   if ('now' in out) out.now = typeof out.now === 'number' ? '<time>' : out.now;
+  // /stats: the process's own figures differ between any two servers
+  for (const key of ['rssBytes', 'heapUsedBytes', 'cpuUserMicros', 'cpuSystemMicros', 'uptimeMs']) {
+    if (typeof out[key] === 'number') out[key] = '<number>';
+  }
   if ('retryAfterMs' in out) out.retryAfterMs = positive(out.retryAfterMs);
   if ('resetMs' in out) out.resetMs = positive(out.resetMs);
   if (typeof out.error === 'string') out.message = text(out.message);
@@ -78,20 +83,53 @@ function bodyBytes(spec: HttpSpec, run: string): Buffer | undefined {
 }
 
 async function request(target: Target, spec: HttpSpec, run: string): Promise<Observation> {
-  const res = await fetch(target.httpUrl + spec.path, {
-    method: spec.method,
-    headers: spec.headers,
-    body: bodyBytes(spec, run),
-    signal: AbortSignal.timeout(STEP_TIMEOUT_MS),
-  });
-  const raw = await res.text();
-  let body: unknown = raw;
+  const body = bodyBytes(spec, run);
+  const answer = /^[/][^#]*$/.test(spec.path)
+    ? await fetch(target.httpUrl + spec.path, {
+        method: spec.method,
+        headers: spec.headers,
+        body,
+        signal: AbortSignal.timeout(STEP_TIMEOUT_MS),
+      }).then(async (res) => ({ status: res.status, headers: res.headers, text: await res.text() }))
+    : await rawRequest(target, spec.method, spec.path.replace(/^ABS/, target.httpUrl), spec.headers, body);
+  let parsed: unknown = answer.text;
   try {
-    body = raw.length > 0 ? JSON.parse(raw) : '';
+    parsed = answer.text.length > 0 ? JSON.parse(answer.text) : '';
   } catch {
     // compared as text
   }
-  return { http: { status: res.status, headers: normaliseHeaders(res.headers), body: normaliseBody(body) } };
+  return { http: { status: answer.status, headers: normaliseHeaders(answer.headers), body: normaliseBody(parsed) } };
+}
+
+/** An HTTP/1.1 request whose target fetch would not send as is; read up to the server's close. */
+function rawRequest(
+  target: Target,
+  method: string,
+  requestTarget: string,
+  headers: Readonly<Record<string, string>>,
+  body: Buffer | undefined,
+): Promise<{ status: number; headers: Headers; text: string }> {
+  const { hostname, port } = new URL(target.httpUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    const chunks: Buffer[] = [];
+    socket.setTimeout(STEP_TIMEOUT_MS, () => socket.destroy(new Error('no answer')));
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const split = raw.indexOf('\r\n\r\n');
+      const [statusLine = '', ...lines] = raw.slice(0, split).split('\r\n');
+      const answerHeaders = new Headers();
+      for (const line of lines)
+        answerHeaders.append(line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim());
+      resolve({ status: Number(statusLine.split(' ')[1]), headers: answerHeaders, text: raw.slice(split + 4) });
+    });
+    const head = [`${method} ${requestTarget} HTTP/1.1`, `Host: ${hostname}:${port}`, 'Connection: close'];
+    for (const [name, value] of Object.entries(headers)) head.push(`${name}: ${value}`);
+    head.push(`Content-Length: ${body?.length ?? 0}`);
+    socket.end(Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`), body ?? Buffer.alloc(0)]));
+  });
 }
 
 /** One connection of a sequence. */

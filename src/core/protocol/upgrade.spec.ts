@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isChatPath, refuseUpgrade, requestPath, UPGRADE_NOT_FOUND } from './upgrade.js';
+import { isChatPath, refuseUpgrade, requestPath, routePath, UPGRADE_NOT_FOUND } from './upgrade.js';
 
 describe('requestPath', () => {
   it.each([
@@ -87,5 +87,30 @@ describe('refuseUpgrade', () => {
     refuseUpgrade(socket);
     socket.emit('error', new Error('ECONNRESET'));
     expect(socket.destroyed).toBe(true);
+  });
+});
+
+describe('routePath', () => {
+  it.each([
+    ['/health', '/health'],
+    ['/health?x=1', '/health'],
+    ['/health#x', '/health'],
+    ['/health#x?y', '/health'],
+    ['/v1/check?x#y', '/v1/check'],
+    ['http://127.0.0.1:3000/health', '/health'],
+    ['https://h/health?x', '/health'],
+    ['http://h', '/'],
+    ['http://h?x', '/'],
+    ['//health', '//health'],
+    ['/Health/', '/Health/'],
+    ['/%68ealth', '/%68ealth'],
+    ['*', '*'],
+    ['', ''],
+  ])('routes %s by %s', (url, path) => {
+    expect(routePath(url)).toBe(path);
+  });
+
+  it('is empty without a url', () => {
+    expect(routePath(undefined)).toBe('');
   });
 });

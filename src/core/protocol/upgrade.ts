@@ -26,6 +26,21 @@ export function isChatPath(url: string | undefined): boolean {
   return requestPath(url) === WS_PATH;
 }
 
+/**
+ * The path an HTTP request (not an upgrade) is routed by, as Node's URL parsing gives it to
+ * Express: the absolute form (`http://host/health`, which RFC 9112 §3.2.2 asks servers to
+ * accept) reduced to its path, and the request-target cut at the first `?` or `#`. Nothing is
+ * decoded or normalised, and the comparison with a route is exact (case, trailing slash).
+ */
+export function routePath(url: string | undefined): string {
+  if (url === undefined) return '';
+  const authority = url.startsWith('/') ? null : /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/.exec(url);
+  const start = authority === null ? 0 : authority[0].length;
+  let end = start;
+  while (end < url.length && url[end] !== '?' && url[end] !== '#') end++;
+  return authority !== null && end === start ? '/' : url.slice(start, end);
+}
+
 /** The answer to an upgrade request for any other path, byte for byte. */
 export const UPGRADE_NOT_FOUND = 'HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
 
