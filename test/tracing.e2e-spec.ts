@@ -32,10 +32,14 @@ describe('Profile A spans (in-memory exporter)', () => {
   beforeAll(async () => {
     enableTracing(() => provider.shutdown());
     const settings = loadSettings({ HOST: '127.0.0.1', PORT: '0' });
-    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings, loadPolicies(settings)), httpAdapter(), {
-      logger: false,
-      bodyParser: false,
-    });
+    app = await NestFactory.create<NestExpressApplication>(
+      AppModule.forRoot(settings, loadPolicies(settings)),
+      httpAdapter(),
+      {
+        logger: false,
+        bodyParser: false,
+      },
+    );
     configureApp(app, settings);
     await app.listen(0, '127.0.0.1');
     port = (app.getHttpServer().address() as AddressInfo).port;
