@@ -21,7 +21,11 @@ const run = (cmd, args) => spawnSync(cmd, args, { encoding: 'utf8', env, maxBuff
 /** A mutant's edits: `find` → `replace`, and any `also` pairs it needs to build (an import). */
 const edits = (m) => [[m.find, m.replace], ...(m.also ?? [])];
 
-// every edit must apply to exactly one place, or the list is stale: check them all first
+// every id names one mutant, and every edit must apply to exactly one place, or the list is
+// stale: check them all first
+const ids = mutants.map((m) => m.id);
+const twice = ids.filter((id, i) => ids.indexOf(id) !== i);
+if (twice.length > 0) throw new Error(`ids used twice: ${twice.join(', ')}`);
 for (const m of mutants) {
   const source = readFileSync(m.file, 'utf8');
   for (const [find] of edits(m)) {
