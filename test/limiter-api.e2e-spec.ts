@@ -288,6 +288,38 @@ describe.each(PROFILES)('decision API: profile $name', (profile) => {
     }
   });
 
+  it('refuses a field named after any Object.prototype member, in the request or its subject, and spends nothing', async () => {
+    const ip = fresh('ip');
+    for (const key of [...Object.getOwnPropertyNames(Object.prototype), 'prototype']) {
+      for (const body of [
+        `{"policy":"tiny","subject":{"ip":"${ip}"},${JSON.stringify(key)}:"x"}`,
+        `{"policy":"tiny","subject":{"ip":"${ip}",${JSON.stringify(key)}:"x"}}`,
+        `[{"policy":"tiny","subject":{"ip":"${ip}"},${JSON.stringify(key)}:1}]`,
+      ]) {
+        const reply = await consume(server, body);
+        expect(reply.status, body).toBe(400);
+        expect(reply.body.error, body).toBe('invalid_request');
+      }
+    }
+    expect((await check(server, { policy: 'tiny', subject: { ip } })).body.remaining).toBe(3);
+  });
+
+  it('refuses nesting in any field, however deep, with 400 and no stack trace', async () => {
+    const deep = (n: number) => '['.repeat(n) + '"a"' + ']'.repeat(n);
+    for (const body of [
+      `{"policy":"tiny","subject":{"ip":${deep(50_000)}}}`,
+      `{"policy":${deep(50_000)},"subject":{"ip":"a"}}`,
+      `{"policy":"tiny","subject":{"ip":"a"},"cost":${deep(50_000)}}`,
+      `{"policy":"tiny","subject":{"ip":"a","route":${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}}}`,
+      `[{"policy":"tiny","subject":{"ip":"a"}},{"policy":"tiny","subject":${deep(1)}}]`,
+    ]) {
+      const reply = await consume(server, body);
+      expect(reply.status, body.slice(0, 60)).toBe(400);
+      expect(reply.body.error, body.slice(0, 60)).toBe('invalid_request');
+    }
+    expect(server.log).not.toMatch(/RangeError|Maximum call stack|internal_error|"level":"error"/);
+  });
+
   it('consumes nothing from a batch it refuses', async () => {
     const ip = fresh('ip');
     const refused = await consume(server, [
