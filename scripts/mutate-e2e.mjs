@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
- * npm run mutate:e2e [-- --only ID,ID]: a mutation pass over the code only the e2e suites cover
+ * npm run mutate:e2e [-- --only ID,ID | --check]: a mutation pass over the code only the e2e suites cover
  * (the profiles, gateway, guard, pipes, filters, the Redis scripts, the bus, the harness's
  * surfaces). Each mutant in scripts/e2e-mutants.json is one small plausible bug: it is applied to
  * the source, the project is built, the e2e spec files that cover it run, and the source is
  * restored. A mutant is killed when those tests fail. Runs one mutant at a time (each starts
  * servers); about a minute each. Prints a line per mutant and the score; writes
- * reports/mutation-e2e.json.
+ * reports/mutation-e2e.json. `--check` only checks that the list still applies to the code (part
+ * of `npm run lint`, so that a change that moves a mutated line updates the list with it).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -32,6 +33,11 @@ for (const m of mutants) {
     const count = source.split(find).length - 1;
     if (count !== 1) throw new Error(`${m.id}: ${m.file} has ${count} places for ${JSON.stringify(find)}`);
   }
+}
+
+if (process.argv.includes('--check')) {
+  process.stdout.write(`scripts/e2e-mutants.json: ${mutants.length} mutants, each applies to one place\n`);
+  process.exit(0);
 }
 
 const results = [];
