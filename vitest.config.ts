@@ -10,7 +10,7 @@ export default defineConfig({
     reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
       // `vitest run --project unit`: the specs beside the code, no system program needed
-      { extends: true, test: { name: 'unit', include: ['src/**/*.spec.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['src/**/*.spec.ts', 'bench/**/*.spec.ts'] } },
       // real processes over real sockets; redis-server, nginx, a compose client and promtool are
       // found or installed first (test/support/system-programs.ts)
       {

@@ -4,7 +4,7 @@
  * prints the standard block. Figures are not asserted: a test never asserts a timing.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -75,7 +75,7 @@ describe('harness scenarios', () => {
     const server = r.server as NonNullable<typeof r.server>;
     expect(server.memoryPerConnectionBytes).toBeGreaterThanOrEqual(0);
     expect((server.memoryPerConnectionBytes as number) * 50).toBeLessThanOrEqual(
-      Math.max(0, server.rssBytesPeak - server.rssBytesBefore),
+      Math.max(0, (server.rssBytesPeak as number) - (server.rssBytesBefore as number)),
     );
     expect(server.processes).toBe(1);
   });
@@ -193,7 +193,17 @@ describe('npm run bench', () => {
       { encoding: 'utf8' },
     );
     expect(stdout).toMatch(STANDARD_BLOCK);
+    // where the figures come from: the machine, the commit and the exact command
+    expect(stdout).toMatch(/^Machine: .+, \d+ cores, \d+ GiB, Node v\d+\.\d+\.\d+, .+; commit [0-9a-f]{40}/m);
+    expect(stdout).toMatch(/^Command: node \S*dist-bench\/bench\/cli\.js steady --target b --clients 5 /m);
     const runs = join(out, 'runs');
-    expect(existsSync(runs) && readdirSync(runs).some((f) => f.endsWith('-steady-b.json'))).toBe(true);
+    const file = readdirSync(runs).find((f) => f.endsWith('-steady-b.json'));
+    expect(file).toBeDefined();
+    const saved = JSON.parse(readFileSync(join(runs, file as string), 'utf8'));
+    expect(saved.provenance).toMatchObject({
+      commit: expect.stringMatching(/^[0-9a-f]{40}$/),
+      dirty: expect.any(Boolean),
+    });
+    expect(saved.provenance.command).toContain('steady --target b');
   });
 });

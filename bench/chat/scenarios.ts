@@ -144,7 +144,7 @@ async function runChat(scenario: string, target: Target, options: ChatOptions): 
         ...usage,
         rssBytesBefore: rssBefore,
         // the peak of the whole run: the connect phase's samples too
-        rssBytesPeak: Math.max(usage.rssBytesPeak, rssJoined),
+        rssBytesPeak: Math.max(usage.rssBytesPeak ?? 0, rssJoined),
         memoryPerConnectionBytes: connect.succeeded
           ? Math.max(0, rssJoined - rssBefore) / connect.succeeded
           : undefined,
@@ -298,7 +298,7 @@ export async function runCapacity(target: Target, options: ChatOptions): Promise
         p99Ms: s.p99Ms,
         dropPct: Number(dropPct.toFixed(3)),
         held: ok,
-        cpuPct: usage ? Number(usage.cpuPct.toFixed(1)) : undefined,
+        cpuPct: typeof usage?.cpuPct === 'number' ? Number(usage.cpuPct.toFixed(1)) : undefined,
       });
       if (ok) {
         held = rate;
@@ -329,7 +329,8 @@ export async function runCapacity(target: Target, options: ChatOptions): Promise
     if (before && best?.usage) {
       result.server = { ...best.usage, rssBytesBefore: before.rssBytes };
       // what one core of server CPU delivers at that step, whatever the number of processes
-      result.details.deliveriesPerServerCore = Math.round(1e6 / best.usage.cpuMicrosPerUnit);
+      if (best.usage.cpuMicrosPerUnit)
+        result.details.deliveriesPerServerCore = Math.round(1e6 / best.usage.cpuMicrosPerUnit);
     }
     return result;
   } finally {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import type { LatencySummary } from './histogram.js';
 
@@ -7,6 +8,8 @@ export interface BenchResult {
   startedAt: string;
   settings: Record<string, unknown>;
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string; pinned: boolean };
+  /** Where the figures come from: the checkout's commit (and whether it had changes) and the command. */
+  provenance?: { commit: string | null; dirty: boolean; command: string };
   unit: 'messages' | 'checks';
   /** Deliveries (chat: frames received by recipients) or decisions (limiter) in the measured phase. */
   total: number;
@@ -22,14 +25,21 @@ export interface BenchResult {
   failures: string[];
 }
 
+/**
+ * The server's figures over the measured phase, from its /stats (docs/CONTRACT.md). A figure the
+ * target's /stats does not give is null (`n/a` in the text), and `unavailable` says why: a
+ * server of the contracts in another language may leave some out.
+ */
 export interface ServerUsage {
-  rssBytesBefore: number;
-  rssBytesPeak: number;
+  rssBytesBefore: number | null;
+  rssBytesPeak: number | null;
   /** RSS growth per connection, measured once every client had joined. */
   memoryPerConnectionBytes?: number;
   /** CPU time of the server during the measured phase, as % of one core (all its processes, its Redis included). */
-  cpuPct: number;
-  cpuMicrosPerUnit: number;
+  cpuPct: number | null;
+  cpuMicrosPerUnit: number | null;
+  /** Why a figure above is null. */
+  unavailable?: string[];
   /** Of cpuPct, the share of the Redis the harness started for the target (chat bus). */
   redisCpuPct?: number;
   /** How many processes the CPU and RSS figures cover (a started target: server, workers, Redis). */
@@ -68,9 +78,27 @@ export function resultBase(
     startedAt: new Date().toISOString(),
     settings,
     machine: machine(pinned),
+    provenance: provenance(),
     unit,
     details: {},
     failures: [],
+  };
+}
+
+/** The commit of the checkout the harness runs from (null outside a git checkout), and the command line. */
+function provenance(): NonNullable<BenchResult['provenance']> {
+  const git = (...args: string[]) => {
+    try {
+      return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return null;
+    }
+  };
+  const commit = git('rev-parse', 'HEAD');
+  return {
+    commit,
+    dirty: commit !== null && (git('status', '--porcelain', '--untracked-files=no') ?? '') !== '',
+    command: ['node', ...process.argv.slice(1)].join(' '),
   };
 }
 
@@ -110,7 +138,8 @@ export function formatResult(r: BenchResult): string {
     );
   }
   if (r.server) {
-    const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+    const mib = (b: number | null) => (b === null ? 'n/a' : (b / 2 ** 20).toFixed(1));
+    const fixed = (n: number | null, digits: number) => (n === null ? 'n/a' : n.toFixed(digits));
     const perConn = r.server.memoryPerConnectionBytes;
     const resolution = memoryPerConnectionResolution(r);
     const unresolved =
@@ -120,13 +149,23 @@ export function formatResult(r: BenchResult): string {
     lines.push(
       `Server: RSS ${mib(r.server.rssBytesBefore)} -> peak ${mib(r.server.rssBytesPeak)} MiB` +
         (perConn !== undefined ? `, ${(perConn / 1024).toFixed(1)} KiB per connection${unresolved}` : '') +
-        `, CPU ${r.server.cpuPct.toFixed(1)}% of a core` +
+        `, CPU ${fixed(r.server.cpuPct, 1)}% of a core` +
         (r.server.redisCpuPct !== undefined ? ` (Redis ${r.server.redisCpuPct.toFixed(1)}%)` : '') +
         (r.server.processes !== undefined
           ? ` over ${r.server.processes} process${r.server.processes === 1 ? '' : 'es'}`
           : '') +
-        `, ${r.server.cpuMicrosPerUnit.toFixed(2)} µs per ${r.unit === 'messages' ? 'delivery' : 'check'}`,
+        `, ${fixed(r.server.cpuMicrosPerUnit, 2)} µs per ${r.unit === 'messages' ? 'delivery' : 'check'}`,
     );
+    if (r.server.unavailable) lines.push(`Server figures n/a: ${r.server.unavailable.join('; ')}`);
+  }
+  const m = r.machine;
+  if (m) {
+    const p = r.provenance;
+    lines.push(
+      `Machine: ${m.cpuModel}, ${m.cpus} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}` +
+        (p ? `; commit ${p.commit ?? 'unknown'}${p.dirty ? ' with uncommitted changes' : ''}` : ''),
+    );
+    if (p) lines.push(`Command: ${p.command}`);
   }
   for (const [key, value] of Object.entries(r.details))
     lines.push(`${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);

@@ -15,10 +15,10 @@ export class ServerSampler {
     this.first = await this.target.stats();
     this.firstRedisCpu = this.target.redisCpuMicros?.() ?? 0;
     this.firstAt = performance.now();
-    this.peakRss = this.first?.rssBytes ?? 0;
+    this.peakRss = Number.isFinite(this.first?.rssBytes) ? (this.first as ServerStats).rssBytes : 0;
     this.timer = setInterval(() => {
       void this.target.stats().then((s) => {
-        if (s && s.rssBytes > this.peakRss) this.peakRss = s.rssBytes;
+        if (s && s.rssBytes > this.peakRss) this.peakRss = s.rssBytes; // false for a missing rssBytes
       });
     }, 500);
     this.timer.unref();
@@ -26,19 +26,29 @@ export class ServerSampler {
 
   /**
    * CPU % of one core and µs of CPU per unit of work over the phase (every server process, its
-   * Redis included, with the share of Redis apart); undefined without /stats.
+   * Redis included, with the share of Redis apart); undefined without /stats. A figure /stats
+   * does not give (a field missing or not a number) is null, and `unavailable` says which.
    */
   async end(units: number): Promise<ServerUsage | undefined> {
     if (this.timer) clearInterval(this.timer);
     const last = await this.target.stats();
     if (!this.first || !last) return undefined;
-    const cpu = last.cpuUserMicros + last.cpuSystemMicros - this.first.cpuUserMicros - this.first.cpuSystemMicros;
+    const unavailable: string[] = [];
+    const cpuOf = (s: ServerStats) => s.cpuUserMicros + s.cpuSystemMicros;
     const wallMicros = (performance.now() - this.firstAt) * 1000;
+    let cpu: number | null = cpuOf(last) - cpuOf(this.first);
+    if (!Number.isFinite(cpu)) {
+      cpu = null;
+      unavailable.push("CPU: the target's /stats has no cpuUserMicros and cpuSystemMicros numbers");
+    }
+    const rssKnown = Number.isFinite(this.first.rssBytes) && Number.isFinite(last.rssBytes);
+    if (!rssKnown) unavailable.push("RSS: the target's /stats has no rssBytes number");
     const usage: ServerUsage = {
-      cpuPct: (cpu / wallMicros) * 100,
-      cpuMicrosPerUnit: units > 0 ? cpu / units : 0,
-      rssBytesBefore: this.first.rssBytes,
-      rssBytesPeak: Math.max(this.peakRss, last.rssBytes),
+      cpuPct: cpu === null ? null : (cpu / wallMicros) * 100,
+      cpuMicrosPerUnit: cpu === null ? null : units > 0 ? cpu / units : 0,
+      rssBytesBefore: rssKnown ? this.first.rssBytes : null,
+      rssBytesPeak: rssKnown ? Math.max(this.peakRss, last.rssBytes) : null,
+      ...(unavailable.length > 0 ? { unavailable } : {}),
     };
     const redisCpu = this.target.redisCpuMicros?.();
     if (redisCpu !== undefined) usage.redisCpuPct = ((redisCpu - this.firstRedisCpu) / wallMicros) * 100;

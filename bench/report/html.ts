@@ -68,7 +68,7 @@ export function renderHtml(scenario: string, rows: Row[], bRuns: BenchResult[], 
 td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child{text-align:left}.better{color:#1a7f37}.worse{color:#c62828}.unresolved{color:#777}
 .legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px}code{white-space:pre-wrap;word-break:break-all}</style></head><body>
 <h1>${esc(scenario)}: Profile B (node:http + ws) vs Profile A (NestJS)</h1>
-<p>${bRuns.length} rounds each (B, A alternating), ${esc(first.startedAt.slice(0, 10))}, ${first.machine.cpus} CPUs, Node ${esc(first.machine.node)}.
+<p>${bRuns.length} rounds each (B, A alternating), ${esc(first.startedAt.slice(0, 10))}, ${first.machine.cpus} CPUs (${esc(first.machine.cpuModel)}), ${first.machine.memoryGiB} GiB, Node ${esc(first.machine.node)}${first.provenance ? `, commit ${esc(first.provenance.commit ?? 'unknown')}${first.provenance.dirty ? ' (with uncommitted changes)' : ''}` : ''}.
 Bars: median across rounds, each metric on its own scale; whiskers: min to max.</p>
 <p class="legend"><span style="background:${COLORS.B}"></span>Profile B<span style="background:${COLORS.A}"></span>Profile A</p>
 <table><tr><th>metric</th><th>B</th><th>A</th><th>A vs B</th></tr>${table}</table>

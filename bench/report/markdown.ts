@@ -12,6 +12,12 @@ export function renderMarkdown(scenario: string, rows: Row[], bRuns: BenchResult
     '',
     `Settings: \`${JSON.stringify(first.settings)}\``,
     '',
+    ...(first.provenance
+      ? [
+          `Commit \`${first.provenance.commit ?? 'unknown'}\`${first.provenance.dirty ? ' (with uncommitted changes)' : ''}; command \`${first.provenance.command}\`.`,
+          '',
+        ]
+      : []),
     '| metric | B median (min..max) | A median (min..max) | A vs B |',
     '|---|---|---|---|',
     ...rows.map(
