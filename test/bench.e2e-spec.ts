@@ -29,7 +29,9 @@ describe.each(['b', 'a'])('harness against profile %s', (profile) => {
     expect(r.total).toBeGreaterThan(0);
     expect(r.latency.count).toBe(r.total);
     expect(r.server?.cpuMicrosPerUnit).toBeGreaterThan(0);
+    expect(r.server?.loadGenerator?.cpuPct).toBeGreaterThan(0); // the harness itself, watched
     expect(formatResult(r)).toMatch(STANDARD_BLOCK);
+    expect(formatResult(r)).toMatch(/^Load generator: CPU \d+\.\d% of a core/m);
   });
 
   it('normal: decisions are replayed through the reference algorithms without a mismatch', async () => {

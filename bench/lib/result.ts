@@ -44,6 +44,12 @@ export interface ServerUsage {
   redisCpuPct?: number;
   /** How many processes the CPU and RSS figures cover (a started target: server, workers, Redis). */
   processes?: number;
+  /**
+   * The load generator (this harness's process) over the same phase: its CPU as % of one core,
+   * and whether it was saturated (GENERATOR_SATURATED_PCT or more), in which case the figures may
+   * show the generator's limit rather than the server's.
+   */
+  loadGenerator?: { cpuPct: number; saturated: boolean };
 }
 
 /**
@@ -54,6 +60,9 @@ export interface ServerUsage {
  * connections, is below the method's resolution.
  */
 export const RSS_RESOLUTION_BYTES = 16 * 2 ** 20;
+
+/** The load generator's CPU, in % of one core, from which a run counts as generator-bound. */
+export const GENERATOR_SATURATED_PCT = 90;
 
 /** The resolution of a run's memory per connection (bytes), or undefined when it has none. */
 export function memoryPerConnectionResolution(r: BenchResult): number | undefined {
@@ -157,6 +166,13 @@ export function formatResult(r: BenchResult): string {
         `, ${fixed(r.server.cpuMicrosPerUnit, 2)} µs per ${r.unit === 'messages' ? 'delivery' : 'check'}`,
     );
     if (r.server.unavailable) lines.push(`Server figures n/a: ${r.server.unavailable.join('; ')}`);
+    const generator = r.server.loadGenerator;
+    if (generator) {
+      lines.push(
+        `Load generator: CPU ${generator.cpuPct.toFixed(1)}% of a core` +
+          (generator.saturated ? " (SATURATED: the figures may be the generator's limit, not the server's)" : ''),
+      );
+    }
   }
   const m = r.machine;
   if (m) {

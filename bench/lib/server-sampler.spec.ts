@@ -33,6 +33,31 @@ describe('ServerSampler', () => {
     expect(usage?.rssBytesBefore).toBe(10);
     expect(usage?.rssBytesPeak).toBe(30);
     expect(usage?.unavailable).toBeUndefined();
+    // the harness's own CPU over the same phase
+    expect(usage?.loadGenerator?.cpuPct).toBeGreaterThanOrEqual(0);
+    expect(usage?.loadGenerator?.saturated).toBe((usage?.loadGenerator?.cpuPct as number) >= 90);
+  });
+
+  it('marks a run whose load generator was saturated', () => {
+    const text = formatResult({
+      scenario: 'steady',
+      target: 'b',
+      unit: 'messages',
+      total: 1,
+      processingSeconds: 1,
+      throughputPerSec: 1,
+      latency: { count: 1, meanMs: 1, p50Ms: 1, p95Ms: 1, p99Ms: 1, maxMs: 1 },
+      server: {
+        cpuPct: 50,
+        cpuMicrosPerUnit: 5,
+        rssBytesBefore: 1,
+        rssBytesPeak: 2,
+        loadGenerator: { cpuPct: 97.5, saturated: true },
+      },
+      details: {},
+      failures: [],
+    } as unknown as BenchResult);
+    expect(text).toContain("Load generator: CPU 97.5% of a core (SATURATED: the figures may be the generator's limit");
   });
 
   it('gives null, never NaN, for figures a /stats leaves out, and says why', async () => {

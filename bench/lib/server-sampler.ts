@@ -1,4 +1,4 @@
-import type { ServerUsage } from './result.js';
+import { GENERATOR_SATURATED_PCT, type ServerUsage } from './result.js';
 import type { ServerStats, Target } from './target.js';
 
 /** Samples GET /stats during a measured phase: peak RSS, and CPU time used in the phase. */
@@ -7,6 +7,7 @@ export class ServerSampler {
   private firstAt = 0;
   private peakRss = 0;
   private firstRedisCpu = 0;
+  private firstOwnCpu: NodeJS.CpuUsage | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly target: Target) {}
@@ -15,6 +16,7 @@ export class ServerSampler {
     this.first = await this.target.stats();
     this.firstRedisCpu = this.target.redisCpuMicros?.() ?? 0;
     this.firstAt = performance.now();
+    this.firstOwnCpu = process.cpuUsage();
     this.peakRss = Number.isFinite(this.first?.rssBytes) ? (this.first as ServerStats).rssBytes : 0;
     this.timer = setInterval(() => {
       void this.target.stats().then((s) => {
@@ -26,7 +28,8 @@ export class ServerSampler {
 
   /**
    * CPU % of one core and µs of CPU per unit of work over the phase (every server process, its
-   * Redis included, with the share of Redis apart); undefined without /stats. A figure /stats
+   * Redis included, with the share of Redis apart), and the load generator's own CPU; undefined
+   * without /stats. A figure /stats
    * does not give (a field missing or not a number) is null, and `unavailable` says which.
    */
   async end(units: number): Promise<ServerUsage | undefined> {
@@ -54,6 +57,9 @@ export class ServerSampler {
     if (redisCpu !== undefined) usage.redisCpuPct = ((redisCpu - this.firstRedisCpu) / wallMicros) * 100;
     const processes = this.target.processes?.();
     if (processes !== undefined) usage.processes = processes;
+    const own = process.cpuUsage(this.firstOwnCpu);
+    const generatorPct = ((own.user + own.system) / wallMicros) * 100;
+    usage.loadGenerator = { cpuPct: generatorPct, saturated: generatorPct >= GENERATOR_SATURATED_PCT };
     return usage;
   }
 }

@@ -18,6 +18,7 @@ export function renderMarkdown(scenario: string, rows: Row[], bRuns: BenchResult
           '',
         ]
       : []),
+    ...generatorBound(bRuns, aRuns),
     '| metric | B median (min..max) | A median (min..max) | A vs B |',
     '|---|---|---|---|',
     ...rows.map(
@@ -32,4 +33,17 @@ export function renderMarkdown(scenario: string, rows: Row[], bRuns: BenchResult
     ),
   ];
   return lines.join('\n');
+}
+
+/** A warning line when the load generator was saturated in any round (its limit, not the server's, may show). */
+function generatorBound(bRuns: BenchResult[], aRuns: BenchResult[]): string[] {
+  const bound = [...bRuns.map((r, i) => ['B', i, r] as const), ...aRuns.map((r, i) => ['A', i, r] as const)].filter(
+    ([, , r]) => r.server?.loadGenerator?.saturated,
+  );
+  if (bound.length === 0) return [];
+  const which = bound.map(([p, i, r]) => `${p} round ${i + 1} (${r.server?.loadGenerator?.cpuPct.toFixed(0)}%)`);
+  return [
+    `**Load generator saturated** in ${which.join(', ')}: those figures may show the generator's limit, not the server's.`,
+    '',
+  ];
 }
