@@ -94,6 +94,13 @@ describe('harness scenarios', () => {
     expect(r.details.reconnects).toBeGreaterThanOrEqual(6);
     expect(r.details.afterwards).toEqual({ connections: 0, rooms: 0 });
     expect((r.details.reconnectRecoveryMs as { count: number }).count).toBe(r.details.reconnects);
+    // owed per membership: every chat owed to a member that stayed arrived; what was on its way
+    // to a member that left, or reached one before its join was acknowledged, is counted apart
+    const drops = r.drops as NonNullable<typeof r.drops>;
+    expect(drops.received).toBe(drops.expected);
+    expect(drops.dropPct).toBe(0);
+    expect(r.total).toBe(drops.received + (drops.beforeJoinAck ?? 0));
+    expect(formatResult(r)).toMatch(/^Drops: 0 of \d+ \(0\.000%\), seq gaps: \d+/m);
   });
 
   it('capacity steps the rate up and reports the highest step that held', async () => {

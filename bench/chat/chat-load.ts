@@ -20,6 +20,10 @@ export interface Member {
   /** Last `seq` seen in the room, to find gaps. */
   lastSeq: number;
   phase: number;
+  /** Measured chats sent to its room before its current membership began counting. */
+  since: number;
+  /** Measured chats it received in its current membership. */
+  got: number;
 }
 
 export interface ChatLoadOptions {
@@ -33,11 +37,26 @@ export interface ChatLoadOptions {
   seed: number;
 }
 
-/** What one phase measured. */
+/**
+ * What one phase measured. Deliveries are owed per membership: a member owes every measured chat
+ * sent to its room from the moment its join was acknowledged (or the phase began) to its leave.
+ * So `expected - delivered` (the drops) is never negative, and what a churning run cannot call a
+ * drop is counted apart: chats owed to a member the harness disconnected that had not reached it
+ * (in flight when it left), and chats a member got that were sent before its join was
+ * acknowledged (the server had it joined a little before the client knew).
+ */
 export interface Measurement {
   sent: number;
+  /** Deliveries owed to members, those in flight to a leaving member excepted. */
   expected: number;
+  /** Of those, the ones that arrived. */
+  delivered: number;
+  /** Every measured delivery received (the throughput's count). */
   received: number;
+  /** Owed to a member that left before they reached it. */
+  inFlightAtLeave: number;
+  /** Received by a member before its join was acknowledged. */
+  beforeJoinAck: number;
   seqGaps: number;
   errors: Record<string, number>;
   /** Deliveries outside the member's room: must stay 0. */
@@ -49,7 +68,8 @@ export interface Measurement {
 export class ChatLoad {
   readonly members: Member[] = [];
   readonly latency = new LatencyHistogram();
-  private readonly roomMembers = new Map<string, number>();
+  /** Measured chats sent to each room in this phase. */
+  private readonly roomSent = new Map<string, number>();
   private readonly text: string;
   private sending: NodeJS.Timeout | undefined;
   /** Sends are flagged as measured (`id` starting with m). */
@@ -57,7 +77,11 @@ export class ChatLoad {
   /** Deliveries of measured sends are counted. */
   private counting = false;
   private sent = 0;
+  /** Settled memberships: owed and delivered, in flight at a leave, before a join ack. */
   private expected = 0;
+  private delivered = 0;
+  private inFlightAtLeave = 0;
+  private beforeJoinAck = 0;
   private received = 0;
   private seqGaps = 0;
   private foreign = 0;
@@ -80,6 +104,8 @@ export class ChatLoad {
         joined: false,
         lastSeq: 0,
         phase: random(),
+        since: 0,
+        got: 0,
       });
     }
     this.members.sort((a, b) => a.phase - b.phase);
@@ -111,7 +137,7 @@ export class ChatLoad {
       ws.on('close', () => {
         if (member.ws === ws && member.joined) {
           member.joined = false;
-          this.roomMembers.set(member.room, (this.roomMembers.get(member.room) ?? 1) - 1);
+          if (this.counting) this.settle(member, true);
           this.progress.connections--;
         }
       });
@@ -121,7 +147,8 @@ export class ChatLoad {
         if (frame.type === 'join' && frame.user === member.user && !member.joined) {
           clearTimeout(timer);
           member.joined = true;
-          this.roomMembers.set(member.room, (this.roomMembers.get(member.room) ?? 0) + 1);
+          member.since = this.roomSent.get(member.room) ?? 0;
+          member.got = 0;
           this.progress.connections++;
           resolve(performance.now() - started);
         } else if (frame.type === 'error') {
@@ -146,6 +173,7 @@ export class ChatLoad {
     member.lastSeq = frame.seq;
     if (this.counting && frame.id.charCodeAt(0) === 109 /* m: sent while measuring */) {
       this.received++;
+      member.got++;
       this.progress.count++;
       this.latency.record(clock() - frame.ts);
     }
@@ -187,14 +215,41 @@ export class ChatLoad {
     );
     if (measured) {
       this.sent++;
-      this.expected += this.roomMembers.get(member.room) ?? 0;
+      this.roomSent.set(member.room, (this.roomSent.get(member.room) ?? 0) + 1);
     }
+  }
+
+  /** Chats owed to `member` in its current membership. */
+  private owed(member: Member): number {
+    return (this.roomSent.get(member.room) ?? 0) - member.since;
+  }
+
+  /** Ends the counting of `member`'s membership: it left (the harness closed it), or the phase ended. */
+  private settle(member: Member, left: boolean): void {
+    const owed = this.owed(member);
+    const arrived = Math.min(member.got, owed);
+    this.beforeJoinAck += member.got - arrived;
+    this.delivered += arrived;
+    if (left) {
+      this.expected += arrived; // what had not arrived was in flight when it left
+      this.inFlightAtLeave += owed - arrived;
+    } else {
+      this.expected += owed;
+    }
+    member.since = this.roomSent.get(member.room) ?? 0;
+    member.got = 0;
   }
 
   /** Counts from now on; `stop()` ends the phase, waits (bounded) for deliveries in flight. */
   beginMeasure(): { stop: () => Promise<Measurement> } {
     this.latency.reset();
-    this.sent = this.expected = this.received = this.seqGaps = this.foreign = 0;
+    this.sent = this.expected = this.delivered = this.received = this.seqGaps = this.foreign = 0;
+    this.inFlightAtLeave = this.beforeJoinAck = 0;
+    this.roomSent.clear();
+    for (const member of this.members) {
+      member.since = 0;
+      member.got = 0;
+    }
     this.errors = {};
     this.marking = true;
     this.counting = true;
@@ -203,14 +258,19 @@ export class ChatLoad {
       stop: async () => {
         const seconds = (performance.now() - started) / 1000;
         this.marking = false;
+        // wait (bounded) until every member has what it is owed
         const deadline = performance.now() + 3000;
-        while (this.received < this.expected && performance.now() < deadline)
-          await new Promise((r) => setTimeout(r, 20));
+        const missing = () => this.members.some((m) => m.joined && m.got < this.owed(m));
+        while (missing() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        for (const member of this.members) if (member.joined) this.settle(member, false);
         this.counting = false;
         return {
           sent: this.sent,
           expected: this.expected,
+          delivered: this.delivered,
           received: this.received,
+          inFlightAtLeave: this.inFlightAtLeave,
+          beforeJoinAck: this.beforeJoinAck,
           seqGaps: this.seqGaps,
           errors: { ...this.errors },
           foreign: this.foreign,

@@ -88,7 +88,7 @@ const baseResult = (scenario: string, target: Target, options: ChatOptions): Res
   resultBase(scenario, target.name, 'messages', options);
 
 function fill(result: ResultBase, m: Measurement): BenchResult {
-  const dropped = m.expected - Math.min(m.received, m.expected);
+  const dropped = m.expected - m.delivered;
   const full: BenchResult = {
     ...result,
     total: m.received,
@@ -97,9 +97,11 @@ function fill(result: ResultBase, m: Measurement): BenchResult {
     latency: m.latency,
     drops: {
       expected: m.expected,
-      received: m.received,
+      received: m.delivered,
       dropPct: m.expected ? (dropped / m.expected) * 100 : 0,
       seqGaps: m.seqGaps,
+      ...(m.inFlightAtLeave > 0 ? { inFlightAtLeave: m.inFlightAtLeave } : {}),
+      ...(m.beforeJoinAck > 0 ? { beforeJoinAck: m.beforeJoinAck } : {}),
     },
   };
   full.details.sentMessages = m.sent;
@@ -220,7 +222,6 @@ export async function runChurn(target: Target, options: ChatOptions): Promise<Be
     };
     result.details.reconnects = cycles;
     result.details.reconnectRecoveryMs = recovery.summary();
-    result.details.note = 'drops include messages in flight to clients that were reconnecting';
     if (before && after) {
       result.details.afterwards = { connections: after.connections, rooms: after.rooms };
       if (after.connections !== before.connections || after.rooms !== before.rooms) {
@@ -288,7 +289,7 @@ export async function runCapacity(target: Target, options: ChatOptions): Promise
       const m = await window.stop();
       const usage = await sampler.end(m.received);
       const s = m.latency;
-      const dropPct = m.expected ? ((m.expected - Math.min(m.received, m.expected)) / m.expected) * 100 : 0;
+      const dropPct = m.expected ? ((m.expected - m.delivered) / m.expected) * 100 : 0;
       const ok = s.p95Ms <= 50 && dropPct <= 1;
       steps.push({
         ratePerClient: rate,

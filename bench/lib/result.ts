@@ -17,7 +17,20 @@ export interface BenchResult {
   throughputPerSec: number;
   latency: LatencySummary;
   connections?: { attempted: number; succeeded: number; successPct: number };
-  drops?: { expected: number; received: number; dropPct: number; seqGaps: number };
+  /**
+   * Chat deliveries owed to members (from their join's acknowledgement to their leave) and how
+   * many arrived; never more arrived than owed. Apart: owed to a member the harness disconnected
+   * that had not reached it (in flight at its leave), and received before a member's join was
+   * acknowledged (churn).
+   */
+  drops?: {
+    expected: number;
+    received: number;
+    dropPct: number;
+    seqGaps: number;
+    inFlightAtLeave?: number;
+    beforeJoinAck?: number;
+  };
   server?: ServerUsage;
   /** Scenario-specific figures (connect phase, recovery, capacity steps, accuracy ...). */
   details: Record<string, unknown>;
@@ -143,7 +156,13 @@ export function formatResult(r: BenchResult): string {
   }
   if (r.drops) {
     lines.push(
-      `Drops: ${r.drops.expected - r.drops.received} of ${r.drops.expected} (${r.drops.dropPct.toFixed(3)}%), seq gaps: ${r.drops.seqGaps}`,
+      `Drops: ${r.drops.expected - r.drops.received} of ${r.drops.expected} (${r.drops.dropPct.toFixed(3)}%), seq gaps: ${r.drops.seqGaps}` +
+        (r.drops.inFlightAtLeave !== undefined
+          ? `; apart: ${r.drops.inFlightAtLeave} in flight to members that left`
+          : '') +
+        (r.drops.beforeJoinAck !== undefined
+          ? `${r.drops.inFlightAtLeave !== undefined ? ',' : '; apart:'} ${r.drops.beforeJoinAck} received before the join was acknowledged`
+          : ''),
     );
   }
   if (r.server) {
