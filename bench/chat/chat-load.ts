@@ -24,6 +24,8 @@ export interface Member {
   since: number;
   /** Measured chats it received in its current membership. */
   got: number;
+  /** The harness is closing it (a server's close is not a leave: what it owed then is dropped). */
+  leaving: boolean;
 }
 
 export interface ChatLoadOptions {
@@ -106,6 +108,7 @@ export class ChatLoad {
         phase: random(),
         since: 0,
         got: 0,
+        leaving: false,
       });
     }
     this.members.sort((a, b) => a.phase - b.phase);
@@ -125,6 +128,7 @@ export class ChatLoad {
       const ws = new WebSocket(this.wsUrl, { perMessageDeflate: false });
       member.ws = ws;
       member.lastSeq = 0;
+      member.leaving = false;
       const timer = setTimeout(() => {
         ws.terminate();
         reject(new Error('connect timeout'));
@@ -137,7 +141,7 @@ export class ChatLoad {
       ws.on('close', () => {
         if (member.ws === ws && member.joined) {
           member.joined = false;
-          if (this.counting) this.settle(member, true);
+          if (this.counting) this.settle(member, member.leaving);
           this.progress.connections--;
         }
       });
@@ -163,6 +167,7 @@ export class ChatLoad {
     const ws = member.ws;
     if (!ws || ws.readyState === WebSocket.CLOSED) return;
     const closed = new Promise((r) => ws.once('close', r));
+    member.leaving = true;
     ws.close(1000);
     await closed;
   }
@@ -224,7 +229,11 @@ export class ChatLoad {
     return (this.roomSent.get(member.room) ?? 0) - member.since;
   }
 
-  /** Ends the counting of `member`'s membership: it left (the harness closed it), or the phase ended. */
+  /**
+   * Ends the counting of `member`'s membership: it left (the harness closed it: what had not
+   * reached it was in flight), or the phase ended or the server closed it (what had not reached
+   * it is dropped).
+   */
   private settle(member: Member, left: boolean): void {
     const owed = this.owed(member);
     const arrived = Math.min(member.got, owed);
