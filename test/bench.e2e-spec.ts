@@ -136,6 +136,10 @@ describe('harness scenarios', () => {
     expect((r.details.faultPhase as { fallbackHitRatioPct: number }).fallbackHitRatioPct).toBeGreaterThan(0);
     expect(typeof r.details.returnToRedisMs).toBe('number');
     expect(r.failures).toEqual([]);
+    // provenance: what the server was given, and which Redis
+    expect(r.provenance?.serverSettings).toMatchObject({ LIMITER_STORE: 'redis', BREAKER_OPEN_MS: '100' });
+    expect(r.provenance?.redis).toMatch(/^\d+\.\d+\.\d+/);
+    expect(formatResult(r)).toMatch(/^Server settings: .*LIMITER_STORE=redis.*; Redis \d+\.\d+\.\d+/m);
   });
 
   it('renders the comparison report with the delta and the spread', async () => {

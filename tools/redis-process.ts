@@ -1,5 +1,5 @@
 /** A private redis-server for one benchmark run: a free loopback port, no persistence. */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 
@@ -8,6 +8,15 @@ export interface RedisProcess {
   readonly port: number;
   readonly child: ChildProcess;
   stop(): Promise<void>;
+}
+
+/** The version of `binary` (`7.0.15` from `Redis server v=7.0.15 ...`), or undefined. */
+export function redisServerVersion(binary = 'redis-server'): string | undefined {
+  try {
+    return /v=(\S+)/.exec(execFileSync(binary, ['--version'], { encoding: 'utf8' }))?.[1];
+  } catch {
+    return undefined;
+  }
 }
 
 /** True when a Redis answers PING on 127.0.0.1:`port`. */

@@ -85,7 +85,7 @@ async function connectAll(load: ChatLoad, members: readonly Member[], connectS: 
 }
 
 const baseResult = (scenario: string, target: Target, options: ChatOptions): ResultBase =>
-  resultBase(scenario, target.name, 'messages', options);
+  resultBase(scenario, target, 'messages', options);
 
 function fill(result: ResultBase, m: Measurement): BenchResult {
   const dropped = m.expected - m.delivered;

@@ -8,8 +8,17 @@ export interface BenchResult {
   startedAt: string;
   settings: Record<string, unknown>;
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string; pinned: boolean };
-  /** Where the figures come from: the checkout's commit (and whether it had changes) and the command. */
-  provenance?: { commit: string | null; dirty: boolean; command: string };
+  /**
+   * Where the figures come from: the checkout's commit (and whether it had changes), the command,
+   * the settings the harness gave a server it started, and the Redis version when it started one.
+   */
+  provenance?: {
+    commit: string | null;
+    dirty: boolean;
+    command: string;
+    serverSettings?: Readonly<Record<string, string>>;
+    redis?: string;
+  };
   unit: 'messages' | 'checks';
   /** Deliveries (chat: frames received by recipients) or decisions (limiter) in the measured phase. */
   total: number;
@@ -89,18 +98,26 @@ export type ResultBase = Omit<BenchResult, 'total' | 'processingSeconds' | 'thro
 
 export function resultBase(
   scenario: string,
-  target: string,
+  target: {
+    readonly name: string;
+    readonly serverSettings?: Readonly<Record<string, string>>;
+    readonly redisVersion?: string;
+  },
   unit: BenchResult['unit'],
   options: { quiet: boolean; pinned: boolean } & object,
 ): ResultBase {
   const { quiet: _quiet, pinned, ...settings } = options;
   return {
     scenario,
-    target,
+    target: target.name,
     startedAt: new Date().toISOString(),
     settings,
     machine: machine(pinned),
-    provenance: provenance(),
+    provenance: {
+      ...provenance(),
+      ...(target.serverSettings ? { serverSettings: target.serverSettings } : {}),
+      ...(target.redisVersion ? { redis: target.redisVersion } : {}),
+    },
     unit,
     details: {},
     failures: [],
@@ -108,7 +125,7 @@ export function resultBase(
 }
 
 /** The commit of the checkout the harness runs from (null outside a git checkout), and the command line. */
-function provenance(): NonNullable<BenchResult['provenance']> {
+function provenance(): { commit: string | null; dirty: boolean; command: string } {
   const git = (...args: string[]) => {
     try {
       return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -201,6 +218,12 @@ export function formatResult(r: BenchResult): string {
         (p ? `; commit ${p.commit ?? 'unknown'}${p.dirty ? ' with uncommitted changes' : ''}` : ''),
     );
     if (p) lines.push(`Command: ${p.command}`);
+    if (p?.serverSettings) {
+      const settings = Object.entries(p.serverSettings).map(([k, v]) => `${k}=${v}`);
+      lines.push(`Server settings: ${settings.join(' ')}${p.redis ? `; Redis ${p.redis}` : ''}`);
+    } else if (p?.redis) {
+      lines.push(`Redis ${p.redis}`);
+    }
   }
   for (const [key, value] of Object.entries(r.details))
     lines.push(`${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);

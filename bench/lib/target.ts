@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { profileArgs, type ServerStats } from '../../src/core/index.js';
 import { processTreeUsage, procAvailable } from './proc-usage.js';
 import { freePort, waitHealthy } from '../../tools/processes.js';
-import { startRedis } from '../../tools/redis-process.js';
+import { redisServerVersion, startRedis } from '../../tools/redis-process.js';
 
 export type { ServerStats };
 
@@ -23,6 +23,10 @@ export interface Target {
   redisCpuMicros?: () => number;
   /** How many processes the CPU and RSS of stats() cover now (a started target, from /proc). */
   processes?: () => number;
+  /** A started target: the settings (environment) the harness gave the server, over its defaults and the harness's own environment. */
+  readonly serverSettings?: Readonly<Record<string, string>>;
+  /** The version of the Redis the harness started for the target, if any. */
+  readonly redisVersion?: string;
   stop(): Promise<void>;
 }
 
@@ -105,10 +109,14 @@ export async function openTarget(
     }
     const roots = [child.pid as number];
     const useProc = procAvailable();
+    const { REDIS_URL: _redisUrl, ...serverSettings } = serverEnv;
+    const redisVersion = redis ? redisServerVersion() : undefined;
     return {
       name: targetName(spec, options),
       wsUrl: `ws://127.0.0.1:${port}/ws`,
       httpUrl,
+      serverSettings: { HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...serverSettings },
+      ...(redisVersion ? { redisVersion } : {}),
       stats: async () => {
         const stats = await fetchStats(httpUrl);
         if (!stats || !useProc) return stats;

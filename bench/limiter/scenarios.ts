@@ -11,7 +11,7 @@ import { rng, zipf } from '../lib/random.js';
 import { type BenchResult, resultBase } from '../lib/result.js';
 import { ServerSampler } from '../lib/server-sampler.js';
 import { freePort } from '../../tools/processes.js';
-import { startRedis } from '../../tools/redis-process.js';
+import { redisServerVersion, startRedis } from '../../tools/redis-process.js';
 import { LOAD_CPU, openTarget, type Target, tasksetAvailable } from '../lib/target.js';
 import { DecisionLog } from './accuracy.js';
 import { FaultProxy } from './fault-proxy.js';
@@ -138,7 +138,7 @@ function limiterResult(
 ): BenchResult {
   const accuracy = log.replay();
   return {
-    ...resultBase(scenario, target.name, 'checks', options),
+    ...resultBase(scenario, target, 'checks', options),
     total: log.count,
     processingSeconds: run.seconds,
     throughputPerSec: log.count / run.seconds,
@@ -247,6 +247,8 @@ export async function runDegrade(
     clearTimeout(schedule);
     const usage = await sampler.end(log.count);
     const result = limiterResult('degrade', target, options, run, log);
+    const redisVersion = redisServerVersion();
+    if (result.provenance && redisVersion) result.provenance.redis = redisVersion;
     if (usage) result.server = usage;
     const timeline = run.timeline ?? [];
     const inFault = timeline.filter((d) => d.at >= third && d.at < 2 * third);
