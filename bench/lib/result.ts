@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { LatencySummary } from './histogram.js';
 
 export interface BenchResult {
@@ -128,7 +129,9 @@ export function resultBase(
 function provenance(): { commit: string | null; dirty: boolean; command: string } {
   const git = (...args: string[]) => {
     try {
-      return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      // the harness's own checkout, wherever it is run from
+      const cwd = fileURLToPath(new URL('.', import.meta.url));
+      return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     } catch {
       return null;
     }
