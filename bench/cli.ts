@@ -24,6 +24,8 @@ options: --clients N --rate N --duration S --warmup S --payload N --rooms N --ro
          --connect S --churn F --step S --max-rate N --batch N --connections N --keys N --policy NAME
          --out DIR --quiet
          --traced (a started Profile A exports every span to a local OTLP sink that discards them)
+         --store redis|memory (normal, hotkey on a started profile: the limiter's store; default
+                               redis, a private Redis on the load generator's CPU)
          --bus redis (a started Profile A routes room events through a private Redis: CHAT_BUS=redis)
          --workers N (--target cluster: npm run start:cluster with N workers; default one per core)
          --server-cpus LIST (taskset CPUs of a started server and its Redis; default 0)`;
@@ -63,6 +65,7 @@ const { values, positionals } = parseArgs({
     quiet: { type: 'boolean', default: false },
     traced: { type: 'boolean', default: false },
     bus: { type: 'string' },
+    store: { type: 'string' },
     workers: { type: 'string' },
     'server-cpus': { type: 'string' },
     render: { type: 'string' },
@@ -78,6 +81,10 @@ const scenario = positionals[0];
 if (values.help || !scenario || !SCENARIOS.includes(scenario)) {
   process.stderr.write(`${USAGE}\n`);
   process.exit(values.help ? 0 : 2);
+}
+if (values.store !== undefined && values.store !== 'memory' && values.store !== 'redis') {
+  process.stderr.write(`--store must be memory or redis\n${USAGE}\n`);
+  process.exit(2);
 }
 
 const num = (v: string | undefined) => {
@@ -106,6 +113,7 @@ const overrides: Overrides = {
   connections: num(values.connections),
   keys: num(values.keys),
   policy: values.policy,
+  store: values.store as 'memory' | 'redis' | undefined,
   quiet: values.quiet,
   pinned: process.env.BENCH_PINNED === '1',
 };

@@ -9,8 +9,16 @@ import {
   runRooms,
   runSteady,
 } from './chat/scenarios.js';
-import { LIMITER_DEFAULTS, type LimiterOptions, runDegrade, runHotkey, runNormal } from './limiter/scenarios.js';
+import {
+  LIMITER_DEFAULTS,
+  type LimiterOptions,
+  runDegrade,
+  runHotkey,
+  runNormal,
+  startLimiterRedis,
+} from './limiter/scenarios.js';
 import type { BenchResult } from './lib/result.js';
+import { redisServerVersion } from '../tools/redis-process.js';
 import { openTarget, type Target, type TargetOptions } from './lib/target.js';
 
 export const CHAT_SCENARIOS = ['steady', 'burst', 'churn', 'rooms', 'capacity'] as const;
@@ -53,7 +61,17 @@ export async function runScenario(
   if (!isChat && !(LIMITER_SCENARIOS as readonly string[]).includes(scenario)) {
     throw new Error(`unknown scenario '${scenario}'; one of: ${SCENARIOS.join(', ')}`);
   }
-  const target: Target = await openTarget(targetSpec, { ...(CHAT_SERVER_ENV[scenario] ?? {}), ...env }, targetOptions);
+  // normal and hotkey on a started profile: the limiter on a private Redis unless --store memory
+  const onRedis = !isChat && (targetSpec === 'a' || targetSpec === 'b') && limiterOptions(overrides).store === 'redis';
+  const redis = onRedis ? await startLimiterRedis() : undefined;
+  const storeEnv: Record<string, string> = redis ? { LIMITER_STORE: 'redis', REDIS_URL: redis.url } : {};
+  let target: Target;
+  try {
+    target = await openTarget(targetSpec, { ...(CHAT_SERVER_ENV[scenario] ?? {}), ...storeEnv, ...env }, targetOptions);
+  } catch (err) {
+    await redis?.stop();
+    throw err;
+  }
   try {
     switch (scenario) {
       case 'steady':
@@ -67,11 +85,19 @@ export async function runScenario(
       case 'capacity':
         return await runCapacity(target, chatOptions(scenario, overrides));
       case 'normal':
-        return await runNormal(target, limiterOptions(overrides));
+        return withRedisVersion(await runNormal(target, limiterOptions(overrides), redis), redis);
       default:
-        return await runHotkey(target, limiterOptions(overrides));
+        return withRedisVersion(await runHotkey(target, limiterOptions(overrides), redis), redis);
     }
   } finally {
     await target.stop();
+    await redis?.stop();
   }
+}
+
+/** Records the version of the Redis the harness started for the limiter. */
+function withRedisVersion(result: BenchResult, redis: unknown): BenchResult {
+  const version = redis ? redisServerVersion() : undefined;
+  if (version && result.provenance) result.provenance.redis = version;
+  return result;
 }

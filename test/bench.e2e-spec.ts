@@ -34,12 +34,33 @@ describe.each(['b', 'a'])('harness against profile %s', (profile) => {
     expect(formatResult(r)).toMatch(/^Load generator: CPU \d+\.\d% of a core/m);
   });
 
-  it('normal: decisions are replayed through the reference algorithms without a mismatch', async () => {
+  it('normal: on a Redis store by default, decisions are replayed through the reference algorithms without a mismatch', async () => {
     const r = await runScenario('normal', profile, { quiet: true, warmupS: 0.5, durationS: 2, rate: 2000, keys: 50 });
     expect(r.total).toBeGreaterThan(0);
     expect(r.details.accuracy).toMatchObject({ decisions: r.total, falseAllows: 0, falseDenies: 0 });
     expect(r.details.errorRatePct).toBe(0);
+    // decided by the Redis the harness started, whose CPU is reported apart
+    expect((r.details.decidedBy as Record<string, number>).redis).toBeGreaterThan(0);
+    expect(r.details.fallbackWhileRedisHealthy).toBe(0);
+    expect(r.details.redisCpu).toMatchObject({ pctOfACore: expect.any(Number), microsPerCheck: expect.any(Number) });
+    expect(r.provenance?.serverSettings).toMatchObject({ LIMITER_STORE: 'redis' });
+    expect(r.provenance?.redis).toMatch(/^\d+\.\d+\.\d+/);
     expect(formatResult(r)).toMatch(STANDARD_BLOCK);
+    expect(formatResult(r)).toMatch(/^fallbackWhileRedisHealthy: 0$/m);
+  });
+
+  it('normal with --store memory decides in the server alone', async () => {
+    const r = await runScenario('normal', profile, {
+      quiet: true,
+      warmupS: 0.2,
+      durationS: 1,
+      rate: 2000,
+      keys: 50,
+      store: 'memory',
+    });
+    expect(r.details.decidedBy).toEqual({ memory: r.total });
+    expect(r.details.redisCpu).toBeUndefined();
+    expect(r.details.accuracy).toMatchObject({ falseAllows: 0, falseDenies: 0 });
   });
 });
 

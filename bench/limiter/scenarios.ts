@@ -11,7 +11,8 @@ import { rng, zipf } from '../lib/random.js';
 import { type BenchResult, resultBase } from '../lib/result.js';
 import { ServerSampler } from '../lib/server-sampler.js';
 import { freePort } from '../../tools/processes.js';
-import { redisServerVersion, startRedis } from '../../tools/redis-process.js';
+import { type RedisProcess, redisServerVersion, startRedis } from '../../tools/redis-process.js';
+import { processTreeUsage, procAvailable } from '../lib/proc-usage.js';
 import { LOAD_CPU, openTarget, type Target, tasksetAvailable } from '../lib/target.js';
 import { DecisionLog } from './accuracy.js';
 import { FaultProxy } from './fault-proxy.js';
@@ -27,6 +28,12 @@ export interface LimiterOptions {
   /** Distinct keys of the long tail. */
   keys: number;
   policy: string;
+  /**
+   * normal and hotkey on a started profile: where its limiter keeps state. `redis` (the default,
+   * as the seed's service is Redis-backed): a private redis-server on the load generator's CPU,
+   * as in degrade. A URL target decides with whatever store it was started with.
+   */
+  store: 'memory' | 'redis';
   seed: number;
   quiet: boolean;
   pinned: boolean;
@@ -40,6 +47,7 @@ export const LIMITER_DEFAULTS: Partial<LimiterOptions> = {
   connections: 32,
   keys: 10_000,
   policy: 'per-user',
+  store: 'redis',
 };
 
 /** The built-in policies (docs/LIMITER.md): the policy under test, also for the replay. */
@@ -158,6 +166,7 @@ async function runOffered(
   target: Target,
   options: LimiterOptions,
   hotShare: number,
+  redis?: RedisProcess,
 ): Promise<BenchResult> {
   const policy = builtInPolicy(options.policy);
   const progress = new Progress('checks', options.quiet);
@@ -178,20 +187,49 @@ async function runOffered(
     progress.phase = 'measure';
     const sampler = new ServerSampler(target);
     await sampler.begin();
+    const redisCpu = redis && procAvailable() ? () => cpuMicrosOf(redis) : undefined;
+    const redisCpuBefore = redisCpu?.() ?? 0;
+    const redisStarted = performance.now();
     const log = new DecisionLog(policy);
     const run = await offer(target, options, pickUser, log, progress, options.durationS);
     const usage = await sampler.end(log.count);
     const result = limiterResult(scenario, target, options, run, log);
     if (usage) result.server = usage;
     if (hotShare > 0) result.details.hotKeyShare = hotShare;
+    if (redis) {
+      // Redis is the limiter's store here, on the generator's CPU: its CPU is not in the server's
+      const redisMicros = redisCpu ? redisCpu() - redisCpuBefore : undefined;
+      const seconds = (performance.now() - redisStarted) / 1000;
+      if (redisMicros !== undefined) {
+        result.details.redisCpu = {
+          pctOfACore: Number(((redisMicros / (seconds * 1e6)) * 100).toFixed(1)),
+          microsPerCheck: log.count ? Number((redisMicros / log.count).toFixed(2)) : 0,
+        };
+      }
+      // no fault is injected: a decision Redis (or its deny cache) did not take fell back while it was healthy
+      result.details.fallbackWhileRedisHealthy = (run.stores.memory ?? 0) + (run.stores.none ?? 0);
+    }
     return result;
   } finally {
     progress.stop();
   }
 }
 
-export const runNormal = (t: Target, o: LimiterOptions) => runOffered('normal', t, o, 0);
-export const runHotkey = (t: Target, o: LimiterOptions) => runOffered('hotkey', t, o, 0.8);
+export const runNormal = (t: Target, o: LimiterOptions, redis?: RedisProcess) => runOffered('normal', t, o, 0, redis);
+export const runHotkey = (t: Target, o: LimiterOptions, redis?: RedisProcess) => runOffered('hotkey', t, o, 0.8, redis);
+
+function cpuMicrosOf(redis: RedisProcess): number {
+  const usage = processTreeUsage([redis.child.pid as number]);
+  return usage.userMicros + usage.systemMicros;
+}
+
+/**
+ * The private Redis a started profile's limiter uses for normal and hotkey with `--store redis`:
+ * on the load generator's CPU (as in degrade), so the server's CPU is measured without it.
+ */
+export async function startLimiterRedis(): Promise<RedisProcess> {
+  return startRedis(await freePort(), tasksetAvailable() ? LOAD_CPU : undefined);
+}
 
 /**
  * degrade: the profile's Redis sits behind a FaultProxy. A third of the run is healthy, a third
