@@ -32,9 +32,14 @@ export class ChatSocket extends WebSocket {
   private owesElsewhere: () => boolean = () => false;
   private heldClose: (() => void) | undefined;
 
-  /** Answers may also be owed elsewhere, for example held behind the chat bus. */
+  /** Answers may also be owed elsewhere, for example held behind the chat bus; answered() says when they went. */
   holdCloseWhile(owes: () => boolean): void {
     this.owesElsewhere = owes;
+  }
+
+  /** Answers owed elsewhere were sent: a held close may go. */
+  answered(): void {
+    if (this.heldClose !== undefined) this.closeWhenAnswered();
   }
 
   /** A frame was read: it is being handled. With FRAMES_IN_HAND_MAX in hand, reading pauses. */
@@ -70,10 +75,9 @@ export class ChatSocket extends WebSocket {
     return this.inHand > 0 || this.owesElsewhere();
   }
 
-  /** Sends the held close once nothing is owed; answers owed elsewhere are polled (a rare path). */
+  /** Sends the held close once nothing is owed. */
   private closeWhenAnswered(): void {
     if (!this.owes()) this.releaseClose();
-    else if (this.inHand === 0) setTimeout(() => this.heldClose !== undefined && this.closeWhenAnswered(), 1).unref();
   }
 
   private releaseClose(): void {

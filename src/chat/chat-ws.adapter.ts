@@ -134,7 +134,12 @@ export class ChatWsAdapter extends WsAdapter {
     for (const handler of handlers) handlersMap.set(handler.message, handler);
     const close$ = fromEvent(client, 'close').pipe(share(), first());
     const socket = client as ChatSocket;
-    socket.holdCloseWhile(() => (this.connections.get(socket)?.busPending ?? 0) > 0);
+    // the gateway registered the connection (handleConnection runs before this)
+    const conn = this.connections.get(socket);
+    if (conn !== undefined) {
+      socket.holdCloseWhile(() => conn.busPending > 0);
+      conn.onBusSettled = () => socket.answered();
+    }
     fromEvent<MessageEvent>(client, 'message')
       .pipe(
         tap(() => socket.frameStarted()),

@@ -143,8 +143,14 @@ export class BusRooms implements Rooms, ChatBus {
     this.ledger = new BusLedger<BusRoom, ChatConnection>({
       issue: (op) => this.issue(op),
       subscribe: (room) => this.subscribe(room),
-      apply: (op, frame) => this.apply(op, frame),
-      settle: (op) => this.settle(op),
+      apply: (op, frame) => {
+        this.apply(op, frame);
+        this.answered(op.conn);
+      },
+      settle: (op) => {
+        this.settle(op);
+        this.answered(op.conn);
+      },
     });
     this.link = new BusLink(
       { url: options.url, nodeId: this.nodeId, nodeTimeoutMs: options.nodeTimeoutMs, redis: options.redis },
@@ -356,6 +362,11 @@ export class BusRooms implements Rooms, ChatBus {
     this.deliver(room, encoded, frameType(encoded));
     if (op.kind === 'leave') room.members.delete(op.conn);
     this.local.closeIfEmpty(room);
+  }
+
+  /** After an op's frames went out: a connection owed nothing more behind the bus is told so. */
+  private answered(conn: ChatConnection): void {
+    if (conn.busPending === 0) conn.onBusSettled?.();
   }
 
   private deliver(room: BusRoom, frame: Buffer, type: number): void {

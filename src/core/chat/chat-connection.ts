@@ -16,6 +16,8 @@ export class ChatConnection {
   readPaused = false;
   /** Room events of this connection on their way through a bus (CHAT_BUS=redis), answers held behind them. */
   busPending = 0;
+  /** Called when `busPending` is back to 0, once what was held has been sent (a held close may go). */
+  onBusSettled: (() => void) | undefined = undefined;
   /** Key of this connection's rate-limit state. */
   readonly limiterKey: string;
 
