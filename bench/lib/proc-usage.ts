@@ -84,6 +84,12 @@ export function processTreeUsage(roots: number[]): ProcUsage {
   return usage;
 }
 
+/** CPU time (user + system, µs) of `pid` and its descendants so far. */
+export function cpuMicrosOfTree(pid: number): number {
+  const usage = processTreeUsage([pid]);
+  return usage.userMicros + usage.systemMicros;
+}
+
 export function procAvailable(): boolean {
   return readStat(process.pid) !== undefined;
 }

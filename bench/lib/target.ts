@@ -6,7 +6,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { profileArgs, type ServerStats } from '../../src/core/index.js';
-import { processTreeUsage, procAvailable } from './proc-usage.js';
+import { cpuMicrosOfTree, processTreeUsage, procAvailable } from './proc-usage.js';
 import { freePort, waitHealthy } from '../../tools/processes.js';
 import { redisServerVersion, startRedis } from '../../tools/redis-process.js';
 
@@ -131,13 +131,7 @@ export async function openTarget(
       processes: useProc
         ? () => processTreeUsage(redis ? [...roots, redis.child.pid as number] : roots).processes
         : undefined,
-      redisCpuMicros:
-        redis && useProc
-          ? () => {
-              const usage = processTreeUsage([redis.child.pid as number]);
-              return usage.userMicros + usage.systemMicros;
-            }
-          : undefined,
+      redisCpuMicros: redis && useProc ? () => cpuMicrosOfTree(redis.child.pid as number) : undefined,
       stop,
     };
   }

@@ -12,7 +12,7 @@ import { type BenchResult, resultBase } from '../lib/result.js';
 import { ServerSampler } from '../lib/server-sampler.js';
 import { freePort } from '../../tools/processes.js';
 import { type RedisProcess, redisServerVersion, startRedis } from '../../tools/redis-process.js';
-import { processTreeUsage, procAvailable } from '../lib/proc-usage.js';
+import { cpuMicrosOfTree, procAvailable } from '../lib/proc-usage.js';
 import { LOAD_CPU, openTarget, type Target, tasksetAvailable } from '../lib/target.js';
 import { DecisionLog } from './accuracy.js';
 import { FaultProxy } from './fault-proxy.js';
@@ -187,7 +187,7 @@ async function runOffered(
     progress.phase = 'measure';
     const sampler = new ServerSampler(target);
     await sampler.begin();
-    const redisCpu = redis && procAvailable() ? () => cpuMicrosOf(redis) : undefined;
+    const redisCpu = redis && procAvailable() ? () => cpuMicrosOfTree(redis.child.pid as number) : undefined;
     const redisCpuBefore = redisCpu?.() ?? 0;
     const redisStarted = performance.now();
     const log = new DecisionLog(policy);
@@ -217,11 +217,6 @@ async function runOffered(
 
 export const runNormal = (t: Target, o: LimiterOptions, redis?: RedisProcess) => runOffered('normal', t, o, 0, redis);
 export const runHotkey = (t: Target, o: LimiterOptions, redis?: RedisProcess) => runOffered('hotkey', t, o, 0.8, redis);
-
-function cpuMicrosOf(redis: RedisProcess): number {
-  const usage = processTreeUsage([redis.child.pid as number]);
-  return usage.userMicros + usage.systemMicros;
-}
 
 /**
  * The private Redis a started profile's limiter uses for normal and hotkey with `--store redis`:
