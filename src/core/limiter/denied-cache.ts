@@ -11,8 +11,11 @@ interface Denial {
  * Remembers recent denials from the shared store, so that a key hammered while denied is
  * answered locally instead of with a Redis round trip per request. Exact, not approximate: a
  * denial for `cost` stays a denial for any cost >= `cost` until `retryAfterMs` has passed (other
- * instances can only spend more, never give back), and a denied call changes no state. Entries
- * live at most `maxMs`; the cache holds at most `maxEntries` (oldest dropped first).
+ * instances can only spend more, never give back), and a denied call changes no state. The
+ * `retryAfterMs` counts from when the store decided, which is after the command was sent and
+ * before its reply was handled here: an entry lasts `retryAfterMs` from the sending, so it never
+ * outlives the denial by the round trip. Entries live at most `maxMs`; the cache holds at most
+ * `maxEntries` (oldest dropped first).
  */
 export class DeniedCache {
   private readonly denials = new Map<string, Denial>();
@@ -48,15 +51,18 @@ export class DeniedCache {
     };
   }
 
-  /** Records a denial from the shared store. */
-  put(key: string, cost: number, decision: StoreDecision): void {
+  /**
+   * Records a denial from the shared store.
+   * @param askedAt this clock's time when the command that decided was sent
+   */
+  put(key: string, cost: number, decision: StoreDecision, askedAt: number): void {
     if (this.maxMs <= 0 || decision.allowed) return;
     const at = this.clock();
     if (this.denials.size >= this.maxEntries && !this.denials.has(key)) {
       const oldest = this.denials.keys().next().value as string;
       this.denials.delete(oldest);
     }
-    this.denials.set(key, { decision, cost, at, until: at + Math.min(this.maxMs, decision.retryAfterMs) });
+    this.denials.set(key, { decision, cost, at, until: askedAt + Math.min(this.maxMs, decision.retryAfterMs) });
   }
 
   delete(key: string): void {

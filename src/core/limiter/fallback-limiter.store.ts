@@ -86,10 +86,11 @@ export class FallbackLimiterStore implements LimiterStore {
     }
     if (this.breaker.allow()) {
       try {
+        const askedAt = this.clock();
         const decision = await this.primary.decide(key, policy, cost, consume);
         this.settle(true);
         this.stats.primaryDecisions++;
-        if (!decision.allowed) this.denials.put(key, cost, decision);
+        if (!decision.allowed) this.denials.put(key, cost, decision, askedAt);
         return decision;
       } catch {
         this.stats.primaryFailures++;
