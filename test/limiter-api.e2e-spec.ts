@@ -13,6 +13,7 @@ import { ChatClient } from './support/chat-client.js';
 import { RawSocket } from './support/raw-socket.js';
 import { type Profile, PROFILES, runToExit, ServerProcess, withClock } from './support/server-process.js';
 import { RedisServer } from './support/redis-server.js';
+import { parsePrometheus, sumOf } from './support/prometheus.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'limiter-api-'));
 const POLICIES_FILE = join(dir, 'policies.yaml');
@@ -507,6 +508,38 @@ describe('decision API on a shared Redis', () => {
     for (const server of servers) {
       expect((await consume(server, { policy: 'tiny', subject: { ip: fresh('ip') } })).body.store).toBe('redis');
     }
+  });
+
+  it('times each Redis decision into limiter_redis_command_seconds on /metrics, in the same buckets on both profiles', async () => {
+    const read = async (server: ServerProcess) => {
+      const scrape = parsePrometheus(await (await fetch(`${server.httpUrl}/metrics`)).text());
+      const buckets = scrape.samples
+        .filter((s) => s.name === 'limiter_redis_command_seconds_bucket')
+        .map((s) => [s.labels.le, s.value] as const);
+      return {
+        type: scrape.types.get('limiter_redis_command_seconds'),
+        buckets,
+        count: sumOf(scrape, 'limiter_redis_command_seconds_count'),
+        sum: sumOf(scrape, 'limiter_redis_command_seconds_sum'),
+      };
+    };
+    const bounds: string[][] = [];
+    for (const server of servers) {
+      const before = await read(server);
+      for (let i = 0; i < 3; i++) {
+        expect((await consume(server, { policy: 'tiny', subject: { ip: fresh('ip') } })).body.store).toBe('redis');
+      }
+      const after = await read(server);
+      expect(after.type).toBe('histogram');
+      expect(after.count - before.count).toBe(3); // one round trip a decision, each timed
+      expect(after.sum).toBeGreaterThan(before.sum);
+      // cumulative buckets ending at +Inf = count
+      expect(after.buckets.at(-1)).toEqual(['+Inf', after.count]);
+      const values = after.buckets.map(([, v]) => v);
+      expect(values).toEqual([...values].sort((x, y) => x - y));
+      bounds.push(after.buckets.map(([le]) => le as string));
+    }
+    for (const b of bounds) expect(b).toEqual(bounds[0]);
   });
 
   it("decides at Redis's clock, not its own: a server two hours ahead answers Redis TIME", async () => {

@@ -3,11 +3,14 @@
  * Prometheus text format, under the names and types Profile A's /metrics uses (prom-client's
  * defaults for the process), so one dashboard shows both. The baseline loads no metrics library:
  * this is a handful of counters and gauges, rendered at scrape time from the plain integers the
- * shared core and B's handler keep. B has no limiter decision counts, histograms or Redis state.
+ * shared core and B's handler keep. Of the limiter, B publishes what the harness and an operator
+ * need to see Redis' share of a decision: the round trip of each Redis decision, as A's histogram
+ * `limiter_redis_command_seconds` with the same buckets. B has no decision counts or breaker state.
  */
 import type { ConnectionRegistry } from '../core/chat/connection-registry.js';
 import type { ChatCounters } from '../core/chat/chat-counters.js';
 import type { Rooms } from '../core/chat/rooms.js';
+import { ROUND_TRIP_BUCKETS_SECONDS } from '../core/limiter/redis/redis-limiter.store.js';
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -24,7 +27,37 @@ const one = (value: number) => [['', value]] as const;
 const byType = (values: Record<string, number>) =>
   Object.entries(values).map(([type, value]) => [`{type="${type}"}`, value] as const);
 
-export function renderMetrics(connections: ConnectionRegistry, rooms: Rooms, counters: ChatCounters): string {
+/** The Redis round trip of each limiter decision, in A's buckets (seconds); rendered by renderMetrics. */
+export class RoundTripHistogram {
+  /** Observations at or below each bucket's bound (not cumulative: rendering adds them up). */
+  private readonly counts = new Array<number>(ROUND_TRIP_BUCKETS_SECONDS.length).fill(0);
+  private sum = 0;
+  private count = 0;
+
+  observe(seconds: number): void {
+    const i = ROUND_TRIP_BUCKETS_SECONDS.findIndex((bound) => seconds <= bound);
+    if (i >= 0) this.counts[i]++;
+    this.sum += seconds;
+    this.count++;
+  }
+
+  render(name: string, help: string): string {
+    let text = `# HELP ${name} ${help}\n# TYPE ${name} histogram\n`;
+    let cumulative = 0;
+    ROUND_TRIP_BUCKETS_SECONDS.forEach((bound, i) => {
+      cumulative += this.counts[i] as number;
+      text += `${name}_bucket{le="${bound}"} ${cumulative}\n`;
+    });
+    return `${text}${name}_bucket{le="+Inf"} ${this.count}\n${name}_sum ${this.sum}\n${name}_count ${this.count}\n`;
+  }
+}
+
+export function renderMetrics(
+  connections: ConnectionRegistry,
+  rooms: Rooms,
+  counters: ChatCounters,
+  redisRoundTrips: RoundTripHistogram,
+): string {
   const cpu = process.cpuUsage();
   const memory = process.memoryUsage();
   const families: Family[] = [
@@ -79,5 +112,11 @@ export function renderMetrics(connections: ConnectionRegistry, rooms: Rooms, cou
     text += `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
     for (const [labels, value] of samples) text += `${name}${labels} ${value}\n`;
   }
-  return text;
+  return (
+    text +
+    redisRoundTrips.render(
+      'limiter_redis_command_seconds',
+      'Round trip of one limiter decision in Redis (the Lua script), successful ones.',
+    )
+  );
 }

@@ -36,7 +36,7 @@ import {
 } from '../core/protocol/frames.js';
 import { isChatPath, refuseUpgrade, routePath } from '../core/protocol/upgrade.js';
 import { validateMessage } from './validate.js';
-import { METRICS_CONTENT_TYPE, renderMetrics } from './baseline-metrics.js';
+import { METRICS_CONTENT_TYPE, renderMetrics, RoundTripHistogram } from './baseline-metrics.js';
 
 export class BaselineServer {
   readonly http: Server;
@@ -47,6 +47,8 @@ export class BaselineServer {
   readonly limiter: Limiter;
   /** What each frame costs and the traffic counters (/metrics). */
   readonly accounting: FrameAccounting;
+  /** Each Redis decision's round trip (/metrics). */
+  private readonly redisRoundTrips = new RoundTripHistogram();
   /** The chat's per-connection buckets: process-local, always in memory. */
   private readonly connectionBuckets = new MemoryLimiterStore();
 
@@ -55,7 +57,11 @@ export class BaselineServer {
     policies: Policy[],
     storeHooks: LimiterStoreHooks = {},
   ) {
-    this.limiter = new Limiter(policies, createLimiterStore(settings, storeHooks));
+    const onRedisLatency = (seconds: number) => {
+      this.redisRoundTrips.observe(seconds);
+      storeHooks.onRedisLatency?.(seconds);
+    };
+    this.limiter = new Limiter(policies, createLimiterStore(settings, { ...storeHooks, onRedisLatency }));
     this.connections = new ConnectionRegistry(settings);
     this.accounting = new FrameAccounting(
       {
@@ -117,7 +123,7 @@ export class BaselineServer {
     } else if (route === 'GET /stats' || route === 'HEAD /stats') {
       sendJson(res, 200, serverStats(this.connections.size, this.rooms.size));
     } else if (route === 'GET /metrics') {
-      const text = renderMetrics(this.connections, this.rooms, this.accounting.counters);
+      const text = renderMetrics(this.connections, this.rooms, this.accounting.counters, this.redisRoundTrips);
       res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) });
       res.end(text);
     } else {

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { FallbackLimiterStore } from '../core/limiter/fallback-limiter.store.js';
+import { ROUND_TRIP_BUCKETS_SECONDS } from '../core/limiter/redis/redis-limiter.store.js';
 
 /** The limiter's metrics. Decision counts are kept by InstrumentedLimiterStore. */
 export class LimiterMetrics {
@@ -16,7 +17,7 @@ export class LimiterMetrics {
     this.redisLatency = new Histogram({
       name: 'limiter_redis_command_seconds',
       help: 'Round trip of one limiter decision in Redis (the Lua script), successful ones.',
-      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+      buckets: [...ROUND_TRIP_BUCKETS_SECONDS],
       registers: [registry],
     });
   }

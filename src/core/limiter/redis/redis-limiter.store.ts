@@ -3,6 +3,14 @@ import type { Clock, RemoteLimiterStore, StoreDecision, StoreHealth } from '../l
 import type { Policy } from '../policy.js';
 import { LIMITER_SCRIPT } from './limiter-script.js';
 
+/**
+ * The buckets (seconds) in which both profiles publish each decision's Redis round trip on
+ * /metrics, as the histogram `limiter_redis_command_seconds` (RedisLimiterStoreOptions.onLatency).
+ */
+export const ROUND_TRIP_BUCKETS_SECONDS: readonly number[] = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+];
+
 type ScriptReply = [number, number, number, number, number];
 
 interface LimiterCommands {
@@ -19,7 +27,10 @@ export interface RedisLimiterStoreOptions {
   clock?: Clock;
   /** Passed through to ioredis. */
   redis?: RedisOptions;
-  /** Told the round-trip time of each successful decision, in seconds. */
+  /**
+   * Told the round-trip time of each successful decision, in seconds: from the command's call to
+   * its reply's handling, so it includes the wait in this process's event loop.
+   */
   onLatency?: (seconds: number) => void;
 }
 
