@@ -3,7 +3,8 @@
  * npm run bench:compare -- <scenario> [--rounds 3] [options]
  * npm run bench:compare -- --render results/<date>-<scenario>   (the reports again, from runs.json)
  *
- * The load generator pins itself to CPU 1 and started profiles run on CPU 0 (taskset).
+ * The load generator pins itself to LOAD_CPU (CPU 1 on two cores: every CPU but 0) and started
+ * profiles run on CPU 0 (taskset).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,8 @@ options: --clients N --rate N --duration S --warmup S --payload N --rooms N --ro
          --connect S --churn F --step S --max-rate N --batch N --connections N --keys N --policy NAME
          --out DIR --quiet
          --traced (a started Profile A exports every span to a local OTLP sink that discards them)
+         --generators N (normal, hotkey, degrade: load generator threads sharing the rate; default
+                         one per CPU of the load generator, one on two cores)
          --store redis|memory (normal, hotkey on a started profile: the limiter's store; default
                                redis, a private Redis on the load generator's CPU)
          --bus redis (a started Profile A routes room events through a private Redis: CHAT_BUS=redis)
@@ -66,6 +69,7 @@ const { values, positionals } = parseArgs({
     traced: { type: 'boolean', default: false },
     bus: { type: 'string' },
     store: { type: 'string' },
+    generators: { type: 'string' },
     workers: { type: 'string' },
     'server-cpus': { type: 'string' },
     render: { type: 'string' },
@@ -114,6 +118,7 @@ const overrides: Overrides = {
   keys: num(values.keys),
   policy: values.policy,
   store: values.store as 'memory' | 'redis' | undefined,
+  generators: num(values.generators),
   quiet: values.quiet,
   pinned: process.env.BENCH_PINNED === '1',
 };

@@ -13,6 +13,7 @@ import { compareRows, type Row, verdict } from '../bench/report/rows.js';
 import { formatResult } from '../bench/lib/result.js';
 import { renderHtml } from '../bench/report/html.js';
 import { runScenario } from '../bench/run.js';
+import { openTarget } from '../bench/lib/target.js';
 
 const tiny = { quiet: true, warmupS: 0.5, durationS: 2, connectS: 0.5 };
 const STANDARD_BLOCK =
@@ -43,6 +44,13 @@ describe.each(['b', 'a'])('harness against profile %s', (profile) => {
     expect((r.details.decidedBy as Record<string, number>).redis).toBeGreaterThan(0);
     expect(r.details.fallbackWhileRedisHealthy).toBe(0);
     expect(r.details.redisCpu).toMatchObject({ pctOfACore: expect.any(Number), microsPerCheck: expect.any(Number) });
+    // the server timed each of them on /metrics: its round trip's share of the latency
+    expect(r.details.redisRoundTrip).toMatchObject({
+      roundTrips: (r.details.decidedBy as Record<string, number>).redis,
+      meanMs: expect.any(Number),
+      shareOfMeanLatencyPct: expect.any(Number),
+    });
+    expect((r.details.redisRoundTrip as { meanMs: number }).meanMs).toBeGreaterThan(0);
     expect(r.provenance?.serverSettings).toMatchObject({ LIMITER_STORE: 'redis' });
     expect(r.provenance?.redis).toMatch(/^\d+\.\d+\.\d+/);
     expect(formatResult(r)).toMatch(STANDARD_BLOCK);
@@ -60,6 +68,7 @@ describe.each(['b', 'a'])('harness against profile %s', (profile) => {
     });
     expect(r.details.decidedBy).toEqual({ memory: r.total });
     expect(r.details.redisCpu).toBeUndefined();
+    expect(r.details.redisRoundTrip).toBeUndefined();
     expect(r.details.accuracy).toMatchObject({ falseAllows: 0, falseDenies: 0 });
   });
 });
@@ -137,6 +146,33 @@ describe('harness scenarios', () => {
     const steps = r.details.steps as { ratePerClient: number }[];
     expect(steps.map((s) => s.ratePerClient)).toEqual([1, 2, 4]);
     expect(r.details.highestStepThatHeld).toMatch(/deliveries\/s$/);
+  });
+
+  it('normal offers the same checks for the same seed, and every one is answered before the run ends', async () => {
+    const options = { quiet: true, warmupS: 0.2, durationS: 1, rate: 2000, keys: 50, store: 'memory' as const };
+    const [first, second] = [await runScenario('normal', 'b', options), await runScenario('normal', 'b', options)];
+    expect(first.total).toBeGreaterThan(0);
+    expect(second.total).toBe(first.total);
+    expect(first.details.requests).toBe(first.latency.count);
+  });
+
+  it('normal against a URL target says why it has no Redis round trip', async () => {
+    const server = await openTarget('b');
+    try {
+      const r = await runScenario('normal', server.httpUrl, {
+        quiet: true,
+        warmupS: 0.2,
+        durationS: 1,
+        rate: 1000,
+        keys: 20,
+      });
+      expect(r.details.decidedBy).toEqual({ memory: r.total }); // the server's own store
+      expect(r.details.redisRoundTrip).toBeNull();
+      expect(r.details.redisRoundTripUnavailable).toBe('no decision went to Redis in the measured phase');
+      expect(formatResult(r)).toMatch(/^redisRoundTrip: null$/m);
+    } finally {
+      await server.stop();
+    }
   });
 
   it('hotkey sends most checks to one key', async () => {
@@ -239,5 +275,42 @@ describe('npm run bench', () => {
       dirty: expect.any(Boolean),
     });
     expect(saved.provenance.command).toContain('steady --target b');
+  });
+
+  it('spreads a limiter load over worker threads (--generators 2), every decision replayed', () => {
+    const out = mkdtempSync(join(tmpdir(), 'bench-'));
+    const args = ['normal', '--target', 'b', '--store', 'memory', '--generators', '2'];
+    execFileSync(
+      'npm',
+      [
+        'run',
+        'bench',
+        '--silent',
+        '--',
+        ...args,
+        '--duration',
+        '1',
+        '--warmup',
+        '0.2',
+        '--rate',
+        '2000',
+        '--keys',
+        '20',
+        '--quiet',
+        '--out',
+        out,
+      ],
+      { encoding: 'utf8' },
+    );
+    const runs = join(out, 'runs');
+    const file = readdirSync(runs).find((f) => f.endsWith('-normal-b.json'));
+    const saved = JSON.parse(readFileSync(join(runs, file as string), 'utf8'));
+    expect(saved.settings).toMatchObject({ generators: 2 });
+    // both threads' decisions arrive: the requests they answered carry them all, none mismatched
+    expect(saved.total).toBeGreaterThan(0);
+    expect(saved.details.decidedBy).toEqual({ memory: saved.total });
+    expect(saved.details.requests).toBe(saved.latency.count);
+    expect(saved.details.accuracy).toMatchObject({ decisions: saved.total, falseAllows: 0, falseDenies: 0 });
+    expect(saved.server.loadGenerator.cpuPct).toBeGreaterThan(0);
   });
 });

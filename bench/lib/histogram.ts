@@ -21,6 +21,16 @@ export class LatencyHistogram {
     this.h.recordValue(Math.max(1, Math.round(ms * 1000)));
   }
 
+  /** The histogram, compressed, to send to another thread (addEncoded there). */
+  encode(): string {
+    return hdr.encodeIntoCompressedBase64(this.h);
+  }
+
+  /** Adds the latencies of another histogram, from its encode(). */
+  addEncoded(encoded: string): void {
+    this.h.add(hdr.decodeFromCompressedBase64(encoded));
+  }
+
   reset(): void {
     this.h.reset();
   }

@@ -68,9 +68,10 @@ export interface ServerUsage {
   /** How many processes the CPU and RSS figures cover (a started target: server, workers, Redis). */
   processes?: number;
   /**
-   * The load generator (this harness's process) over the same phase: its CPU as % of one core,
-   * and whether it was saturated (GENERATOR_SATURATED_PCT or more), in which case the figures may
-   * show the generator's limit rather than the server's.
+   * The load generator (this harness's process, all its threads) over the same phase: its CPU as
+   * % of one core, and whether it was saturated (GENERATOR_SATURATED_PCT or more of each core its
+   * threads can use), in which case the figures may show the generator's limit rather than the
+   * server's.
    */
   loadGenerator?: { cpuPct: number; saturated: boolean };
 }

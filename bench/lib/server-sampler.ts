@@ -10,7 +10,14 @@ export class ServerSampler {
   private firstOwnCpu: NodeJS.CpuUsage | undefined;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly target: Target) {}
+  /**
+   * @param generatorCores how many cores the load generator can keep busy (its threads, at most
+   *   its CPUs): it is saturated at GENERATOR_SATURATED_PCT of each.
+   */
+  constructor(
+    private readonly target: Target,
+    private readonly generatorCores = 1,
+  ) {}
 
   async begin(): Promise<void> {
     this.first = await this.target.stats();
@@ -59,7 +66,10 @@ export class ServerSampler {
     if (processes !== undefined) usage.processes = processes;
     const own = process.cpuUsage(this.firstOwnCpu);
     const generatorPct = ((own.user + own.system) / wallMicros) * 100;
-    usage.loadGenerator = { cpuPct: generatorPct, saturated: generatorPct >= GENERATOR_SATURATED_PCT };
+    usage.loadGenerator = {
+      cpuPct: generatorPct,
+      saturated: generatorPct >= GENERATOR_SATURATED_PCT * this.generatorCores,
+    };
     return usage;
   }
 }

@@ -4,7 +4,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { profileArgs, type ServerStats } from '../../src/core/index.js';
 import { cpuMicrosOfTree, processTreeUsage, procAvailable } from './proc-usage.js';
 import { freePort, waitHealthy } from '../../tools/processes.js';
@@ -31,7 +31,13 @@ export interface Target {
 }
 
 export const SERVER_CPU = '0';
-export const LOAD_CPU = '1';
+/** The load generator's CPUs (taskset list): every CPU but the server's; `1` on two cores. */
+export const LOAD_CPU = cpus().length > 2 ? `1-${cpus().length - 1}` : '1';
+
+/** How many CPUs LOAD_CPU names: the default number of limiter load generators. */
+export function loadCpuCount(): number {
+  return Math.max(1, cpus().length - 1);
+}
 
 export function tasksetAvailable(): boolean {
   try {

@@ -3,19 +3,23 @@
  * requests), `hotkey` (80% of checks on one key), `degrade` (Redis behind a fault-injecting
  * proxy). Every decision is replayed through the reference algorithms for accuracy.
  */
-import autocannon from 'autocannon';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { defaultPolicies, loadSettings, type Policy } from '../../src/core/index.js';
 import { LatencyHistogram } from '../lib/histogram.js';
 import { Progress } from '../lib/progress.js';
-import { rng, zipf } from '../lib/random.js';
 import { type BenchResult, resultBase } from '../lib/result.js';
 import { ServerSampler } from '../lib/server-sampler.js';
 import { freePort } from '../../tools/processes.js';
 import { type RedisProcess, redisServerVersion, startRedis } from '../../tools/redis-process.js';
 import { cpuMicrosOfTree, procAvailable } from '../lib/proc-usage.js';
-import { LOAD_CPU, openTarget, type Target, tasksetAvailable } from '../lib/target.js';
+import { LOAD_CPU, loadCpuCount, openTarget, type Target, tasksetAvailable } from '../lib/target.js';
 import { DecisionLog } from './accuracy.js';
 import { FaultProxy } from './fault-proxy.js';
+import { type LoadRun, offer, type OfferPlan, type UserPicks } from './offer.js';
+import type { WorkerDone, WorkerMessage } from './offer-worker.js';
+import { readRoundTrips, roundTripFigures } from './redis-round-trips.js';
 
 export interface LimiterOptions {
   /** Checks per second offered. */
@@ -34,6 +38,12 @@ export interface LimiterOptions {
    * as in degrade. A URL target decides with whatever store it was started with.
    */
   store: 'memory' | 'redis';
+  /**
+   * Load generators: 1 offers the load from the harness's own thread; N > 1 splits the rate and
+   * the connections over N worker threads (each with its own seed), for a load one thread cannot
+   * offer. Default: one per CPU of the load generator (LOAD_CPU).
+   */
+  generators: number;
   seed: number;
   quiet: boolean;
   pinned: boolean;
@@ -48,6 +58,7 @@ export const LIMITER_DEFAULTS: Partial<LimiterOptions> = {
   keys: 10_000,
   policy: 'per-user',
   store: 'redis',
+  generators: loadCpuCount(),
 };
 
 /** The built-in policies (docs/LIMITER.md): the policy under test, also for the replay. */
@@ -57,84 +68,80 @@ function builtInPolicy(name: string): Policy {
   return policy;
 }
 
-interface RunContext {
-  users?: string[];
-}
+/** The cores the generators can keep busy: one per thread, at most the load generator's CPUs. */
+const generatorCores = (options: LimiterOptions) =>
+  Math.max(1, Math.min(Math.floor(options.generators), loadCpuCount()));
 
-interface LoadRun {
-  requests: number;
-  errors: number;
-  non2xx: number;
-  seconds: number;
-  latency: LatencyHistogram;
-  stores: Record<string, number>;
-  /** Per decision: local time (ms since the run started) and store, for degrade's timeline. */
-  timeline?: { at: number; store: string }[];
-}
+const WORKER = new URL('./offer-worker.js', import.meta.url);
 
-/** Offers `rate` checks/s for `durationS` with autocannon; logs every decision. */
-async function offer(
+/**
+ * Offers `options.rate` checks/s for `durationS` from `options.generators` generators (this
+ * thread, or worker threads sharing the rate and connections); every decision goes to `log`.
+ */
+async function offerSpread(
   target: Target,
   options: LimiterOptions,
-  pickUser: () => string,
+  users: UserPicks,
   log: DecisionLog | undefined,
   progress: Progress,
   durationS: number,
   keepTimeline = false,
 ): Promise<LoadRun> {
-  const random = rng(options.seed + 1);
-  const meanChecks = (1 + options.batchSize) / 2;
-  const latency = new LatencyHistogram();
-  const stores: Record<string, number> = {};
-  const timeline: { at: number; store: string }[] = [];
-  const started = performance.now();
-  const policy = options.policy;
-  const record = (user: string, d: { allowed: boolean; now: number; store: string }) => {
-    log?.add(user, d.now, d.allowed);
-    stores[d.store] = (stores[d.store] ?? 0) + 1;
-    if (keepTimeline) timeline.push({ at: performance.now() - started, store: d.store });
-    progress.count++;
-  };
-  const instance = autocannon({
-    url: `${target.httpUrl}/v1/check_and_consume`,
-    method: 'POST',
-    connections: options.connections,
-    overallRate: Math.max(1, Math.round(options.rate / meanChecks)),
-    duration: durationS,
-    headers: { 'content-type': 'application/json' },
-    requests: [
-      {
-        setupRequest: (req: autocannon.Request, context: RunContext) => {
-          const n = random() < 0.5 ? 1 : options.batchSize;
-          const users = Array.from({ length: n }, pickUser);
-          context.users = users;
-          const items = users.map((u) => `{"policy":"${policy}","subject":{"user":"${u}"}}`);
-          return { ...req, body: n === 1 ? items[0] : `[${items.join(',')}]` };
-        },
-        onResponse: (status: number, body: string, context: RunContext) => {
-          if (status !== 200 || !context.users) return;
-          const parsed = JSON.parse(body);
-          const decisions = Array.isArray(parsed) ? parsed : [parsed];
-          decisions.forEach((d, i) => record(context.users?.[i] as string, d));
-        },
-      },
-    ],
-  } as unknown as autocannon.Options);
-  // autocannon's promise is also its event emitter
-  (instance as unknown as NodeJS.EventEmitter).on(
-    'response',
-    (_c: unknown, _s: number, _b: number, responseTime: number) => latency.record(responseTime),
+  const n = Math.max(1, Math.floor(options.generators));
+  const plan = (i: number): OfferPlan => ({
+    httpUrl: target.httpUrl,
+    rate: options.rate / n,
+    connections: Math.max(1, Math.round(options.connections / n)),
+    batchSize: options.batchSize,
+    policy: options.policy,
+    durationS,
+    seed: options.seed + 1000 * i,
+    users,
+    keepTimeline,
+    epochMs: performance.timeOrigin + performance.now(),
+  });
+  if (n === 1) {
+    return offer(plan(0), (user, now, allowed) => {
+      log?.add(user, now, allowed);
+      progress.count++;
+    });
+  }
+  if (!existsSync(fileURLToPath(WORKER)))
+    throw new Error('--generators above 1 runs the compiled harness only: use npm run bench');
+  const runs = await Promise.all(
+    Array.from(
+      { length: n },
+      (_, i) =>
+        new Promise<WorkerDone>((resolve, reject) => {
+          const worker = new Worker(WORKER, { workerData: plan(i) });
+          worker.on('message', (m: WorkerMessage) => {
+            if ('progress' in m) progress.count += m.progress;
+            else resolve(m.done);
+          });
+          worker.on('error', reject);
+          worker.on('exit', (code) => reject(new Error(`a load generator thread exited with code ${code}`)));
+        }),
+    ),
   );
-  const result = await instance;
-  return {
-    requests: result.requests.total,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
-    seconds: durationS,
-    latency,
-    stores,
-    timeline: keepTimeline ? timeline : undefined,
+  const merged: LoadRun = {
+    requests: 0,
+    errors: 0,
+    non2xx: 0,
+    seconds: Math.max(...runs.map((r) => r.seconds)),
+    latency: new LatencyHistogram(),
+    stores: {},
   };
+  for (const r of runs) {
+    for (let k = 0; k < r.users.length; k++)
+      log?.add(r.users[k] as string, r.now[k] as number, r.allowed[k] as boolean);
+    merged.requests += r.requests;
+    merged.errors += r.errors;
+    merged.non2xx += r.non2xx;
+    merged.latency.addEncoded(r.latency);
+    for (const [store, count] of Object.entries(r.stores)) merged.stores[store] = (merged.stores[store] ?? 0) + count;
+  }
+  if (keepTimeline) merged.timeline = runs.flatMap((r) => r.timeline ?? []).sort((x, y) => x.at - y.at);
+  return merged;
 }
 
 function limiterResult(
@@ -172,30 +179,34 @@ async function runOffered(
   const progress = new Progress('checks', options.quiet);
   progress.start();
   try {
-    const random = rng(options.seed);
-    const tail = zipf(options.keys, 1.1, random);
-    const pickUser = () => (random() < hotShare ? 'hot' : `u${tail()}`);
     progress.phase = 'warm-up';
-    await offer(
+    await offerSpread(
       target,
       { ...options, seed: options.seed + 7 },
-      () => `warm${Math.floor(random() * 1000)}`,
+      { kind: 'warm' },
       undefined,
       progress,
       options.warmupS,
     );
     progress.phase = 'measure';
-    const sampler = new ServerSampler(target);
+    const sampler = new ServerSampler(target, generatorCores(options));
     await sampler.begin();
+    // the Redis round trips the target reports: a started profile on Redis, or any URL target
+    const roundTripsBefore = redis || !target.serverSettings ? await readRoundTrips(target.httpUrl) : undefined;
     const redisCpu = redis && procAvailable() ? () => cpuMicrosOfTree(redis.child.pid as number) : undefined;
     const redisCpuBefore = redisCpu?.() ?? 0;
     const redisStarted = performance.now();
     const log = new DecisionLog(policy);
-    const run = await offer(target, options, pickUser, log, progress, options.durationS);
+    const users: UserPicks = { kind: 'zipf', keys: options.keys, hotShare };
+    const run = await offerSpread(target, options, users, log, progress, options.durationS);
+    const roundTripsAfter = roundTripsBefore && (await readRoundTrips(target.httpUrl));
     const usage = await sampler.end(log.count);
     const result = limiterResult(scenario, target, options, run, log);
     if (usage) result.server = usage;
     if (hotShare > 0) result.details.hotKeyShare = hotShare;
+    if (roundTripsBefore && roundTripsAfter) {
+      Object.assign(result.details, roundTripFigures(roundTripsBefore, roundTripsAfter, run.latency.summary().meanMs));
+    }
     if (redis) {
       // Redis is the limiter's store here, on the generator's CPU: its CPU is not in the server's
       const redisMicros = redisCpu ? redisCpu() - redisCpuBefore : undefined;
@@ -253,8 +264,6 @@ export async function runDegrade(
   const third = (options.durationS * 1000) / 3;
   let faulting: NodeJS.Timeout | undefined;
   try {
-    const random = rng(options.seed);
-    const tail = zipf(options.keys, 1.1, random);
     const log = new DecisionLog(policy);
     progress.phase = 'healthy';
     const schedule = setTimeout(() => {
@@ -274,9 +283,10 @@ export async function runDegrade(
         progress.phase = 'recovered';
       }, third);
     }, third);
-    const sampler = new ServerSampler(target);
+    const sampler = new ServerSampler(target, generatorCores(options));
     await sampler.begin();
-    const run = await offer(target, options, () => `u${tail()}`, log, progress, options.durationS, true);
+    const users: UserPicks = { kind: 'zipf', keys: options.keys, hotShare: 0 };
+    const run = await offerSpread(target, options, users, log, progress, options.durationS, true);
     clearTimeout(schedule);
     const usage = await sampler.end(log.count);
     const result = limiterResult('degrade', target, options, run, log);

@@ -1,5 +1,7 @@
 /** The comparison as Markdown: the table of medians and deltas, then every round in full. */
 import { type BenchResult, formatResult } from '../lib/result.js';
+import { LOAD_CPU, SERVER_CPU } from '../lib/target.js';
+import { seedBars } from './bars.js';
 import { fmt, type Row, verdictNote } from './rows.js';
 
 export function renderMarkdown(scenario: string, rows: Row[], bRuns: BenchResult[], aRuns: BenchResult[]): string {
@@ -8,7 +10,7 @@ export function renderMarkdown(scenario: string, rows: Row[], bRuns: BenchResult
     `# ${scenario}: Profile B (node:http + ws) vs Profile A (NestJS)`,
     '',
     `${bRuns.length} rounds each, alternating B, A, B, A ...; ${first.startedAt.slice(0, 10)}; ${first.machine.cpus} CPUs (${first.machine.cpuModel}), ` +
-      `${first.machine.memoryGiB} GiB, Node ${first.machine.node}; server ${first.machine.pinned ? 'pinned to CPU 0, load generator to CPU 1' : 'not pinned'}.`,
+      `${first.machine.memoryGiB} GiB, Node ${first.machine.node}; server ${first.machine.pinned ? `pinned to CPU ${SERVER_CPU}, load generator to CPU ${LOAD_CPU}` : 'not pinned'}.`,
     '',
     `Settings: \`${JSON.stringify(first.settings)}\``,
     '',
@@ -19,6 +21,7 @@ export function renderMarkdown(scenario: string, rows: Row[], bRuns: BenchResult
         ]
       : []),
     ...generatorBound(bRuns, aRuns),
+    ...seedBars(scenario, rows),
     '| metric | B median (min..max) | A median (min..max) | A vs B |',
     '|---|---|---|---|',
     ...rows.map(

@@ -46,6 +46,13 @@ interface MetricDef {
 
 const kib = (bytes: number | undefined) => (bytes === undefined ? undefined : bytes / 1024);
 
+/** A number from a result's details (limiter scenarios), by path; undefined when absent or null. */
+const detail = (r: BenchResult, ...path: string[]): number | undefined => {
+  let v: unknown = r.details;
+  for (const key of path) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined;
+  return typeof v === 'number' ? v : undefined;
+};
+
 const METRICS: MetricDef[] = [
   { metric: 'throughput', unit: '/s', higherIsBetter: true, read: (r) => r.throughputPerSec },
   { metric: 'latency mean', unit: 'ms', higherIsBetter: false, read: (r) => r.latency.meanMs },
@@ -75,6 +82,40 @@ const METRICS: MetricDef[] = [
   },
   { metric: 'connection success', unit: '%', higherIsBetter: true, read: (r) => r.connections?.successPct },
   { metric: 'drops', unit: '%', higherIsBetter: false, read: (r) => r.drops?.dropPct },
+  // the limiter scenarios
+  { metric: 'false allows', unit: '%', higherIsBetter: false, read: (r) => detail(r, 'accuracy', 'falseAllowPct') },
+  { metric: 'false denies', unit: '%', higherIsBetter: false, read: (r) => detail(r, 'accuracy', 'falseDenyPct') },
+  { metric: 'HTTP errors', unit: '%', higherIsBetter: false, read: (r) => detail(r, 'errorRatePct') },
+  {
+    metric: 'Redis round trip mean',
+    unit: 'ms',
+    higherIsBetter: false,
+    read: (r) => detail(r, 'redisRoundTrip', 'meanMs'),
+  },
+  {
+    metric: 'Redis round trip share of latency',
+    unit: '%',
+    higherIsBetter: false,
+    read: (r) => detail(r, 'redisRoundTrip', 'shareOfMeanLatencyPct'),
+  },
+  {
+    metric: 'Redis CPU per check',
+    unit: 'µs',
+    higherIsBetter: false,
+    read: (r) => detail(r, 'redisCpu', 'microsPerCheck'),
+  },
+  {
+    metric: 'fallback while Redis healthy',
+    unit: 'decisions',
+    higherIsBetter: false,
+    read: (r) => detail(r, 'fallbackWhileRedisHealthy'),
+  },
+  {
+    metric: 'load generator CPU',
+    unit: '% of a core',
+    higherIsBetter: false,
+    read: (r) => r.server?.loadGenerator?.cpuPct,
+  },
 ];
 
 export function compareRows(bRuns: BenchResult[], aRuns: BenchResult[]): Row[] {

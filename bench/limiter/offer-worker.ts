@@ -1,0 +1,42 @@
+/**
+ * A worker thread running one generator of a spread limiter load (scenarios.ts, --generators N):
+ * it offers its plan, tells the parent how many decisions it has every 250 ms, and at the end
+ * sends its run and every decision (users, server times, outcomes) for the parent's replay.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { offer, type OfferPlan } from './offer.js';
+
+export interface WorkerDone {
+  requests: number;
+  errors: number;
+  non2xx: number;
+  seconds: number;
+  /** LatencyHistogram.encode() */
+  latency: string;
+  stores: Record<string, number>;
+  timeline?: { at: number; store: string }[];
+  users: string[];
+  now: number[];
+  allowed: boolean[];
+}
+
+export type WorkerMessage = { progress: number } | { done: WorkerDone };
+
+const port = parentPort;
+if (!port) throw new Error('offer-worker.js runs as a worker thread of the harness');
+const users: string[] = [];
+const now: number[] = [];
+const allowed: boolean[] = [];
+let told = 0;
+const progress = setInterval(() => {
+  port.postMessage({ progress: users.length - told } satisfies WorkerMessage);
+  told = users.length;
+}, 250);
+const run = await offer(workerData as OfferPlan, (user, at, ok) => {
+  users.push(user);
+  now.push(at);
+  allowed.push(ok);
+});
+clearInterval(progress);
+port.postMessage({ progress: users.length - told } satisfies WorkerMessage);
+port.postMessage({ done: { ...run, latency: run.latency.encode(), users, now, allowed } } satisfies WorkerMessage);
