@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { BenchResult } from './lib/result.js';
 import { renderHtml } from './report/html.js';
 import { renderMarkdown } from './report/markdown.js';
-import { compareRows, fmt, type Row } from './report/rows.js';
+import { compareRows, fmt, formatDelta, type Row } from './report/rows.js';
 import { type Overrides, runScenario } from './run.js';
 
 /** Writes runs.json, report.md and report.html of a comparison into `dir`; returns its rows. */
@@ -45,7 +45,7 @@ export async function compare(scenario: string, overrides: Overrides, rounds: nu
   const summary = rows
     .map(
       (r) =>
-        `${r.metric.padEnd(24)} B ${fmt(r.b.median).padStart(10)}  A ${fmt(r.a.median).padStart(10)}  ${r.deltaPct >= 0 ? '+' : ''}${r.deltaPct.toFixed(1)}% ${r.unit}`,
+        `${r.metric.padEnd(28)} B ${fmt(r.b.median).padStart(10)}  A ${fmt(r.a.median).padStart(10)}  ${formatDelta(r)} ${r.unit}`,
     )
     .join('\n');
   return { dir, rows, summary };

@@ -48,9 +48,14 @@ describe.each(['b', 'a'])('harness against profile %s', (profile) => {
     expect(r.details.redisRoundTrip).toMatchObject({
       roundTrips: (r.details.decidedBy as Record<string, number>).redis,
       meanMs: expect.any(Number),
-      shareOfMeanLatencyPct: expect.any(Number),
+      meanDecisionLatencyMs: expect.any(Number),
+      shareOfDecisionLatencyPct: expect.any(Number),
     });
-    expect((r.details.redisRoundTrip as { meanMs: number }).meanMs).toBeGreaterThan(0);
+    const trip = r.details.redisRoundTrip as { meanMs: number; shareOfDecisionLatencyPct: number };
+    expect(trip.meanMs).toBeGreaterThan(0);
+    // each decision's round trip lies within its request's latency
+    expect(trip.shareOfDecisionLatencyPct).toBeGreaterThan(0);
+    expect(trip.shareOfDecisionLatencyPct).toBeLessThanOrEqual(100);
     expect(r.provenance?.serverSettings).toMatchObject({ LIMITER_STORE: 'redis' });
     expect(r.provenance?.redis).toMatch(/^\d+\.\d+\.\d+/);
     expect(formatResult(r)).toMatch(STANDARD_BLOCK);

@@ -4,21 +4,16 @@
  * sends its run and every decision (users, server times, outcomes) for the parent's replay.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { offer, type OfferPlan } from './offer.js';
+import { type LoadRun, offer, type OfferPlan } from './offer.js';
 
-export interface WorkerDone {
-  requests: number;
-  errors: number;
-  non2xx: number;
-  seconds: number;
+/** A generator's run as it crosses to the parent: the latencies encoded, every decision in arrays. */
+export type WorkerDone = Omit<LoadRun, 'latency'> & {
   /** LatencyHistogram.encode() */
   latency: string;
-  stores: Record<string, number>;
-  timeline?: { at: number; store: string }[];
   users: string[];
   now: number[];
   allowed: boolean[];
-}
+};
 
 export type WorkerMessage = { progress: number } | { done: WorkerDone };
 

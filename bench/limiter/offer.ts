@@ -1,10 +1,11 @@
 /**
- * One load generator of the limiter scenarios: autocannon offering a rate of checks (half single
- * checks, half batches) to the decision API for a while, timing every request and handing every
- * decision on. Everything it needs is in an OfferPlan, plain data, so the same generator runs in
- * this thread or in a worker thread (offer-worker.ts, spread by scenarios.ts).
+ * One load generator of the limiter scenarios: requests of checks (half single checks, half
+ * batches) sent to the decision API at a constant pace over keep-alive connections, every
+ * request timed and every decision handed on. Everything it needs is in an OfferPlan, plain data,
+ * so the same generator runs in this thread or in a worker thread (offer-worker.ts, spread by
+ * scenarios.ts).
  */
-import autocannon from 'autocannon';
+import { Agent, request } from 'node:http';
 import { LatencyHistogram } from '../lib/histogram.js';
 import { rng, zipf } from '../lib/random.js';
 
@@ -39,14 +40,15 @@ export interface LoadRun {
   stores: Record<string, number>;
   /** Per decision: ms since the plan's epoch and store, for degrade's timeline. */
   timeline?: { at: number; store: string }[];
+  /**
+   * Each decision's latency (its request's, from sending to answer), summed over the decisions
+   * answered: a batch's latency counts once for each of its checks.
+   */
+  decisionLatency: { sumMs: number; decisions: number };
 }
 
 /** A decision as the API answered it: the key's user, the server's time (ms) and the outcome. */
 export type OnDecision = (user: string, now: number, allowed: boolean) => void;
-
-interface RunContext {
-  users?: string[];
-}
 
 const wallMs = () => performance.timeOrigin + performance.now();
 
@@ -58,79 +60,115 @@ export function userPicker(users: UserPicks, seed: number): () => string {
   return () => (random() < users.hotShare ? 'hot' : `u${tail()}`);
 }
 
+/** A request goes unanswered for this long: it is counted as an error. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
 /**
- * Offers the plan's rate for its duration; calls onDecision for every decision answered. The run
- * is a number of requests (the rate times the duration), not a time: autocannon then stops once
- * every request sent has its answer, so no decision the server made goes unseen by the replay
- * (a run cut at a time loses the answers in flight, and the replay then finds false denies that
- * are the harness's). It takes longer when the server cannot keep up, bounded at twice the
- * duration plus 10 s; `seconds` is the time to the last answer.
+ * Offers the plan's rate for its duration; calls onDecision for every decision answered.
+ *
+ * Open loop, paced: request i is due at i / (request rate) after the start, whatever the answers
+ * before it, and waits for a free connection (at most `connections` at once) if none is; its
+ * latency counts from when it was due, so a server that falls behind shows it in the latency
+ * instead of slowing the load down (no coordinated omission). A run is a number of requests (the
+ * rate times the duration), not a time: it ends once every request has its answer, so no
+ * decision the server made goes unseen by the replay (a run cut at a time loses the answers in
+ * flight, and the replay then finds false denies that are the harness's). It takes longer when
+ * the server cannot keep up, bounded at twice the duration plus 10 s; `seconds` is the time to
+ * the last answer.
  */
-export async function offer(plan: OfferPlan, onDecision: OnDecision): Promise<LoadRun> {
+export function offer(plan: OfferPlan, onDecision: OnDecision): Promise<LoadRun> {
   const random = rng(plan.seed + 1);
   const pickUser = userPicker(plan.users, plan.seed);
-  const meanChecks = (1 + plan.batchSize) / 2;
-  const latency = new LatencyHistogram();
-  const stores: Record<string, number> = {};
-  const timeline: { at: number; store: string }[] = [];
-  const { policy, keepTimeline, epochMs } = plan;
-  const record = (user: string, d: { allowed: boolean; now: number; store: string }) => {
-    onDecision(user, d.now, d.allowed);
-    stores[d.store] = (stores[d.store] ?? 0) + 1;
-    if (keepTimeline) timeline.push({ at: wallMs() - epochMs, store: d.store });
-  };
-  const requestRate = Math.max(1, Math.round(plan.rate / meanChecks));
+  const requestRate = Math.max(1, plan.rate / ((1 + plan.batchSize) / 2)); // per second
   const amount = Math.max(1, Math.round(requestRate * plan.durationS));
-  const started = performance.now();
-  let lastAnswer = started;
-  const instance = autocannon({
-    url: `${plan.httpUrl}/v1/check_and_consume`,
-    method: 'POST',
-    connections: Math.min(plan.connections, amount),
-    overallRate: requestRate,
-    amount,
-    sampleInt: 100, // how soon autocannon sees that every connection is done
-
-    headers: { 'content-type': 'application/json' },
-    requests: [
-      {
-        setupRequest: (req: autocannon.Request, context: RunContext) => {
-          const n = random() < 0.5 ? 1 : plan.batchSize;
-          const users = Array.from({ length: n }, pickUser);
-          context.users = users;
-          const items = users.map((u) => `{"policy":"${policy}","subject":{"user":"${u}"}}`);
-          return { ...req, body: n === 1 ? items[0] : `[${items.join(',')}]` };
-        },
-        onResponse: (status: number, body: string, context: RunContext) => {
-          if (status !== 200 || !context.users) return;
-          const parsed = JSON.parse(body);
-          const decisions = Array.isArray(parsed) ? parsed : [parsed];
-          decisions.forEach((d, i) => record(context.users?.[i] as string, d));
-        },
-      },
-    ],
-  } as unknown as autocannon.Options);
-  // autocannon's promise is also its event emitter; requests are counted here, as autocannon
-  // aggregates its result (requests.total) in the main thread only
-  let requests = 0;
-  (instance as unknown as NodeJS.EventEmitter).on(
-    'response',
-    (_c: unknown, _s: number, _b: number, responseTime: number) => {
-      requests++;
-      lastAnswer = performance.now();
-      latency.record(responseTime);
-    },
-  );
-  const bound = setTimeout(() => (instance as unknown as { stop(): void }).stop(), (2 * plan.durationS + 10) * 1000);
-  const result = await instance;
-  clearTimeout(bound);
-  return {
-    requests,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
-    seconds: (lastAnswer - started) / 1000,
-    latency,
-    stores,
-    timeline: keepTimeline ? timeline : undefined,
+  const url = new URL('/v1/check_and_consume', plan.httpUrl);
+  const agent = new Agent({ keepAlive: true, maxSockets: plan.connections });
+  const { policy, keepTimeline, epochMs } = plan;
+  const item = (user: string) => `{"policy":"${policy}","subject":{"user":"${user}"}}`;
+  const run: LoadRun = {
+    requests: 0,
+    errors: 0,
+    non2xx: 0,
+    seconds: 0,
+    latency: new LatencyHistogram(),
+    stores: {},
+    timeline: keepTimeline ? [] : undefined,
+    decisionLatency: { sumMs: 0, decisions: 0 },
   };
+  const answered = (users: string[], body: string, ms: number) => {
+    const parsed = JSON.parse(body);
+    const decisions: { allowed: boolean; now: number; store: string }[] = Array.isArray(parsed) ? parsed : [parsed];
+    decisions.forEach((d, i) => {
+      onDecision(users[i] as string, d.now, d.allowed);
+      run.stores[d.store] = (run.stores[d.store] ?? 0) + 1;
+      run.timeline?.push({ at: wallMs() - epochMs, store: d.store });
+    });
+    run.decisionLatency.sumMs += ms * decisions.length;
+    run.decisionLatency.decisions += decisions.length;
+  };
+
+  return new Promise((resolve) => {
+    const started = performance.now();
+    let sent = 0;
+    let settled = 0;
+    let pacing: NodeJS.Timeout | undefined;
+    let over = false;
+    const finish = () => {
+      if (over) return;
+      over = true; // answers still on their way when the bound ends the run are not counted
+      clearInterval(pacing);
+      clearTimeout(bound);
+      agent.destroy();
+      resolve(run);
+    };
+    const settle = () => {
+      if (++settled === amount) finish();
+    };
+    const send = (dueAt: number) => {
+      const users = Array.from({ length: random() < 0.5 ? 1 : plan.batchSize }, pickUser);
+      const body = users.length === 1 ? item(users[0] as string) : `[${users.map(item).join(',')}]`;
+      let done = false;
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          agent,
+          timeout: REQUEST_TIMEOUT_MS,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => {
+            if (done || over) return;
+            done = true;
+            const at = performance.now();
+            run.requests++;
+            run.latency.record(at - dueAt);
+            run.seconds = (at - started) / 1000;
+            if (res.statusCode === 200) answered(users, text, at - dueAt);
+            else run.non2xx++;
+            settle();
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('no answer in time')));
+      req.on('error', () => {
+        if (done || over) return;
+        done = true;
+        run.errors++;
+        settle();
+      });
+      req.end(body);
+    };
+    const pace = () => {
+      const due = Math.min(amount, Math.floor(((performance.now() - started) * requestRate) / 1000) + 1);
+      for (; sent < due; sent++) send(started + (sent * 1000) / requestRate);
+      if (sent === amount) clearInterval(pacing);
+    };
+    const bound = setTimeout(finish, (2 * plan.durationS + 10) * 1000);
+    pacing = setInterval(pace, 1);
+    pace();
+  });
 }

@@ -32,17 +32,24 @@ export async function readRoundTrips(httpUrl: string): Promise<RoundTrips> {
 }
 
 export interface RoundTripDetails {
-  redisRoundTrip: { roundTrips: number; meanMs: number; shareOfMeanLatencyPct: number } | null;
+  redisRoundTrip: {
+    roundTrips: number;
+    meanMs: number;
+    meanDecisionLatencyMs: number;
+    shareOfDecisionLatencyPct: number;
+  } | null;
   redisRoundTripUnavailable?: string;
 }
 
 /**
  * The phase's figures, for a result's details: `redisRoundTrip` with the round trips timed, their
- * mean, and the mean's share of the mean request latency; or null, with `redisRoundTripUnavailable`
- * saying why. A batch's decisions go to Redis together (pipelined), so their round trips overlap
- * within one request: the share is that of one decision's round trip in a request's latency.
+ * mean, the mean latency of a decision (its request's latency, a batch's once for each of its
+ * checks), and the round trip's share of it; or null, with `redisRoundTripUnavailable` saying
+ * why. Both means are over decisions, and each decision's round trip lies within its request, so
+ * the share is at most 100%. (Over requests it would not be: a batch's 50 decisions wait for
+ * each other in Redis and weigh 50 times in the round trips, once in the requests.)
  */
-export function roundTripFigures(before: RoundTrips, after: RoundTrips, meanRequestMs: number): RoundTripDetails {
+export function roundTripFigures(before: RoundTrips, after: RoundTrips, meanDecisionMs: number): RoundTripDetails {
   if ('unavailable' in before) return { redisRoundTrip: null, redisRoundTripUnavailable: before.unavailable };
   if ('unavailable' in after) return { redisRoundTrip: null, redisRoundTripUnavailable: after.unavailable };
   const roundTrips = after.count - before.count;
@@ -53,7 +60,8 @@ export function roundTripFigures(before: RoundTrips, after: RoundTrips, meanRequ
     redisRoundTrip: {
       roundTrips,
       meanMs: Number(meanMs.toFixed(3)),
-      shareOfMeanLatencyPct: meanRequestMs > 0 ? Number(((meanMs / meanRequestMs) * 100).toFixed(1)) : 0,
+      meanDecisionLatencyMs: Number(meanDecisionMs.toFixed(3)),
+      shareOfDecisionLatencyPct: meanDecisionMs > 0 ? Number(((meanMs / meanDecisionMs) * 100).toFixed(1)) : 0,
     },
   };
 }

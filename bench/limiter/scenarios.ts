@@ -130,6 +130,7 @@ async function offerSpread(
     seconds: Math.max(...runs.map((r) => r.seconds)),
     latency: new LatencyHistogram(),
     stores: {},
+    decisionLatency: { sumMs: 0, decisions: 0 },
   };
   for (const r of runs) {
     for (let k = 0; k < r.users.length; k++)
@@ -138,6 +139,8 @@ async function offerSpread(
     merged.errors += r.errors;
     merged.non2xx += r.non2xx;
     merged.latency.addEncoded(r.latency);
+    merged.decisionLatency.sumMs += r.decisionLatency.sumMs;
+    merged.decisionLatency.decisions += r.decisionLatency.decisions;
     for (const [store, count] of Object.entries(r.stores)) merged.stores[store] = (merged.stores[store] ?? 0) + count;
   }
   if (keepTimeline) merged.timeline = runs.flatMap((r) => r.timeline ?? []).sort((x, y) => x.at - y.at);
@@ -205,7 +208,11 @@ async function runOffered(
     if (usage) result.server = usage;
     if (hotShare > 0) result.details.hotKeyShare = hotShare;
     if (roundTripsBefore && roundTripsAfter) {
-      Object.assign(result.details, roundTripFigures(roundTripsBefore, roundTripsAfter, run.latency.summary().meanMs));
+      const { sumMs, decisions } = run.decisionLatency;
+      Object.assign(
+        result.details,
+        roundTripFigures(roundTripsBefore, roundTripsAfter, decisions ? sumMs / decisions : 0),
+      );
     }
     if (redis) {
       // Redis is the limiter's store here, on the generator's CPU: its CPU is not in the server's

@@ -1,5 +1,5 @@
 /** The comparison as one self-contained HTML page with SVG bar charts (no scripts, no CDN). */
-import { belowResolution, type Row, verdict, verdictNote } from './rows.js';
+import { belowResolution, formatDelta, type Row, verdict, verdictNote } from './rows.js';
 import type { BenchResult } from '../lib/result.js';
 
 const esc = (s: string) =>
@@ -59,7 +59,7 @@ export function renderHtml(scenario: string, rows: Row[], bRuns: BenchResult[], 
       (r) =>
         `<tr><td>${esc(r.metric)} (${esc(r.unit)})</td><td>${num(r.b.median)}</td><td>${num(r.a.median)}</td>` +
         `<td class="${verdict(r)}"${verdict(r) === 'unresolved' ? ` title="${esc(verdictNote(r).trim().slice(1, -1))}"` : ''}>` +
-        `${r.deltaPct >= 0 ? '+' : ''}${r.deltaPct.toFixed(1)}%${verdict(r) === 'unresolved' ? ' *' : ''}</td></tr>`,
+        `${formatDelta(r)}${verdict(r) === 'unresolved' ? ' *' : ''}</td></tr>`,
     )
     .join('');
   return `<!doctype html>

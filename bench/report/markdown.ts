@@ -2,7 +2,7 @@
 import { type BenchResult, formatResult } from '../lib/result.js';
 import { LOAD_CPU, SERVER_CPU } from '../lib/target.js';
 import { seedBars } from './bars.js';
-import { fmt, type Row, verdictNote } from './rows.js';
+import { fmt, formatDelta, type Row, verdictNote } from './rows.js';
 
 export function renderMarkdown(scenario: string, rows: Row[], bRuns: BenchResult[], aRuns: BenchResult[]): string {
   const first = bRuns[0] as BenchResult;
@@ -26,7 +26,7 @@ export function renderMarkdown(scenario: string, rows: Row[], bRuns: BenchResult
     '|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.metric} (${r.unit}) | ${fmt(r.b.median)} (${fmt(r.b.min)}..${fmt(r.b.max)}) | ${fmt(r.a.median)} (${fmt(r.a.min)}..${fmt(r.a.max)}) | ${r.deltaPct >= 0 ? '+' : ''}${r.deltaPct.toFixed(1)}%${verdictNote(r)} |`,
+        `| ${r.metric} (${r.unit}) | ${fmt(r.b.median)} (${fmt(r.b.min)}..${fmt(r.b.max)}) | ${fmt(r.a.median)} (${fmt(r.a.min)}..${fmt(r.a.max)}) | ${formatDelta(r)}${verdictNote(r)} |`,
     ),
     '',
     '## Every round',

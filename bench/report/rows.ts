@@ -19,10 +19,12 @@ export interface Row {
   higherIsBetter: boolean;
   b: Spread;
   a: Spread;
-  /** (A - B) / B in %, from the medians. */
-  deltaPct: number;
+  /** (A - B) / B in %, from the medians; null when B's median is 0 and A's is not (no ratio). */
+  deltaPct: number | null;
   /** The smallest value the measurement resolves, in the row's unit, when it has such a floor. */
   resolution?: number;
+  /** false: no verdict on this row (it explains the others). */
+  judged?: false;
 }
 
 const spread = (values: number[]): Spread => {
@@ -42,6 +44,8 @@ interface MetricDef {
   read: (r: BenchResult) => number | undefined;
   /** The measurement's resolution in a run, in `unit`. */
   resolution?: (r: BenchResult) => number | undefined;
+  /** false: a figure that explains the others, with no better or worse (a share, the generator's CPU). */
+  judged?: false;
 }
 
 const kib = (bytes: number | undefined) => (bytes === undefined ? undefined : bytes / 1024);
@@ -93,10 +97,17 @@ const METRICS: MetricDef[] = [
     read: (r) => detail(r, 'redisRoundTrip', 'meanMs'),
   },
   {
-    metric: 'Redis round trip share of latency',
+    metric: 'decision latency mean',
+    unit: 'ms',
+    higherIsBetter: false,
+    read: (r) => detail(r, 'redisRoundTrip', 'meanDecisionLatencyMs'),
+  },
+  {
+    metric: 'Redis share of decision latency',
     unit: '%',
     higherIsBetter: false,
-    read: (r) => detail(r, 'redisRoundTrip', 'shareOfMeanLatencyPct'),
+    judged: false,
+    read: (r) => detail(r, 'redisRoundTrip', 'shareOfDecisionLatencyPct'),
   },
   {
     metric: 'Redis CPU per check',
@@ -114,6 +125,7 @@ const METRICS: MetricDef[] = [
     metric: 'load generator CPU',
     unit: '% of a core',
     higherIsBetter: false,
+    judged: false,
     read: (r) => r.server?.loadGenerator?.cpuPct,
   },
 ];
@@ -133,8 +145,9 @@ export function compareRows(bRuns: BenchResult[], aRuns: BenchResult[]): Row[] {
       higherIsBetter: m.higherIsBetter,
       b: sb,
       a: sa,
-      deltaPct: sb.median === 0 ? 0 : ((sa.median - sb.median) / sb.median) * 100,
+      deltaPct: sb.median === 0 ? (sa.median === 0 ? 0 : null) : ((sa.median - sb.median) / sb.median) * 100,
       ...(resolutions.length > 0 ? { resolution: Math.max(...resolutions) } : {}),
+      ...(m.judged === false ? { judged: false as const } : {}),
     });
   }
   return rows;
@@ -147,19 +160,28 @@ export function belowResolution(r: Row): ('B' | 'A')[] {
 }
 
 /**
- * Whether A is better or worse than B on this row: differences under 0.5% are the same, and a row
- * where either median is below the measurement's resolution has no verdict (`unresolved`).
+ * Whether A is better or worse than B on this row: differences under 0.5% are the same, a row
+ * where either median is below the measurement's resolution has no verdict (`unresolved`), and
+ * neither has a row that only explains the others (`unjudged`).
  */
-export function verdict(r: Row): 'better' | 'worse' | 'same' | 'unresolved' {
+export function verdict(r: Row): 'better' | 'worse' | 'same' | 'unresolved' | 'unjudged' {
+  if (r.judged === false) return 'unjudged';
   if (belowResolution(r).length > 0) return 'unresolved';
+  if (r.deltaPct === null) return r.a.median > 0 === r.higherIsBetter ? 'better' : 'worse';
   if (Math.abs(r.deltaPct) < 0.5) return 'same';
   return r.deltaPct > 0 === r.higherIsBetter ? 'better' : 'worse';
+}
+
+/** The delta as the reports write it: `+12.3%`, or `B is 0` where there is no ratio. */
+export function formatDelta(r: Row): string {
+  if (r.deltaPct === null) return 'B is 0';
+  return `${r.deltaPct >= 0 ? '+' : ''}${r.deltaPct.toFixed(1)}%`;
 }
 
 /** The verdict as the reports write it after the delta. */
 export function verdictNote(r: Row): string {
   const v = verdict(r);
-  if (v === 'same') return '';
+  if (v === 'same' || v === 'unjudged') return '';
   if (v === 'better' || v === 'worse') return ` (${v})`;
   return ` (${belowResolution(r).join(' and ')} below the resolution of ${fmt(r.resolution as number)} ${r.unit}: no verdict)`;
 }
