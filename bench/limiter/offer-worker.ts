@@ -13,6 +13,8 @@ export type WorkerDone = Omit<LoadRun, 'latency'> & {
   users: string[];
   now: number[];
   allowed: boolean[];
+  /** The store that decided each decision. */
+  deciders: string[];
 };
 
 export type WorkerMessage = { progress: number } | { done: WorkerDone };
@@ -22,16 +24,20 @@ if (!port) throw new Error('offer-worker.js runs as a worker thread of the harne
 const users: string[] = [];
 const now: number[] = [];
 const allowed: boolean[] = [];
+const deciders: string[] = [];
 let told = 0;
 const progress = setInterval(() => {
   port.postMessage({ progress: users.length - told } satisfies WorkerMessage);
   told = users.length;
 }, 250);
-const run = await offer(workerData as OfferPlan, (user, at, ok) => {
+const run = await offer(workerData as OfferPlan, (user, at, ok, store) => {
   users.push(user);
   now.push(at);
   allowed.push(ok);
+  deciders.push(store);
 });
 clearInterval(progress);
 port.postMessage({ progress: users.length - told } satisfies WorkerMessage);
-port.postMessage({ done: { ...run, latency: run.latency.encode(), users, now, allowed } } satisfies WorkerMessage);
+port.postMessage({
+  done: { ...run, latency: run.latency.encode(), users, now, allowed, deciders },
+} satisfies WorkerMessage);

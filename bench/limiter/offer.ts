@@ -47,8 +47,8 @@ export interface LoadRun {
   decisionLatency: { sumMs: number; decisions: number };
 }
 
-/** A decision as the API answered it: the key's user, the server's time (ms) and the outcome. */
-export type OnDecision = (user: string, now: number, allowed: boolean) => void;
+/** A decision as the API answered it: the key's user, the server's time (ms), the outcome and the store that decided. */
+export type OnDecision = (user: string, now: number, allowed: boolean, store: string) => void;
 
 const wallMs = () => performance.timeOrigin + performance.now();
 
@@ -99,7 +99,7 @@ export function offer(plan: OfferPlan, onDecision: OnDecision): Promise<LoadRun>
     const parsed = JSON.parse(body);
     const decisions: { allowed: boolean; now: number; store: string }[] = Array.isArray(parsed) ? parsed : [parsed];
     decisions.forEach((d, i) => {
-      onDecision(users[i] as string, d.now, d.allowed);
+      onDecision(users[i] as string, d.now, d.allowed, d.store);
       run.stores[d.store] = (run.stores[d.store] ?? 0) + 1;
       run.timeline?.push({ at: wallMs() - epochMs, store: d.store });
     });

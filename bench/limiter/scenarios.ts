@@ -101,8 +101,8 @@ async function offerSpread(
     epochMs: performance.timeOrigin + performance.now(),
   });
   if (n === 1) {
-    return offer(plan(0), (user, now, allowed) => {
-      log?.add(user, now, allowed);
+    return offer(plan(0), (user, now, allowed, store) => {
+      log?.add(user, now, allowed, store);
       progress.count++;
     });
   }
@@ -134,7 +134,7 @@ async function offerSpread(
   };
   for (const r of runs) {
     for (let k = 0; k < r.users.length; k++)
-      log?.add(r.users[k] as string, r.now[k] as number, r.allowed[k] as boolean);
+      log?.add(r.users[k] as string, r.now[k] as number, r.allowed[k] as boolean, r.deciders[k]);
     merged.requests += r.requests;
     merged.errors += r.errors;
     merged.non2xx += r.non2xx;
