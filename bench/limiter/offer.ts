@@ -111,7 +111,6 @@ export function offer(plan: OfferPlan, onDecision: OnDecision): Promise<LoadRun>
     const started = performance.now();
     let sent = 0;
     let settled = 0;
-    let pacing: NodeJS.Timeout | undefined;
     let over = false;
     const finish = () => {
       if (over) return;
@@ -168,7 +167,7 @@ export function offer(plan: OfferPlan, onDecision: OnDecision): Promise<LoadRun>
       if (sent === amount) clearInterval(pacing);
     };
     const bound = setTimeout(finish, (2 * plan.durationS + 10) * 1000);
-    pacing = setInterval(pace, 1);
+    const pacing = setInterval(pace, 1); // finish and pace clear it: both run only after this line
     pace();
   });
 }
