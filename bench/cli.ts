@@ -8,7 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compare, renderAgain } from './compare.js';
 import { startOtlpSink } from './lib/otlp-sink.js';
@@ -25,6 +25,8 @@ options: --clients N --rate N --duration S --warmup S --payload N --rooms N --ro
          --connect S --churn F --step S --max-rate N --batch N --connections N --keys N --policy NAME
          --out DIR --quiet
          --traced (a started Profile A exports every span to a local OTLP sink that discards them)
+         --cpu-prof (a started a or b runs under node --cpu-prof: its profile is saved under
+                     OUT/profiles, summarised as self time by package over the measured phase)
          --generators N (normal, hotkey, degrade: load generator threads sharing the rate; default
                          one per CPU of the load generator, one on two cores)
          --store redis|memory (normal, hotkey on a started profile: the limiter's store; default
@@ -70,6 +72,7 @@ const { values, positionals } = parseArgs({
     bus: { type: 'string' },
     store: { type: 'string' },
     generators: { type: 'string' },
+    'cpu-prof': { type: 'boolean', default: false },
     workers: { type: 'string' },
     'server-cpus': { type: 'string' },
     render: { type: 'string' },
@@ -141,6 +144,7 @@ if (values.compare) {
     bus: values.bus as 'local' | 'redis' | undefined,
     workers: num(values.workers),
     serverCpus: values['server-cpus'],
+    ...(values['cpu-prof'] ? { cpuProfileDir: resolve(values.out as string, 'profiles') } : {}),
   });
   await sink?.close();
   if (sink) result.details.traced = 'every span exported over OTLP/HTTP to a local sink';

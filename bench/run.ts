@@ -1,4 +1,6 @@
 /** Runs one scenario against one target: what the command line, compare and self-tests share. */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import {
   CHAT_DEFAULTS,
   CHAT_SERVER_ENV,
@@ -18,6 +20,7 @@ import {
   startLimiterRedis,
 } from './limiter/scenarios.js';
 import type { BenchResult } from './lib/result.js';
+import { type CpuProfile, summariseProfile } from './lib/cpu-profile.js';
 import { redisServerVersion } from '../tools/redis-process.js';
 import { openTarget, type Target, type TargetOptions } from './lib/target.js';
 
@@ -72,27 +75,52 @@ export async function runScenario(
     await redis?.stop();
     throw err;
   }
+  const profilesBefore = new Set(cpuProfiles(targetOptions.cpuProfileDir));
+  let result: BenchResult;
   try {
     switch (scenario) {
       case 'steady':
-        return await runSteady(target, chatOptions(scenario, overrides));
+        result = await runSteady(target, chatOptions(scenario, overrides));
+        break;
       case 'burst':
-        return await runBurst(target, chatOptions(scenario, overrides));
+        result = await runBurst(target, chatOptions(scenario, overrides));
+        break;
       case 'churn':
-        return await runChurn(target, chatOptions(scenario, overrides));
+        result = await runChurn(target, chatOptions(scenario, overrides));
+        break;
       case 'rooms':
-        return await runRooms(target, chatOptions(scenario, overrides));
+        result = await runRooms(target, chatOptions(scenario, overrides));
+        break;
       case 'capacity':
-        return await runCapacity(target, chatOptions(scenario, overrides));
+        result = await runCapacity(target, chatOptions(scenario, overrides));
+        break;
       case 'normal':
-        return withRedisVersion(await runNormal(target, limiterOptions(overrides), redis), redis);
+        result = withRedisVersion(await runNormal(target, limiterOptions(overrides), redis), redis);
+        break;
       default:
-        return withRedisVersion(await runHotkey(target, limiterOptions(overrides), redis), redis);
+        result = withRedisVersion(await runHotkey(target, limiterOptions(overrides), redis), redis);
     }
   } finally {
     await target.stop();
     await redis?.stop();
   }
+  // the server wrote its profile as it stopped
+  const file = cpuProfiles(targetOptions.cpuProfileDir).find((f) => !profilesBefore.has(f));
+  if (file) {
+    const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+    result.cpuProfile = { file, ...summariseProfile(profile, resolve('dist'), result.server?.phase) };
+  } else if (targetOptions.cpuProfileDir) {
+    result.failures.push(`--cpu-prof: the server wrote no profile into ${targetOptions.cpuProfileDir}`);
+  }
+  return result;
+}
+
+/** The CPU profiles in `dir` (none without a dir). */
+function cpuProfiles(dir: string | undefined): string[] {
+  if (!dir || !existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => join(dir, f));
 }
 
 /** Records the version of the Redis the harness started for the limiter. */

@@ -62,6 +62,22 @@ describe.each(['b', 'a'])('harness against profile %s', (profile) => {
     expect(formatResult(r)).toMatch(/^fallbackWhileRedisHealthy: 0$/m);
   });
 
+  it("--cpu-prof saves the server's CPU profile and sums its self time by package over the measured phase", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-prof-'));
+    const options = { quiet: true, warmupS: 0.5, durationS: 2, rate: 2000, keys: 50, store: 'memory' as const };
+    const r = await runScenario('normal', profile, options, {}, { cpuProfileDir: dir });
+    expect(r.failures).toEqual([]);
+    expect(r.cpuProfile?.file.startsWith(dir)).toBe(true);
+    expect(JSON.parse(readFileSync(r.cpuProfile?.file as string, 'utf8'))).toHaveProperty('samples');
+    expect(r.cpuProfile?.covers).toBe('measured phase');
+    const names = r.cpuProfile?.byPackage.map((p) => p.name) ?? [];
+    // Nest's packages only in A's profile
+    expect(names.some((n) => n.startsWith('@nestjs/'))).toBe(profile === 'a');
+    const pct = r.cpuProfile?.byPackage.reduce((sum, p) => sum + p.pct, 0) as number;
+    expect(Math.abs(pct - 100)).toBeLessThan(1);
+    expect(formatResult(r)).toMatch(/^Self time by package: .+ \d+\.\d%/m);
+  });
+
   it('normal with --store memory decides in the server alone', async () => {
     const r = await runScenario('normal', profile, {
       quiet: true,

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { LatencySummary } from './histogram.js';
+import type { ProfileSummary } from './cpu-profile.js';
 
 export interface BenchResult {
   scenario: string;
@@ -42,6 +43,11 @@ export interface BenchResult {
     beforeJoinAck?: number;
   };
   server?: ServerUsage;
+  /**
+   * With --cpu-prof on a started profile: the server's CPU profile (`node --cpu-prof`, open it in
+   * Chrome DevTools or speedscope) and its self time by package over the measured phase.
+   */
+  cpuProfile?: { file: string } & ProfileSummary;
   /** Scenario-specific figures (connect phase, recovery, capacity steps, accuracy ...). */
   details: Record<string, unknown>;
   /** Checks the run failed (isolation breach, leak ...): a non-empty list fails the run. */
@@ -74,6 +80,8 @@ export interface ServerUsage {
    * server's.
    */
   loadGenerator?: { cpuPct: number; saturated: boolean };
+  /** The measured phase on the monotonic clock (process.hrtime, µs), which a server's CPU profile shares. */
+  phase?: { fromUs: number; toUs: number };
 }
 
 /**
@@ -228,6 +236,11 @@ export function formatResult(r: BenchResult): string {
     } else if (p?.redis) {
       lines.push(`Redis ${p.redis}`);
     }
+  }
+  if (r.cpuProfile) {
+    const top = r.cpuProfile.byPackage.slice(0, 10).map((p) => `${p.name} ${p.pct.toFixed(1)}%`);
+    lines.push(`Server CPU profile (${r.cpuProfile.covers}, ${r.cpuProfile.busyMs} ms busy): ${r.cpuProfile.file}`);
+    lines.push(`Self time by package: ${top.join(', ')}${r.cpuProfile.byPackage.length > 10 ? ', ...' : ''}`);
   }
   for (const [key, value] of Object.entries(r.details))
     lines.push(`${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);

@@ -1,6 +1,8 @@
 import { GENERATOR_SATURATED_PCT, type ServerUsage } from './result.js';
 import type { ServerStats, Target } from './target.js';
 
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
 /** Samples GET /stats during a measured phase: peak RSS, and CPU time used in the phase. */
 export class ServerSampler {
   private first: ServerStats | undefined;
@@ -8,6 +10,7 @@ export class ServerSampler {
   private peakRss = 0;
   private firstRedisCpu = 0;
   private firstOwnCpu: NodeJS.CpuUsage | undefined;
+  private fromUs = 0;
   private timer: NodeJS.Timeout | undefined;
 
   /**
@@ -24,6 +27,7 @@ export class ServerSampler {
     this.firstRedisCpu = this.target.redisCpuMicros?.() ?? 0;
     this.firstAt = performance.now();
     this.firstOwnCpu = process.cpuUsage();
+    this.fromUs = monotonicUs();
     this.peakRss = Number.isFinite(this.first?.rssBytes) ? (this.first as ServerStats).rssBytes : 0;
     this.timer = setInterval(() => {
       void this.target.stats().then((s) => {
@@ -41,6 +45,7 @@ export class ServerSampler {
    */
   async end(units: number): Promise<ServerUsage | undefined> {
     if (this.timer) clearInterval(this.timer);
+    const toUs = monotonicUs();
     const last = await this.target.stats();
     if (!this.first || !last) return undefined;
     const unavailable: string[] = [];
@@ -66,6 +71,7 @@ export class ServerSampler {
     if (processes !== undefined) usage.processes = processes;
     const own = process.cpuUsage(this.firstOwnCpu);
     const generatorPct = ((own.user + own.system) / wallMicros) * 100;
+    usage.phase = { fromUs: this.fromUs, toUs };
     usage.loadGenerator = {
       cpuPct: generatorPct,
       saturated: generatorPct >= GENERATOR_SATURATED_PCT * this.generatorCores,

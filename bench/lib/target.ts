@@ -65,6 +65,8 @@ export interface TargetOptions {
   workers?: number;
   /** CPUs of the started server and its Redis (taskset list); default SERVER_CPU. */
   serverCpus?: string;
+  /** `a` or `b`: run the server under `node --cpu-prof`, writing its profile here when it stops. */
+  cpuProfileDir?: string;
 }
 
 /** Node arguments of `npm run start:cluster`. */
@@ -91,7 +93,9 @@ export async function openTarget(
     if (spec === 'cluster') serverEnv.CLUSTER_WORKERS = String(options.workers ?? 0);
     const port = await freePort();
     const pin = cpus ? ['taskset', '-c', cpus] : [];
-    const [cmd, ...args] = [...pin, process.execPath, ...profileArgs(spec)];
+    if (options.cpuProfileDir && spec === 'cluster') throw new Error('--cpu-prof profiles a started a or b');
+    const profiling = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
+    const [cmd, ...args] = [...pin, process.execPath, ...profiling, ...profileArgs(spec)];
     const child = spawn(cmd as string, args, {
       env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...serverEnv, PORT: String(port) },
       stdio: ['ignore', 'ignore', 'inherit'],
