@@ -57,7 +57,7 @@ module.exports = {
       name: 'profiles-apart',
       comment: 'Profile A and Profile B share only the core.',
       severity: 'error',
-      from: { path: `^(${FEATURES}|src/[^/]+\\.ts$)` },
+      from: { path: `^(${FEATURES}|src/ledger/|src/[^/]+\\.ts$)` },
       to: { path: '^src/baseline/' },
     },
     {

@@ -20,6 +20,7 @@ const USAGE = `usage:
   npm run bench -- <scenario> [--target a|b|cluster|ws://host:port/ws|http://host:port] [options]
   npm run bench:compare -- <scenario> [--rounds 3] [options]
   npm run bench:compare -- --render DIR   (report.md and report.html again from DIR/runs.json)
+  npm run bench:ledger -- limiter [--rounds 3] [--rate N --duration S ...]   (B to A, rung by rung)
 scenarios: ${SCENARIOS.join(', ')}
 options: --clients N --rate N --duration S --warmup S --payload N --rooms N --room-size N --seed N
          --connect S --churn F --step S --max-rate N --batch N --connections N --keys N --policy NAME
@@ -48,6 +49,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     compare: { type: 'boolean' },
+    ledger: { type: 'boolean' },
     target: { type: 'string', default: 'a' },
     rounds: { type: 'string', default: '3' },
     clients: { type: 'string' },
@@ -85,7 +87,8 @@ if (values.render !== undefined) {
   process.exit(0);
 }
 const scenario = positionals[0];
-if (values.help || !scenario || !SCENARIOS.includes(scenario)) {
+
+if (values.help || !scenario || (!values.ledger && !SCENARIOS.includes(scenario))) {
   process.stderr.write(`${USAGE}\n`);
   process.exit(values.help ? 0 : 2);
 }
@@ -126,6 +129,16 @@ const overrides: Overrides = {
   pinned: process.env.BENCH_PINNED === '1',
 };
 
+if (values.ledger) {
+  const { ledger } = await import('./ledger.js');
+  const result = await ledger(scenario ?? '', overrides, Number(values.rounds), values.out as string);
+  for (const r of result.rows)
+    process.stdout.write(
+      `${r.target.padEnd(22)} ${r.cpuMicrosPerCheck.median.toFixed(2).padStart(8)} µs per check  ${r.incrementMicros >= 0 ? '+' : ''}${r.incrementMicros.toFixed(2)}\n`,
+    );
+  process.stdout.write(`report: ${result.dir}/report.md and report.html\n`);
+  process.exit(0);
+}
 if (values.compare) {
   const report = await compare(scenario, overrides, Number(values.rounds), values.out as string);
   process.stdout.write(`${report.summary}\nreport: ${report.dir}/report.md and report.html\n`);

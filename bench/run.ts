@@ -1,6 +1,6 @@
 /** Runs one scenario against one target: what the command line, compare and self-tests share. */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import {
   CHAT_DEFAULTS,
   CHAT_SERVER_ENV,
@@ -76,6 +76,7 @@ export async function runScenario(
     throw err;
   }
   const profilesBefore = new Set(cpuProfiles(targetOptions.cpuProfileDir));
+  const idle = targetSpec.includes('://') ? undefined : await target.stats();
   let result: BenchResult;
   try {
     switch (scenario) {
@@ -104,11 +105,13 @@ export async function runScenario(
     await target.stop();
     await redis?.stop();
   }
+  if (result.server && typeof idle?.rssBytes === 'number') result.server.rssBytesIdle = idle.rssBytes;
   // the server wrote its profile as it stopped
   const file = cpuProfiles(targetOptions.cpuProfileDir).find((f) => !profilesBefore.has(f));
   if (file) {
     const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-    result.cpuProfile = { file, ...summariseProfile(profile, resolve('dist'), result.server?.phase) };
+    const summary = summariseProfile(profile, resolve('dist'), result.server?.phase);
+    result.cpuProfile = { file: relative(process.cwd(), file), ...summary };
   } else if (targetOptions.cpuProfileDir) {
     result.failures.push(`--cpu-prof: the server wrote no profile into ${targetOptions.cpuProfileDir}`);
   }

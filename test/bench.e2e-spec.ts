@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderMarkdown } from '../bench/report/markdown.js';
 import { compareRows, type Row, verdict } from '../bench/report/rows.js';
@@ -14,6 +14,7 @@ import { formatResult } from '../bench/lib/result.js';
 import { renderHtml } from '../bench/report/html.js';
 import { runScenario } from '../bench/run.js';
 import { openTarget } from '../bench/lib/target.js';
+import { LIMITER_LADDER, ledger } from '../bench/ledger.js';
 
 const tiny = { quiet: true, warmupS: 0.5, durationS: 2, connectS: 0.5 };
 const STANDARD_BLOCK =
@@ -67,8 +68,9 @@ describe.each(['b', 'a'])('harness against profile %s', (profile) => {
     const options = { quiet: true, warmupS: 0.5, durationS: 2, rate: 2000, keys: 50, store: 'memory' as const };
     const r = await runScenario('normal', profile, options, {}, { cpuProfileDir: dir });
     expect(r.failures).toEqual([]);
-    expect(r.cpuProfile?.file.startsWith(dir)).toBe(true);
-    expect(JSON.parse(readFileSync(r.cpuProfile?.file as string, 'utf8'))).toHaveProperty('samples');
+    const file = resolve(r.cpuProfile?.file as string); // kept relative to the working directory
+    expect(file.startsWith(dir)).toBe(true);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toHaveProperty('samples');
     expect(r.cpuProfile?.covers).toBe('measured phase');
     const names = r.cpuProfile?.byPackage.map((p) => p.name) ?? [];
     // Nest's packages only in A's profile
@@ -333,5 +335,25 @@ describe('npm run bench', () => {
     expect(saved.details.requests).toBe(saved.latency.count);
     expect(saved.details.accuracy).toMatchObject({ decisions: saved.total, falseAllows: 0, falseDenies: 0 });
     expect(saved.server.loadGenerator.cpuPct).toBeGreaterThan(0);
+  });
+
+  it("bench:ledger runs the limiter ladder from B to A and writes its report with A's CPU profile", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ledger-'));
+    const tinyLoad = { quiet: true, warmupS: 0.3, durationS: 0.7, rate: 2000, keys: 50 };
+    const { dir, rows } = await ledger('limiter', tinyLoad, 1, out);
+    expect(rows.map((r) => r.target)).toEqual(LIMITER_LADDER.map((r) => r.target));
+    for (const r of rows) {
+      expect(r.cpuMicrosPerCheck.median).toBeGreaterThan(0);
+      expect(r.rssIdleMiB.median).toBeGreaterThan(10);
+    }
+    // every rung answered the load alike: the replay found no false decision on any
+    const runs = JSON.parse(readFileSync(join(dir, 'runs.json'), 'utf8'));
+    for (const [rung] of runs.runs.entries())
+      expect(runs.runs[rung][0].details.accuracy).toMatchObject({ falseAllows: 0, falseDenies: 0 });
+    expect(runs.runs[0][0].total).toBe(runs.runs[5][0].total); // the same load on every rung
+    const md = readFileSync(join(dir, 'report.md'), 'utf8');
+    expect(md).toContain('| `ledger:pipe` |');
+    expect(md).toMatch(/## Profile A under `node --cpu-prof`/);
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('aria-label="waterfall"');
   });
 });

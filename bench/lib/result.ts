@@ -61,6 +61,8 @@ export interface BenchResult {
  */
 export interface ServerUsage {
   rssBytesBefore: number | null;
+  /** A started server's RSS just after it answered /health, before any load (bench:ledger's idle figure). */
+  rssBytesIdle?: number;
   rssBytesPeak: number | null;
   /** RSS growth per connection, measured once every client had joined. */
   memoryPerConnectionBytes?: number;

@@ -30,6 +30,9 @@ export interface Target {
   stop(): Promise<void>;
 }
 
+/** The rungs of the ledger (`ledger:<rung>`, src/ledger): bench-only Nest compositions between B and A. */
+export const LEDGER_ENTRY = 'dist/ledger/main.js';
+
 export const SERVER_CPU = '0';
 /** The load generator's CPUs (taskset list): every CPU but the server's; `1` on two cores. */
 export const LOAD_CPU = cpus().length > 2 ? `1-${cpus().length - 1}` : '1';
@@ -82,20 +85,22 @@ export async function openTarget(
   env: Record<string, string> = {},
   options: TargetOptions = {},
 ): Promise<Target> {
-  if (spec === 'a' || spec === 'b' || spec === 'cluster') {
+  const rung = spec.startsWith('ledger:') ? spec.slice('ledger:'.length) : undefined;
+  if (spec === 'a' || spec === 'b' || spec === 'cluster' || rung !== undefined) {
     const cpus = tasksetAvailable() ? (options.serverCpus ?? SERVER_CPU) : undefined;
     const needsRedis = spec === 'cluster' || (spec === 'a' && options.bus === 'redis');
     if (spec === 'b' && options.bus === 'redis')
       throw new Error('--bus redis is a Profile A setting: use --target a or cluster');
     const redis = needsRedis ? await startRedis(await freePort(), cpus) : undefined;
-    const serverEnv: Record<string, string> = { ...env };
+    const serverEnv: Record<string, string> = { ...env, ...(rung !== undefined ? { LEDGER_RUNG: rung } : {}) };
     if (redis) Object.assign(serverEnv, { REDIS_URL: redis.url, CHAT_BUS: 'redis' });
     if (spec === 'cluster') serverEnv.CLUSTER_WORKERS = String(options.workers ?? 0);
     const port = await freePort();
     const pin = cpus ? ['taskset', '-c', cpus] : [];
     if (options.cpuProfileDir && spec === 'cluster') throw new Error('--cpu-prof profiles a started a or b');
     const profiling = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
-    const [cmd, ...args] = [...pin, process.execPath, ...profiling, ...profileArgs(spec)];
+    const entry = rung !== undefined ? [LEDGER_ENTRY] : profileArgs(spec as 'a' | 'b' | 'cluster');
+    const [cmd, ...args] = [...pin, process.execPath, ...profiling, ...entry];
     const child = spawn(cmd as string, args, {
       env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...serverEnv, PORT: String(port) },
       stdio: ['ignore', 'ignore', 'inherit'],

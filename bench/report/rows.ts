@@ -27,7 +27,8 @@ export interface Row {
   judged?: false;
 }
 
-const spread = (values: number[]): Spread => {
+/** Median, min and max of a figure across rounds. */
+export const spread = (values: number[]): Spread => {
   const s = [...values].sort((x, y) => x - y);
   const mid = s.length >> 1;
   return {

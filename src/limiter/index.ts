@@ -1,4 +1,6 @@
-/** Profile A's rate limiter, as the other feature folders and the app module use it. */
+/** Profile A's rate limiter, as the other feature folders, the app module and the ledger's rungs (src/ledger) use it. */
+export { DecisionBodyPipe } from './http/decision-body.pipe.js';
+export { LimiterController } from './http/limiter.controller.js';
 export { LimiterHttpModule } from './http/limiter-http.module.js';
 export { LimiterModule } from './limiter.module.js';
 export { LimiterService } from './limiter.service.js';

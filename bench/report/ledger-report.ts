@@ -1,0 +1,141 @@
+/** The ledger (bench/ledger.ts) as Markdown, and as HTML with a waterfall of the CPU per check. */
+import type { BenchResult } from '../lib/result.js';
+import type { Spread } from './rows.js';
+
+export interface LedgerRow {
+  target: string;
+  adds: string;
+  cpuMicrosPerCheck: Spread;
+  /** This rung's median CPU per check minus the rung below's (µs); B's is its own. */
+  incrementMicros: number;
+  p95Ms: Spread;
+  rssIdleMiB: Spread;
+  rssPeakMiB: Spread;
+}
+
+const f = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2));
+const s = (x: Spread) => `${f(x.median)} (${f(x.min)}..${f(x.max)})`;
+const esc = (t: string) =>
+  t.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
+
+function header(kind: string, rows: LedgerRow[], runs: BenchResult[][]): string[] {
+  const first = runs[0]?.[0] as BenchResult;
+  const b = rows[0] as LedgerRow;
+  const a = rows[rows.length - 1] as LedgerRow;
+  const sum = rows.slice(1).reduce((t, r) => t + r.incrementMicros, 0);
+  return [
+    `# Ledger (${kind}): where Profile A's CPU per check goes, rung by rung from B to A`,
+    '',
+    `${runs[0]?.length ?? 0} rounds, each round every rung in ladder order; ${first.startedAt.slice(0, 10)}; ` +
+      `${first.machine.cpus} CPUs (${first.machine.cpuModel}), Node ${first.machine.node}; ` +
+      `commit \`${first.provenance?.commit ?? 'unknown'}\`${first.provenance?.dirty ? ' (with uncommitted changes)' : ''}.`,
+    '',
+    `Load (the same for every rung): \`${JSON.stringify(first.settings)}\`.`,
+    '',
+    `A - B: ${f(a.cpuMicrosPerCheck.median - b.cpuMicrosPerCheck.median)} µs per check; the increments below add up to ` +
+      `${f(sum)} µs. Each increment is a rung's median minus the median of the rung below, so they add up to A - B ` +
+      'by construction; what they cannot show is an interaction between layers, and each increment carries the ' +
+      "spread of two rungs' medians (the ranges).",
+    '',
+  ];
+}
+
+export function renderLedgerMarkdown(
+  kind: string,
+  rows: LedgerRow[],
+  runs: BenchResult[][],
+  profiled: BenchResult,
+): string {
+  const lines = [
+    ...header(kind, rows, runs),
+    '| rung | adds | CPU per check (µs) | increment (µs) | p95 (ms) | RSS idle (MiB) | RSS peak (MiB) |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (r, i) =>
+        `| \`${r.target}\` | ${r.adds} | ${s(r.cpuMicrosPerCheck)} | ${i === 0 ? '' : (r.incrementMicros >= 0 ? '+' : '') + f(r.incrementMicros)} | ${s(r.p95Ms)} | ${s(r.rssIdleMiB)} | ${s(r.rssPeakMiB)} |`,
+    ),
+    '',
+  ];
+  const p = profiled.cpuProfile;
+  if (p) {
+    lines.push(
+      `## Profile A under \`node --cpu-prof\`, the same load (${p.covers}, ${p.busyMs} ms busy)`,
+      '',
+      `Profile: \`${p.file}\` (open it in Chrome DevTools or speedscope). Self time by package:`,
+      '',
+      '| package | self time (ms) | share |',
+      '|---|---|---|',
+      ...p.byPackage.map((x) => `| ${x.name} | ${x.selfMs} | ${x.pct.toFixed(1)}% |`),
+      '',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Bars from the running total before each rung to after it: B's whole cost, then each increment. */
+function waterfall(rows: LedgerRow[]): string {
+  const width = 720;
+  const left = 190;
+  const rowH = 30;
+  const totals = rows.map((r) => r.cpuMicrosPerCheck.median);
+  const max = Math.max(...totals, ...rows.map((r) => r.cpuMicrosPerCheck.max)) || 1;
+  const x = (v: number) => left + (v / max) * (width - left - 80);
+  const parts = [
+    `<svg viewBox="0 0 ${width} ${rows.length * rowH + 20}" width="${width}" role="img" aria-label="waterfall">`,
+  ];
+  let before = 0;
+  rows.forEach((r, i) => {
+    const after = r.cpuMicrosPerCheck.median;
+    const [from, to] = i === 0 ? [0, after] : [Math.min(before, after), Math.max(before, after)];
+    const y = 10 + i * rowH;
+    const color = i === 0 ? '#4e79a7' : after >= before ? '#e15759' : '#59a14f';
+    parts.push(
+      `<text x="0" y="${y + 15}" font-size="12">${esc(r.target)}</text>`,
+      `<rect x="${x(from)}" y="${y}" width="${Math.max(1, x(to) - x(from))}" height="20" fill="${color}"/>`,
+      `<line x1="${x(r.cpuMicrosPerCheck.min)}" x2="${x(r.cpuMicrosPerCheck.max)}" y1="${y + 10}" y2="${y + 10}" stroke="#222"/>`,
+      `<text x="${x(Math.max(to, r.cpuMicrosPerCheck.max)) + 6}" y="${y + 15}" font-size="11">${i === 0 ? f(after) : `${after >= before ? '+' : ''}${f(after - before)}`} µs</text>`,
+    );
+    before = after;
+  });
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+export function renderLedgerHtml(
+  kind: string,
+  rows: LedgerRow[],
+  runs: BenchResult[][],
+  profiled: BenchResult,
+): string {
+  const [title, , ...intro] = header(kind, rows, runs);
+  const table = rows
+    .map(
+      (r, i) =>
+        `<tr><td><code>${esc(r.target)}</code></td><td>${esc(r.adds)}</td><td>${s(r.cpuMicrosPerCheck)}</td>` +
+        `<td>${i === 0 ? '' : (r.incrementMicros >= 0 ? '+' : '') + f(r.incrementMicros)}</td><td>${s(r.p95Ms)}</td>` +
+        `<td>${s(r.rssIdleMiB)}</td><td>${s(r.rssPeakMiB)}</td></tr>`,
+    )
+    .join('');
+  const p = profiled.cpuProfile;
+  const profile = p
+    ? `<h2>Profile A under node --cpu-prof (${esc(p.covers)}, ${p.busyMs} ms busy)</h2><p><code>${esc(p.file)}</code></p>` +
+      `<table><tr><th>package</th><th>self time (ms)</th><th>share</th></tr>${p.byPackage
+        .map((x) => `<tr><td>${esc(x.name)}</td><td>${x.selfMs}</td><td>${x.pct.toFixed(1)}%</td></tr>`)
+        .join('')}</table>`
+    : '';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(title?.slice(2) ?? '')}</title>
+<style>body{font:14px system-ui,sans-serif;max-width:900px;margin:2em auto;color:#222}table{border-collapse:collapse}
+td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:nth-child(-n+2){text-align:left}code{white-space:pre-wrap;word-break:break-all}</style></head><body>
+<h1>${esc(title?.slice(2) ?? '')}</h1>
+${intro
+  .filter((l) => l !== '')
+  .map((l) => `<p>${esc(l.replace(/`/g, ''))}</p>`)
+  .join('\n')}
+<h2>CPU per check, rung by rung (median; whiskers: min to max across rounds)</h2>
+${waterfall(rows)}
+<table><tr><th>rung</th><th>adds</th><th>CPU per check (µs)</th><th>increment (µs)</th><th>p95 (ms)</th><th>RSS idle (MiB)</th><th>RSS peak (MiB)</th></tr>${table}</table>
+${profile}
+</body></html>
+`;
+}
