@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { BenchResult } from './lib/result.js';
 import { renderHtml } from './report/html.js';
 import { renderMarkdown } from './report/markdown.js';
+import { renderLedgerHtml, renderLedgerMarkdown } from './report/ledger-report.js';
 import { compareRows, fmt, formatDelta, type Row } from './report/rows.js';
 import { type Overrides, runScenario } from './run.js';
 
@@ -22,11 +23,14 @@ function writeReports(dir: string, scenario: string, bRuns: BenchResult[], aRuns
 
 /** Renders the reports of a comparison again from its runs.json (after a change to the reports). */
 export function renderAgain(dir: string): void {
-  const { scenario, b, a } = JSON.parse(readFileSync(join(dir, 'runs.json'), 'utf8')) as {
-    scenario: string;
-    b: BenchResult[];
-    a: BenchResult[];
-  };
+  const saved = JSON.parse(readFileSync(join(dir, 'runs.json'), 'utf8'));
+  if ('ladder' in saved) {
+    // a ledger's (bench/ledger.ts)
+    writeFileSync(join(dir, 'report.md'), renderLedgerMarkdown(saved.kind, saved.rows, saved.runs, saved.profiled));
+    writeFileSync(join(dir, 'report.html'), renderLedgerHtml(saved.kind, saved.rows, saved.runs, saved.profiled));
+    return;
+  }
+  const { scenario, b, a } = saved as { scenario: string; b: BenchResult[]; a: BenchResult[] };
   writeReports(dir, scenario, b, a);
 }
 

@@ -61,7 +61,7 @@ export function renderLedgerMarkdown(
     lines.push(
       `## Profile A under \`node --cpu-prof\`, the same load (${p.covers}, ${p.busyMs} ms busy)`,
       '',
-      `Profile: \`${p.file}\` (open it in Chrome DevTools or speedscope). Self time by package:`,
+      `Profile: \`${p.file}\` (open it in Chrome DevTools or speedscope). ${coverage(profiled)} Self time by package:`,
       '',
       '| package | self time (ms) | share |',
       '|---|---|---|',
@@ -70,6 +70,22 @@ export function renderLedgerMarkdown(
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * What the profile saw of the process's CPU: it samples the main thread, so V8's helper threads
+ * (concurrent GC) and the kernel's work for the sockets are in the process's CPU time only.
+ */
+function coverage(profiled: BenchResult): string {
+  const p = profiled.cpuProfile;
+  const perUnit = profiled.server?.cpuMicrosPerUnit;
+  if (!p || typeof perUnit !== 'number') return '';
+  const processMs = (perUnit * profiled.total) / 1000;
+  return (
+    `The profile samples the main thread: ${p.busyMs} ms busy, of the ${Math.round(processMs)} ms of CPU the process ` +
+    "used in the phase; the rest is V8's helper threads (concurrent GC) and the kernel's work for the sockets, which " +
+    'no JavaScript profile sees. The shares below are of the sampled time.'
+  );
 }
 
 /** Bars from the running total before each rung to after it: B's whole cost, then each increment. */
@@ -119,6 +135,7 @@ export function renderLedgerHtml(
   const p = profiled.cpuProfile;
   const profile = p
     ? `<h2>Profile A under node --cpu-prof (${esc(p.covers)}, ${p.busyMs} ms busy)</h2><p><code>${esc(p.file)}</code></p>` +
+      `<p>${esc(coverage(profiled))}</p>` +
       `<table><tr><th>package</th><th>self time (ms)</th><th>share</th></tr>${p.byPackage
         .map((x) => `<tr><td>${esc(x.name)}</td><td>${x.selfMs}</td><td>${x.pct.toFixed(1)}%</td></tr>`)
         .join('')}</table>`
