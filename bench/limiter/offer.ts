@@ -127,6 +127,12 @@ export function offer(plan: OfferPlan, onDecision: OnDecision): Promise<LoadRun>
       const users = Array.from({ length: random() < 0.5 ? 1 : plan.batchSize }, pickUser);
       const body = users.length === 1 ? item(users[0] as string) : `[${users.map(item).join(',')}]`;
       let done = false;
+      const failed = () => {
+        if (done || over) return;
+        done = true;
+        run.errors++;
+        settle();
+      };
       const req = request(
         url,
         {
@@ -139,6 +145,7 @@ export function offer(plan: OfferPlan, onDecision: OnDecision): Promise<LoadRun>
           let text = '';
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => (text += chunk));
+          res.on('error', failed); // the connection closed before the whole answer
           res.on('end', () => {
             if (done || over) return;
             done = true;
@@ -153,12 +160,7 @@ export function offer(plan: OfferPlan, onDecision: OnDecision): Promise<LoadRun>
         },
       );
       req.on('timeout', () => req.destroy(new Error('no answer in time')));
-      req.on('error', () => {
-        if (done || over) return;
-        done = true;
-        run.errors++;
-        settle();
-      });
+      req.on('error', failed);
       req.end(body);
     };
     const pace = () => {

@@ -54,7 +54,10 @@ class LedgerStatusController {
   }
 }
 
-/** `nest`: the decision route with no pipe, guard, filter or interceptor: the body as parsed. */
+/**
+ * `nest`: the decision route with no pipe, guard, filter or interceptor: the body as parsed. It
+ * checks nothing (the ledger's load is valid), so it is no server to face clients with.
+ */
 @Controller('v1')
 class PlainLimiterController {
   constructor(private readonly limiter: Limiter) {}
