@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { compare, renderAgain } from './compare.js';
+import { compare, compareMany, renderAgain } from './compare.js';
 import { startOtlpSink } from './lib/otlp-sink.js';
 import { formatResult } from './lib/result.js';
 import { LOAD_CPU, tasksetAvailable } from './lib/target.js';
@@ -18,7 +18,7 @@ import { type Overrides, runScenario, SCENARIOS } from './run.js';
 
 const USAGE = `usage:
   npm run bench -- <scenario> [--target a|b|cluster|ws://host:port/ws|http://host:port] [options]
-  npm run bench:compare -- <scenario> [--rounds 3] [options]
+  npm run bench:compare -- <scenario> [--rounds 3] [--targets b,a,ledger:pipe,http://host:port] [options]
   npm run bench:compare -- --render DIR   (report.md and report.html again from DIR/runs.json)
   npm run bench:ledger -- limiter [--rounds 3] [--rate N --duration S ...]   (B to A, rung by rung)
 scenarios: ${SCENARIOS.join(', ')}
@@ -50,6 +50,7 @@ const { values, positionals } = parseArgs({
   options: {
     compare: { type: 'boolean' },
     ledger: { type: 'boolean' },
+    targets: { type: 'string' },
     target: { type: 'string', default: 'a' },
     rounds: { type: 'string', default: '3' },
     clients: { type: 'string' },
@@ -139,7 +140,15 @@ if (values.ledger) {
   process.stdout.write(`report: ${result.dir}/report.md and report.html\n`);
   process.exit(0);
 }
-if (values.compare) {
+if (values.compare && values.targets !== undefined) {
+  const targets = values.targets.split(',').filter((t) => t !== '');
+  if (targets.length < 2) {
+    process.stderr.write(`--targets needs two targets or more, comma-separated\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const report = await compareMany(scenario, targets, overrides, Number(values.rounds), values.out as string);
+  process.stdout.write(`${report.summary}\nreport: ${report.dir}/report.md and report.html\n`);
+} else if (values.compare) {
   const report = await compare(scenario, overrides, Number(values.rounds), values.out as string);
   process.stdout.write(`${report.summary}\nreport: ${report.dir}/report.md and report.html\n`);
 } else {

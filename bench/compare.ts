@@ -1,6 +1,7 @@
 /**
  * bench:compare: Profile B and Profile A in turn (B, A, B, A, ...), the same scenario and load
- * each round, then a report of the B vs A delta with the spread across rounds.
+ * each round, then a report of the B vs A delta with the spread across rounds; or, with
+ * `--targets`, any list of targets in turn, each against the first.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import type { BenchResult } from './lib/result.js';
 import { renderHtml } from './report/html.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderLedgerHtml, renderLedgerMarkdown } from './report/ledger-report.js';
+import { manyRows, renderManyHtml, renderManyMarkdown } from './report/many.js';
 import { compareRows, fmt, formatDelta, type Row } from './report/rows.js';
 import { type Overrides, runScenario } from './run.js';
 
@@ -24,6 +26,10 @@ function writeReports(dir: string, scenario: string, bRuns: BenchResult[], aRuns
 /** Renders the reports of a comparison again from its runs.json (after a change to the reports). */
 export function renderAgain(dir: string): void {
   const saved = JSON.parse(readFileSync(join(dir, 'runs.json'), 'utf8'));
+  if ('targets' in saved) {
+    writeManyReports(dir, saved.scenario, saved.targets, saved.runs);
+    return;
+  }
   if ('ladder' in saved) {
     // a ledger's (bench/ledger.ts)
     writeFileSync(join(dir, 'report.md'), renderLedgerMarkdown(saved.kind, saved.rows, saved.runs, saved.profiled));
@@ -32,6 +38,47 @@ export function renderAgain(dir: string): void {
   }
   const { scenario, b, a } = saved as { scenario: string; b: BenchResult[]; a: BenchResult[] };
   writeReports(dir, scenario, b, a);
+}
+
+function writeManyReports(dir: string, scenario: string, targets: string[], runs: BenchResult[][]) {
+  const rows = manyRows(runs);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'runs.json'), `${JSON.stringify({ scenario, targets, runs, rows }, null, 2)}\n`);
+  writeFileSync(join(dir, 'report.md'), renderManyMarkdown(scenario, targets, rows, runs));
+  writeFileSync(join(dir, 'report.html'), renderManyHtml(scenario, targets, rows, runs));
+  return rows;
+}
+
+/**
+ * Any targets (a, b, cluster, ledger:<rung>, URLs) in turn, each round every target in the given
+ * order, at least 3 rounds; the report sets each against the first.
+ */
+export async function compareMany(
+  scenario: string,
+  targets: string[],
+  overrides: Overrides,
+  rounds: number,
+  outRoot: string,
+) {
+  const runs: BenchResult[][] = targets.map(() => []);
+  for (let i = 0; i < Math.max(3, rounds); i++) {
+    for (const [t, target] of targets.entries()) {
+      process.stderr.write(`round ${i + 1}, ${target}\n`);
+      (runs[t] as BenchResult[]).push(await runScenario(scenario, target, overrides));
+    }
+  }
+  const dir = join(outRoot, `${new Date().toISOString().slice(0, 10)}-${scenario}-${targets.length}-targets`);
+  const rows = writeManyReports(dir, scenario, targets, runs);
+  const summary = rows
+    .map(
+      (r) =>
+        `${r.metric.padEnd(28)} ${targets[0]} ${fmt(r.first.median)}  ` +
+        r.others
+          .map((o, i) => (o ? `${targets[i + 1]} ${fmt(o.a.median)} (${formatDelta(o)})` : `${targets[i + 1]} n/a`))
+          .join('  '),
+    )
+    .join('\n');
+  return { dir, summary };
 }
 
 export async function compare(scenario: string, overrides: Overrides, rounds: number, outRoot: string) {

@@ -15,6 +15,7 @@ import { renderHtml } from '../bench/report/html.js';
 import { runScenario } from '../bench/run.js';
 import { openTarget } from '../bench/lib/target.js';
 import { LIMITER_LADDER, ledger } from '../bench/ledger.js';
+import { compareMany } from '../bench/compare.js';
 
 const tiny = { quiet: true, warmupS: 0.5, durationS: 2, connectS: 0.5 };
 const STANDARD_BLOCK =
@@ -355,5 +356,18 @@ describe('npm run bench', () => {
     expect(md).toContain('| `ledger:pipe` |');
     expect(md).toMatch(/## Profile A under `node --cpu-prof`/);
     expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('aria-label="waterfall"');
+  });
+
+  it('bench:compare --targets runs any targets in turn and sets each against the first', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'many-'));
+    const load = { quiet: true, warmupS: 0.2, durationS: 0.5, rate: 1000, keys: 20, store: 'memory' as const };
+    const { dir } = await compareMany('normal', ['b', 'ledger:nest'], load, 1, out);
+    const saved = JSON.parse(readFileSync(join(dir, 'runs.json'), 'utf8'));
+    expect(saved.targets).toEqual(['b', 'ledger:nest']);
+    expect(saved.runs.map((r: unknown[]) => r.length)).toEqual([3, 3]); // at least 3 rounds
+    expect(saved.runs[1][0].target).toBe('ledger:nest');
+    const md = readFileSync(join(dir, 'report.md'), 'utf8');
+    expect(md).toMatch(/^\| metric \| `b` \| `ledger:nest` \|$/m);
+    expect(md).toMatch(/^\| throughput \(\/s\) \| .+ \| .+: [+-]\d+\.\d%/m);
   });
 });

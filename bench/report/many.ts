@@ -1,0 +1,96 @@
+/**
+ * A comparison of any number of targets (bench:compare --targets b,a,ledger:pipe,URL): per metric
+ * each target's median and range across rounds, and each target's delta against the first, with
+ * the verdicts of the two-target report (rows.ts), as Markdown and as an HTML table.
+ */
+import { type BenchResult, formatResult } from '../lib/result.js';
+import { compareRows, fmt, formatDelta, type Row, type Spread, verdictNote } from './rows.js';
+
+export interface ManyRow {
+  metric: string;
+  unit: string;
+  /** The first target's figure (the reference). */
+  first: Spread;
+  /** Each other target's comparison with the first (b: the first, a: that target); absent where it has no figure. */
+  others: (Row | undefined)[];
+}
+
+/** The table: one row per metric that the first target and at least one other have. */
+export function manyRows(runs: BenchResult[][]): ManyRow[] {
+  const [first = [], ...rest] = runs;
+  const pairs = rest.map((other) => compareRows(first, other));
+  const metrics = new Map<string, ManyRow>();
+  pairs.forEach((rows, i) => {
+    for (const row of rows) {
+      let m = metrics.get(row.metric);
+      if (!m) {
+        m = { metric: row.metric, unit: row.unit, first: row.b, others: rest.map(() => undefined) };
+        metrics.set(row.metric, m);
+      }
+      m.others[i] = row;
+    }
+  });
+  return [...metrics.values()];
+}
+
+const cell = (s: Spread) => `${fmt(s.median)} (${fmt(s.min)}..${fmt(s.max)})`;
+
+export function renderManyMarkdown(
+  scenario: string,
+  targets: string[],
+  rows: ManyRow[],
+  runs: BenchResult[][],
+): string {
+  const first = runs[0]?.[0] as BenchResult;
+  const lines = [
+    `# ${scenario}: ${targets.join(', ')}`,
+    '',
+    `${runs[0]?.length ?? 0} rounds, each round every target in this order; ${first.startedAt.slice(0, 10)}; ` +
+      `${first.machine.cpus} CPUs (${first.machine.cpuModel}), Node ${first.machine.node}; ` +
+      `commit \`${first.provenance?.commit ?? 'unknown'}\`${first.provenance?.dirty ? ' (with uncommitted changes)' : ''}.`,
+    '',
+    `Settings: \`${JSON.stringify(first.settings)}\`. Medians (min..max across rounds); each target against \`${targets[0]}\`.`,
+    '',
+    `| metric | ${targets.map((t) => `\`${t}\``).join(' | ')} |`,
+    `|---|${targets.map(() => '---').join('|')}|`,
+    ...rows.map(
+      (r) =>
+        `| ${r.metric} (${r.unit}) | ${cell(r.first)} | ${r.others
+          .map((o) => (o ? `${cell(o.a)}: ${formatDelta(o)}${verdictNote(o)}` : 'n/a'))
+          .join(' | ')} |`,
+    ),
+    '',
+    '## Every round',
+    '',
+    ...runs.flatMap((targetRuns, t) =>
+      targetRuns.flatMap((r, i) => [`### \`${targets[t]}\`, round ${i + 1}`, '', '```', formatResult(r), '```', '']),
+    ),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+const esc = (t: string) =>
+  t.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
+
+export function renderManyHtml(scenario: string, targets: string[], rows: ManyRow[], runs: BenchResult[][]): string {
+  const first = runs[0]?.[0] as BenchResult;
+  const body = rows
+    .map(
+      (r) =>
+        `<tr><td>${esc(`${r.metric} (${r.unit})`)}</td><td>${esc(cell(r.first))}</td>${r.others
+          .map((o) =>
+            o ? `<td>${esc(cell(o.a))}<br><small>${esc(formatDelta(o) + verdictNote(o))}</small></td>` : '<td>n/a</td>',
+          )
+          .join('')}</tr>`,
+    )
+    .join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(scenario)}: ${esc(targets.join(', '))}</title>
+<style>body{font:14px system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}table{border-collapse:collapse}
+td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child{text-align:left}</style></head><body>
+<h1>${esc(scenario)}: ${esc(targets.join(', '))}</h1>
+<p>${runs[0]?.length ?? 0} rounds, each round every target in this order; ${esc(first.startedAt.slice(0, 10))}; commit ${esc(first.provenance?.commit ?? 'unknown')}. Medians (min..max across rounds); each target against ${esc(targets[0] ?? '')}. Every round: report.md, runs.json.</p>
+<table><tr><th>metric</th>${targets.map((t) => `<th>${esc(t)}</th>`).join('')}</tr>${body}</table>
+</body></html>
+`;
+}
