@@ -1,6 +1,7 @@
 /** The comparison as one self-contained HTML page with SVG bar charts (no scripts, no CDN). */
 import { belowResolution, formatDelta, type Row, verdict, verdictNote } from './rows.js';
 import type { BenchResult } from '../lib/result.js';
+import { latencyCurve } from './latency-curve.js';
 
 const esc = (s: string) =>
   s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
@@ -74,6 +75,10 @@ Bars: median across rounds, each metric on its own scale; whiskers: min to max.<
 <table><tr><th>metric</th><th>B</th><th>A</th><th>A vs B</th></tr>${table}</table>
 ${unresolvedNotes(rows)}
 ${chart('Latency percentiles', pick('latency p50', 'latency p95', 'latency p99'))}
+${latencyCurve([
+  { name: 'Profile B', color: COLORS.B, runs: bRuns },
+  { name: 'Profile A', color: COLORS.A, runs: aRuns },
+])}
 ${chart('Throughput', pick('throughput'))}
 ${chart('Server cost', pick('server CPU per unit', 'server CPU'))}
 ${chart('Memory', pick('memory per connection', 'server RSS peak'))}
