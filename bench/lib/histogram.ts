@@ -7,7 +7,12 @@ export interface LatencySummary {
   p95Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** The distribution, for a percentile plot: [percentile, ms] at PERCENTILES (100 is the max). */
+  percentiles?: [number, number][];
 }
+
+/** Where the distribution is kept: each step a tenfold rarer tail, as HDR plots draw it. */
+export const PERCENTILES = [0, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 99.999, 100];
 
 /** Latencies in milliseconds, kept exactly (HDR, 3 significant digits) at microsecond resolution. */
 export class LatencyHistogram {
@@ -45,6 +50,7 @@ export class LatencyHistogram {
       p95Ms: ms(this.h.getValueAtPercentile(95)),
       p99Ms: ms(this.h.getValueAtPercentile(99)),
       maxMs: ms(this.h.maxValue),
+      percentiles: PERCENTILES.map((p) => [p, ms(p === 100 ? this.h.maxValue : this.h.getValueAtPercentile(p))]),
     };
   }
 }

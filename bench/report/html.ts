@@ -2,6 +2,7 @@
 import { belowResolution, formatDelta, type Row, verdict, verdictNote } from './rows.js';
 import type { BenchResult } from '../lib/result.js';
 import { latencyCurve } from './latency-curve.js';
+import { percentilePlot } from './percentile-plot.js';
 
 const esc = (s: string) =>
   s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
@@ -75,6 +76,10 @@ Bars: median across rounds, each metric on its own scale; whiskers: min to max.<
 <table><tr><th>metric</th><th>B</th><th>A</th><th>A vs B</th></tr>${table}</table>
 ${unresolvedNotes(rows)}
 ${chart('Latency percentiles', pick('latency p50', 'latency p95', 'latency p99'))}
+${percentilePlot([
+  { name: 'Profile B', color: COLORS.B, runs: bRuns },
+  { name: 'Profile A', color: COLORS.A, runs: aRuns },
+])}
 ${latencyCurve([
   { name: 'Profile B', color: COLORS.B, runs: bRuns },
   { name: 'Profile A', color: COLORS.A, runs: aRuns },
