@@ -4,6 +4,7 @@
  * the HTML report, no scripts.
  */
 import type { BenchResult } from '../lib/result.js';
+import { logLatencyAxis } from './log-latency-axis.js';
 
 interface Step {
   offeredDeliveriesPerSec: number;
@@ -29,19 +30,12 @@ export function latencyCurve(series: { name: string; color: string; runs: BenchR
   const xs = all.map((s) => s.offeredDeliveriesPerSec);
   const ys = all.flatMap((s) => [s.p95Ms, s.p99Ms]);
   const [x0, x1] = [Math.log2(Math.min(...xs)), Math.log2(Math.max(...xs))];
-  const [y0, y1] = [Math.floor(Math.log10(Math.min(...ys))), Math.ceil(Math.log10(Math.max(...ys)))];
   const x = (v: number) => left + ((Math.log2(v) - x0) / (x1 - x0 || 1)) * (width - left - 20);
-  const y = (v: number) => height - bottom - ((Math.log10(v) - y0) / (y1 - y0 || 1)) * (height - bottom - top);
+  const { y, grid } = logLatencyAxis(ys, { height, top, bottom, left, right: width - 20 });
   const parts = [
     `<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="latency against offered load">`,
   ];
-  for (let e = y0; e <= y1; e++) {
-    const v = 10 ** e;
-    parts.push(
-      `<line x1="${left}" x2="${width - 20}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`,
-      `<text x="${left - 6}" y="${y(v) + 4}" font-size="11" text-anchor="end">${v >= 1 ? v : v.toFixed(-e)} ms</text>`,
-    );
-  }
+  parts.push(...grid);
   // ticks at the doublings from the lowest load (the steps' own loads differ run to run by a few)
   const lowest = Math.min(...xs);
   for (let v = lowest; v <= Math.max(...xs) * 1.01; v *= 2) {

@@ -4,6 +4,7 @@
  * room; latency on a log scale. One line per round of each profile. An SVG, no scripts.
  */
 import type { BenchResult } from '../lib/result.js';
+import { logLatencyAxis } from './log-latency-axis.js';
 
 const tailX = (p: number) => Math.log10(1 / (1 - Math.min(p, 99.999) / 100));
 
@@ -20,19 +21,12 @@ export function percentilePlot(series: { name: string; color: string; runs: Benc
   const all = lines.flatMap((l) => l.points);
   const ys = all.map(([, ms]) => ms);
   const x1 = Math.max(...all.map(([p]) => tailX(p)));
-  const [y0, y1] = [Math.floor(Math.log10(Math.min(...ys))), Math.ceil(Math.log10(Math.max(...ys)))];
   const x = (p: number) => left + (tailX(p) / (x1 || 1)) * (width - left - 20);
-  const y = (ms: number) => height - bottom - ((Math.log10(ms) - y0) / (y1 - y0 || 1)) * (height - bottom - top);
+  const { y, grid } = logLatencyAxis(ys, { height, top, bottom, left, right: width - 20 });
   const parts = [
     `<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="latency by percentile">`,
   ];
-  for (let e = y0; e <= y1; e++) {
-    const v = 10 ** e;
-    parts.push(
-      `<line x1="${left}" x2="${width - 20}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`,
-      `<text x="${left - 6}" y="${y(v) + 4}" font-size="11" text-anchor="end">${v >= 1 ? v : v.toFixed(-e)} ms</text>`,
-    );
-  }
+  parts.push(...grid);
   for (const p of [0, 90, 99, 99.9, 99.99, 99.999].filter((q) => tailX(q) <= x1 + 1e-9)) {
     parts.push(`<text x="${x(p)}" y="${height - bottom + 16}" font-size="10" text-anchor="middle">${p}%</text>`);
   }
