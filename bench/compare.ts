@@ -11,7 +11,7 @@ import { renderMarkdown } from './report/markdown.js';
 import { renderLedgerHtml, renderLedgerMarkdown } from './report/ledger-report.js';
 import { manyRows, renderManyHtml, renderManyMarkdown } from './report/many.js';
 import { compareRows, fmt, formatDelta, type Row } from './report/rows.js';
-import { type Overrides, runScenario } from './run.js';
+import { interleavedRuns, type Overrides } from './run.js';
 
 /** Writes runs.json, report.md and report.html of a comparison into `dir`; returns its rows. */
 function writeReports(dir: string, scenario: string, bRuns: BenchResult[], aRuns: BenchResult[]): Row[] {
@@ -60,13 +60,7 @@ export async function compareMany(
   rounds: number,
   outRoot: string,
 ) {
-  const runs: BenchResult[][] = targets.map(() => []);
-  for (let i = 0; i < Math.max(3, rounds); i++) {
-    for (const [t, target] of targets.entries()) {
-      process.stderr.write(`round ${i + 1}, ${target}\n`);
-      (runs[t] as BenchResult[]).push(await runScenario(scenario, target, overrides));
-    }
-  }
+  const runs = await interleavedRuns(scenario, targets, overrides, Math.max(3, rounds));
   const dir = join(outRoot, `${new Date().toISOString().slice(0, 10)}-${scenario}-${targets.length}-targets`);
   const rows = writeManyReports(dir, scenario, targets, runs);
   const summary = rows
@@ -82,15 +76,13 @@ export async function compareMany(
 }
 
 export async function compare(scenario: string, overrides: Overrides, rounds: number, outRoot: string) {
-  const bRuns: BenchResult[] = [];
-  const aRuns: BenchResult[] = [];
-  for (let i = 0; i < Math.max(3, rounds); i++) {
-    for (const profile of ['b', 'a'] as const) {
-      process.stderr.write(`round ${i + 1}, profile ${profile.toUpperCase()}\n`);
-      const result = await runScenario(scenario, profile, overrides);
-      (profile === 'b' ? bRuns : aRuns).push(result);
-    }
-  }
+  const [bRuns = [], aRuns = []] = await interleavedRuns(
+    scenario,
+    ['b', 'a'],
+    overrides,
+    Math.max(3, rounds),
+    (profile) => `profile ${profile.toUpperCase()}`,
+  );
   const dir = join(outRoot, `${new Date().toISOString().slice(0, 10)}-${scenario}`);
   const rows = writeReports(dir, scenario, bRuns, aRuns);
   const summary = rows

@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BenchResult } from './lib/result.js';
-import { type Overrides, runScenario } from './run.js';
+import { interleavedRuns, type Overrides, runScenario, stripUndefined } from './run.js';
 import { type LedgerRow, renderLedgerHtml, renderLedgerMarkdown } from './report/ledger-report.js';
 import { spread } from './report/rows.js';
 
@@ -62,15 +62,13 @@ export type { LedgerRow };
 export async function ledger(kind: string, overrides: Overrides, rounds: number, outRoot: string) {
   if (kind !== 'limiter') throw new Error(`bench:ledger has the limiter's ladder only (so far), not '${kind}'`);
   const ladder = LIMITER_LADDER;
-  const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
-  const load: Overrides = { ...LEDGER_LOAD, ...given };
-  const runs: BenchResult[][] = ladder.map(() => []);
-  for (let round = 0; round < rounds; round++) {
-    for (const [i, rung] of ladder.entries()) {
-      process.stderr.write(`round ${round + 1}, ${rung.target}\n`);
-      (runs[i] as BenchResult[]).push(await runScenario('normal', rung.target, load));
-    }
-  }
+  const load: Overrides = { ...LEDGER_LOAD, ...stripUndefined(overrides) };
+  const runs = await interleavedRuns(
+    'normal',
+    ladder.map((rung) => rung.target),
+    load,
+    rounds,
+  );
   const dir = join(outRoot, `${new Date().toISOString().slice(0, 10)}-ledger-${kind}`);
   mkdirSync(dir, { recursive: true });
   process.stderr.write('A under node --cpu-prof\n');

@@ -44,7 +44,7 @@ export function limiterOptions(o: Overrides): LimiterOptions {
   return { ...COMMON, ...LIMITER_DEFAULTS, ...stripUndefined(o) } as LimiterOptions;
 }
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
+export function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
@@ -76,9 +76,11 @@ export async function runScenario(
     throw err;
   }
   const profilesBefore = new Set(cpuProfiles(targetOptions.cpuProfileDir));
-  const idle = targetSpec.includes('://') ? undefined : await target.stats();
+  let idle: Awaited<ReturnType<Target['stats']>>;
   let result: BenchResult;
   try {
+    // a started server's RSS before any load (a URL target's /stats could not say when it started)
+    if (target.serverSettings !== undefined) idle = await target.stats();
     switch (scenario) {
       case 'steady':
         result = await runSteady(target, chatOptions(scenario, overrides));
@@ -124,6 +126,28 @@ function cpuProfiles(dir: string | undefined): string[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.cpuprofile'))
     .map((f) => join(dir, f));
+}
+
+/**
+ * `rounds` rounds of `scenario`, each round every target once in the given order (a fresh
+ * server each run): the runs of each target, in the targets' order. `label` names a target in
+ * the progress line.
+ */
+export async function interleavedRuns(
+  scenario: string,
+  targets: readonly string[],
+  overrides: Overrides,
+  rounds: number,
+  label: (target: string) => string = (target) => target,
+): Promise<BenchResult[][]> {
+  const runs: BenchResult[][] = targets.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const [t, target] of targets.entries()) {
+      process.stderr.write(`round ${round + 1}, ${label(target)}\n`);
+      (runs[t] as BenchResult[]).push(await runScenario(scenario, target, overrides));
+    }
+  }
+  return runs;
 }
 
 /** Records the version of the Redis the harness started for the limiter. */
