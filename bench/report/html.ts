@@ -4,7 +4,8 @@ import type { BenchResult } from '../lib/result.js';
 import { latencyCurve } from './latency-curve.js';
 import { percentilePlot } from './percentile-plot.js';
 
-const esc = (s: string) =>
+/** Text as HTML: the four characters that could end a tag or an attribute, escaped. */
+export const esc = (s: string) =>
   s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 const COLORS = { B: '#4e79a7', A: '#e15759' };
 

@@ -1,5 +1,6 @@
 /** The ledger (bench/ledger.ts) as Markdown, and as HTML with a waterfall of the CPU per check. */
 import type { BenchResult } from '../lib/result.js';
+import { esc } from './html.js';
 import type { Spread } from './rows.js';
 
 export interface LedgerRow {
@@ -15,8 +16,6 @@ export interface LedgerRow {
 
 const f = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2));
 const s = (x: Spread) => `${f(x.median)} (${f(x.min)}..${f(x.max)})`;
-const esc = (t: string) =>
-  t.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 
 function header(kind: string, rows: LedgerRow[], runs: BenchResult[][]): string[] {
   const first = runs[0]?.[0] as BenchResult;

@@ -4,6 +4,7 @@
  * the verdicts of the two-target report (rows.ts), as Markdown and as an HTML table.
  */
 import { type BenchResult, formatResult } from '../lib/result.js';
+import { esc } from './html.js';
 import { compareRows, fmt, formatDelta, type Row, type Spread, verdictNote } from './rows.js';
 
 export interface ManyRow {
@@ -68,9 +69,6 @@ export function renderManyMarkdown(
   ];
   return `${lines.join('\n')}\n`;
 }
-
-const esc = (t: string) =>
-  t.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 
 export function renderManyHtml(scenario: string, targets: string[], rows: ManyRow[], runs: BenchResult[][]): string {
   const first = runs[0]?.[0] as BenchResult;
