@@ -20,7 +20,7 @@ const USAGE = `usage:
   npm run bench -- <scenario> [--target a|b|cluster|ws://host:port/ws|http://host:port] [options]
   npm run bench:compare -- <scenario> [--rounds 3] [--targets b,a,ledger:pipe,http://host:port] [options]
   npm run bench:compare -- --render DIR   (report.md and report.html again from DIR/runs.json)
-  npm run bench:ledger -- limiter [--rounds 3] [--rate N --duration S ...]   (B to A, rung by rung)
+  npm run bench:ledger -- limiter|chat [--rounds 3] [--rate N --duration S ...]   (B to A, rung by rung)
 scenarios: ${SCENARIOS.join(', ')}
 options: --clients N --rate N --duration S --warmup S --payload N --rooms N --room-size N --seed N
          --connect S --churn F --step S --max-rate N --batch N --connections N --keys N --policy NAME
@@ -135,7 +135,7 @@ if (values.ledger) {
   const result = await ledger(scenario ?? '', overrides, Number(values.rounds), values.out as string);
   for (const r of result.rows)
     process.stdout.write(
-      `${r.target.padEnd(22)} ${r.cpuMicrosPerCheck.median.toFixed(2).padStart(8)} µs per check  ${r.incrementMicros >= 0 ? '+' : ''}${r.incrementMicros.toFixed(2)}\n`,
+      `${r.target.padEnd(22)} ${r.cpuMicrosPerUnit.median.toFixed(2).padStart(8)} µs per ${scenario === 'chat' ? 'delivery' : 'check'}  ${r.incrementMicros >= 0 ? '+' : ''}${r.incrementMicros.toFixed(2)}\n`,
     );
   process.stdout.write(`report: ${result.dir}/report.md and report.html\n`);
   process.exit(0);

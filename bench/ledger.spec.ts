@@ -20,7 +20,7 @@ describe('ledgerRows', () => {
       [run(9), run(8), run(12)],
       [run(11), run(10), run(20)],
     ]);
-    expect(rows.map((r) => r.cpuMicrosPerCheck)).toEqual([
+    expect(rows.map((r) => r.cpuMicrosPerUnit)).toEqual([
       { median: 5, min: 4, max: 6 },
       { median: 9, min: 8, max: 12 },
       { median: 11, min: 10, max: 20 },

@@ -1,11 +1,10 @@
 /**
  * bench:ledger: where Profile A's extra cost goes. One fixed load (the same seed and rate, below
  * every rung's capacity) against a ladder of servers from Profile B to Profile A, each rung one
- * layer of A more than the one before (src/ledger/rungs.ts), in interleaved rounds; per rung the
+ * layer of A more than the one before (src/ledger/limiter-rungs.ts, src/ledger/chat-rungs.ts), in interleaved rounds; per rung the
  * CPU per check, p95 and RSS with their spread, and the increment over the rung below; then one
  * more run of A under `node --cpu-prof`, its self time summed by package.
  *
- * The limiter's ladder only, so far: the chat's is to come.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -32,8 +31,40 @@ export const LIMITER_LADDER: Rung[] = [
   { target: 'a', adds: 'the rest of Profile A: telemetry, chat, status and health modules, the WebSocket adapter' },
 ];
 
-/** The ledger's fixed load: `normal` on the memory store, well below the slowest rung's capacity. */
-export const LEDGER_LOAD: Overrides = { store: 'memory', rate: 20_000, durationS: 20, warmupS: 3 };
+/** The chat's ladder: the layers of A's gateway one by one, then A's ChatModule, then A. */
+export const CHAT_LADDER: Rung[] = [
+  { target: 'b', adds: 'Profile B: node:http, ws, the core rooms (the floor)' },
+  {
+    target: 'ledger:chat-adapter',
+    adds: "Nest on Express with A's WebSocket adapter, one plain handler per frame (no validation, no charge)",
+  },
+  {
+    target: 'ledger:chat-gateway',
+    adds: "gateway dispatch: A's adapter routes each frame (rxjs, in order) to @SubscribeMessage handlers",
+  },
+  { target: 'ledger:chat-guard', adds: "A's ConnectionRateLimitGuard (the per-connection bucket, through Nest's guard)" },
+  { target: 'ledger:chat-pipe', adds: "A's ValidationPipe on every body (class-transformer + class-validator)" },
+  {
+    target: 'ledger:chat-module',
+    adds: "A's ChatModule and gateway: the exception filter, tracing checks, the limiter and metrics modules",
+  },
+  { target: 'a', adds: 'the rest of Profile A: telemetry, the decision API, status and health, HTTP settings' },
+];
+
+/** Each ledger's scenario and fixed load (the same for every rung, well below the slowest rung's capacity). */
+export const LEDGERS: Record<string, { scenario: string; ladder: Rung[]; load: Overrides }> = {
+  limiter: {
+    scenario: 'normal',
+    ladder: LIMITER_LADDER,
+    load: { store: 'memory', rate: 20_000, durationS: 20, warmupS: 3 },
+  },
+  // issue 15's memory target: 1000 connections in rooms of 10 at 30 000 deliveries/s
+  chat: {
+    scenario: 'rooms',
+    ladder: CHAT_LADDER,
+    load: { clients: 1000, roomSize: 10, rate: 3, durationS: 20, warmupS: 5, connectS: 5 },
+  },
+};
 
 const mib = (bytes: number | null | undefined) => (typeof bytes === 'number' ? bytes / 2 ** 20 : Number.NaN);
 
@@ -46,7 +77,7 @@ export function ledgerRows(ladder: Rung[], runs: BenchResult[][]): LedgerRow[] {
     const row: LedgerRow = {
       target: rung.target,
       adds: rung.adds,
-      cpuMicrosPerCheck: cpu,
+      cpuMicrosPerUnit: cpu,
       incrementMicros: i === 0 ? cpu.median : cpu.median - below,
       p95Ms: spread(mine.map((r) => r.latency.p95Ms)),
       rssIdleMiB: spread(mine.map((r) => mib(r.server?.rssBytesIdle))),
@@ -60,11 +91,12 @@ export function ledgerRows(ladder: Rung[], runs: BenchResult[][]): LedgerRow[] {
 export type { LedgerRow };
 
 export async function ledger(kind: string, overrides: Overrides, rounds: number, outRoot: string) {
-  if (kind !== 'limiter') throw new Error(`bench:ledger has the limiter's ladder only (so far), not '${kind}'`);
-  const ladder = LIMITER_LADDER;
-  const load: Overrides = { ...LEDGER_LOAD, ...stripUndefined(overrides) };
+  const chosen = LEDGERS[kind];
+  if (chosen === undefined) throw new Error(`bench:ledger runs ${Object.keys(LEDGERS).join(' or ')}, not '${kind}'`);
+  const { scenario, ladder } = chosen;
+  const load: Overrides = { ...chosen.load, ...stripUndefined(overrides) };
   const runs = await interleavedRuns(
-    'normal',
+    scenario,
     ladder.map((rung) => rung.target),
     load,
     rounds,
@@ -72,7 +104,7 @@ export async function ledger(kind: string, overrides: Overrides, rounds: number,
   const dir = join(outRoot, `${new Date().toISOString().slice(0, 10)}-ledger-${kind}`);
   mkdirSync(dir, { recursive: true });
   process.stderr.write('A under node --cpu-prof\n');
-  const profiled = await runScenario('normal', 'a', load, {}, { cpuProfileDir: resolve(dir, 'profile') });
+  const profiled = await runScenario(scenario, 'a', load, {}, { cpuProfileDir: resolve(dir, 'profile') });
   const rows = ledgerRows(ladder, runs);
   writeFileSync(join(dir, 'runs.json'), `${JSON.stringify({ kind, load, ladder, runs, profiled, rows }, null, 2)}\n`);
   writeFileSync(join(dir, 'report.md'), renderLedgerMarkdown(kind, rows, runs, profiled));

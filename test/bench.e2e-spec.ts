@@ -14,7 +14,7 @@ import { formatResult } from '../bench/lib/result.js';
 import { renderHtml } from '../bench/report/html.js';
 import { runScenario } from '../bench/run.js';
 import { openTarget } from '../bench/lib/target.js';
-import { LIMITER_LADDER, ledger } from '../bench/ledger.js';
+import { CHAT_LADDER, LIMITER_LADDER, ledger } from '../bench/ledger.js';
 import { compareMany } from '../bench/compare.js';
 
 const tiny = { quiet: true, warmupS: 0.5, durationS: 2, connectS: 0.5 };
@@ -346,7 +346,7 @@ describe('npm run bench', () => {
     const { dir, rows } = await ledger('limiter', tinyLoad, 1, out);
     expect(rows.map((r) => r.target)).toEqual(LIMITER_LADDER.map((r) => r.target));
     for (const r of rows) {
-      expect(r.cpuMicrosPerCheck.median).toBeGreaterThan(0);
+      expect(r.cpuMicrosPerUnit.median).toBeGreaterThan(0);
       expect(r.rssIdleMiB.median).toBeGreaterThan(10);
     }
     // every rung answered the load alike: the replay found no false decision on any
@@ -359,6 +359,26 @@ describe('npm run bench', () => {
     expect(md).toMatch(/## Profile A under `node --cpu-prof`/);
     expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('aria-label="waterfall"');
   });
+
+  it('bench:ledger runs the chat ladder: every rung delivers every message of the same load, in order', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ledger-chat-'));
+    const tinyLoad = { quiet: true, clients: 40, roomSize: 10, rate: 2, connectS: 0.5, warmupS: 0.5, durationS: 1 };
+    const { dir, rows } = await ledger('chat', tinyLoad, 1, out);
+    expect(rows.map((r) => r.target)).toEqual(CHAT_LADDER.map((r) => r.target));
+    const runs = JSON.parse(readFileSync(join(dir, 'runs.json'), 'utf8'));
+    for (const [i, [run]] of runs.runs.entries()) {
+      expect(run.target, CHAT_LADDER[i]?.target).toBe(CHAT_LADDER[i]?.target);
+      expect(run.failures).toEqual([]);
+      expect(run.connections.succeeded).toBe(40);
+      expect(run.drops).toMatchObject({ seqGaps: 0, dropPct: 0 });
+      expect(run.drops.received).toBeGreaterThan(0);
+      expect(rows[i]?.cpuMicrosPerUnit.median).toBeGreaterThan(0);
+    }
+    const md = readFileSync(join(dir, 'report.md'), 'utf8');
+    expect(md).toMatch(/^# Ledger \(chat\): where Profile A's CPU per delivery goes/);
+    expect(md).toContain('| `ledger:chat-pipe` |');
+    expect(runs.profiled.cpuProfile.byPackage.every((p: { name: unknown }) => typeof p.name === 'string')).toBe(true);
+  }, 120_000);
 
   it('bench:compare --targets runs any targets in turn and sets each against the first', async () => {
     const out = mkdtempSync(join(tmpdir(), 'many-'));

@@ -16,7 +16,7 @@ describe('packageOfScript', () => {
 });
 
 describe('summariseProfile', () => {
-  // root -> nest handler -> JSON.parse (a built-in, no script); root -> GC; root -> idle
+  // root -> nest handler -> a built-in constructor (no script); root -> GC; root -> idle
   const profile: CpuProfile = {
     nodes: [
       { id: 1, callFrame: { functionName: '(root)', url: '' }, children: [2, 4, 5, 6] },
@@ -25,14 +25,14 @@ describe('summariseProfile', () => {
         callFrame: { functionName: 'handle', url: 'file:///app/node_modules/@nestjs/core/x.js' },
         children: [3],
       },
-      { id: 3, callFrame: { functionName: 'parse', url: '' } },
+      { id: 3, callFrame: { functionName: 'constructor', url: '' } },
       { id: 4, callFrame: { functionName: '(garbage collector)', url: '' } },
       { id: 5, callFrame: { functionName: '(idle)', url: '' } },
       { id: 6, callFrame: { functionName: 'decide', url: 'file:///app/dist/core/limiter.js' } },
     ],
     startTime: 1_000,
     endTime: 10_000,
-    // at 2 000 (nest), 3 000 (parse: nest's), 4 000 (GC), 5 000 (idle), 6 000 (core), 9 000 (core)
+    // at 2 000 (nest), 3 000 (constructor: nest's), 4 000 (GC), 5 000 (idle), 6 000 (core), 9 000 (core)
     samples: [2, 3, 4, 5, 6, 6],
     timeDeltas: [1_000, 1_000, 1_000, 1_000, 1_000, 3_000],
   };

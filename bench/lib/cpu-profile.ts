@@ -34,10 +34,11 @@ export interface ProfileSummary {
   byPackage: PackageTime[];
 }
 
-const SPECIAL: Record<string, string> = {
-  '(garbage collector)': 'GC',
-  '(program)': '(program: V8 and native code)',
-};
+/** V8's own frames (a Map: a frame named `constructor` or `toString` is no property of it). */
+const SPECIAL = new Map([
+  ['(garbage collector)', 'GC'],
+  ['(program)', '(program: V8 and native code)'],
+]);
 
 /**
  * The package a script belongs to: the name after the last `node_modules/` (scoped names whole),
@@ -79,7 +80,7 @@ export function summariseProfile(
     const frame = (byId.get(id) as CpuProfile['nodes'][number]).callFrame;
     let name: string | null;
     if (frame.functionName === '(idle)') name = null;
-    else if (SPECIAL[frame.functionName]) name = SPECIAL[frame.functionName] as string;
+    else if (SPECIAL.has(frame.functionName)) name = SPECIAL.get(frame.functionName) as string;
     else {
       const own = packageOfScript(frame.url, projectDist);
       const up = parent.get(id);

@@ -1,4 +1,4 @@
-/** The ledger (bench/ledger.ts) as Markdown, and as HTML with a waterfall of the CPU per check. */
+/** The ledger (bench/ledger.ts) as Markdown, and as HTML with a waterfall of the CPU per check or delivery. */
 import type { BenchResult } from '../lib/result.js';
 import { esc } from './html.js';
 import type { Spread } from './rows.js';
@@ -6,8 +6,8 @@ import type { Spread } from './rows.js';
 export interface LedgerRow {
   target: string;
   adds: string;
-  cpuMicrosPerCheck: Spread;
-  /** This rung's median CPU per check minus the rung below's (µs); B's is its own. */
+  cpuMicrosPerUnit: Spread;
+  /** This rung's median CPU per unit minus the rung below's (µs); B's is its own. */
   incrementMicros: number;
   p95Ms: Spread;
   rssIdleMiB: Spread;
@@ -16,6 +16,8 @@ export interface LedgerRow {
 
 const f = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2));
 const s = (x: Spread) => `${f(x.median)} (${f(x.min)}..${f(x.max)})`;
+/** What the ledger's CPU is per: a decision of the limiter, a chat message delivered to one member. */
+const unitOf = (kind: string) => (kind === 'chat' ? 'delivery' : 'check');
 
 function header(kind: string, rows: LedgerRow[], runs: BenchResult[][]): string[] {
   const first = runs[0]?.[0] as BenchResult;
@@ -23,7 +25,7 @@ function header(kind: string, rows: LedgerRow[], runs: BenchResult[][]): string[
   const a = rows[rows.length - 1] as LedgerRow;
   const sum = rows.slice(1).reduce((t, r) => t + r.incrementMicros, 0);
   return [
-    `# Ledger (${kind}): where Profile A's CPU per check goes, rung by rung from B to A`,
+    `# Ledger (${kind}): where Profile A's CPU per ${unitOf(kind)} goes, rung by rung from B to A`,
     '',
     `${runs[0]?.length ?? 0} rounds, each round every rung in ladder order; ${first.startedAt.slice(0, 10)}; ` +
       `${first.machine.cpus} CPUs (${first.machine.cpuModel}), Node ${first.machine.node}; ` +
@@ -31,7 +33,7 @@ function header(kind: string, rows: LedgerRow[], runs: BenchResult[][]): string[
     '',
     `Load (the same for every rung): \`${JSON.stringify(first.settings)}\`.`,
     '',
-    `A - B: ${f(a.cpuMicrosPerCheck.median - b.cpuMicrosPerCheck.median)} µs per check; the increments below add up to ` +
+    `A - B: ${f(a.cpuMicrosPerUnit.median - b.cpuMicrosPerUnit.median)} µs per ${unitOf(kind)}; the increments below add up to ` +
       `${f(sum)} µs. Each increment is a rung's median minus the median of the rung below, so they add up to A - B ` +
       'by construction; what they cannot show is an interaction between layers, and each increment carries the ' +
       "spread of two rungs' medians (the ranges).",
@@ -47,11 +49,11 @@ export function renderLedgerMarkdown(
 ): string {
   const lines = [
     ...header(kind, rows, runs),
-    '| rung | adds | CPU per check (µs) | increment (µs) | p95 (ms) | RSS idle (MiB) | RSS peak (MiB) |',
+    `| rung | adds | CPU per ${unitOf(kind)} (µs) | increment (µs) | p95 (ms) | RSS idle (MiB) | RSS peak (MiB) |`,
     '|---|---|---|---|---|---|---|',
     ...rows.map(
       (r, i) =>
-        `| \`${r.target}\` | ${r.adds} | ${s(r.cpuMicrosPerCheck)} | ${i === 0 ? '' : (r.incrementMicros >= 0 ? '+' : '') + f(r.incrementMicros)} | ${s(r.p95Ms)} | ${s(r.rssIdleMiB)} | ${s(r.rssPeakMiB)} |`,
+        `| \`${r.target}\` | ${r.adds} | ${s(r.cpuMicrosPerUnit)} | ${i === 0 ? '' : (r.incrementMicros >= 0 ? '+' : '') + f(r.incrementMicros)} | ${s(r.p95Ms)} | ${s(r.rssIdleMiB)} | ${s(r.rssPeakMiB)} |`,
     ),
     '',
   ];
@@ -92,23 +94,23 @@ function waterfall(rows: LedgerRow[]): string {
   const width = 720;
   const left = 190;
   const rowH = 30;
-  const totals = rows.map((r) => r.cpuMicrosPerCheck.median);
-  const max = Math.max(...totals, ...rows.map((r) => r.cpuMicrosPerCheck.max)) || 1;
+  const totals = rows.map((r) => r.cpuMicrosPerUnit.median);
+  const max = Math.max(...totals, ...rows.map((r) => r.cpuMicrosPerUnit.max)) || 1;
   const x = (v: number) => left + (v / max) * (width - left - 80);
   const parts = [
     `<svg viewBox="0 0 ${width} ${rows.length * rowH + 20}" width="${width}" role="img" aria-label="waterfall">`,
   ];
   let before = 0;
   rows.forEach((r, i) => {
-    const after = r.cpuMicrosPerCheck.median;
+    const after = r.cpuMicrosPerUnit.median;
     const [from, to] = i === 0 ? [0, after] : [Math.min(before, after), Math.max(before, after)];
     const y = 10 + i * rowH;
     const color = i === 0 ? '#4e79a7' : after >= before ? '#e15759' : '#59a14f';
     parts.push(
       `<text x="0" y="${y + 15}" font-size="12">${esc(r.target)}</text>`,
       `<rect x="${x(from)}" y="${y}" width="${Math.max(1, x(to) - x(from))}" height="20" fill="${color}"/>`,
-      `<line x1="${x(r.cpuMicrosPerCheck.min)}" x2="${x(r.cpuMicrosPerCheck.max)}" y1="${y + 10}" y2="${y + 10}" stroke="#222"/>`,
-      `<text x="${x(Math.max(to, r.cpuMicrosPerCheck.max)) + 6}" y="${y + 15}" font-size="11">${i === 0 ? f(after) : `${after >= before ? '+' : ''}${f(after - before)}`} µs</text>`,
+      `<line x1="${x(r.cpuMicrosPerUnit.min)}" x2="${x(r.cpuMicrosPerUnit.max)}" y1="${y + 10}" y2="${y + 10}" stroke="#222"/>`,
+      `<text x="${x(Math.max(to, r.cpuMicrosPerUnit.max)) + 6}" y="${y + 15}" font-size="11">${i === 0 ? f(after) : `${after >= before ? '+' : ''}${f(after - before)}`} µs</text>`,
     );
     before = after;
   });
@@ -126,7 +128,7 @@ export function renderLedgerHtml(
   const table = rows
     .map(
       (r, i) =>
-        `<tr><td><code>${esc(r.target)}</code></td><td>${esc(r.adds)}</td><td>${s(r.cpuMicrosPerCheck)}</td>` +
+        `<tr><td><code>${esc(r.target)}</code></td><td>${esc(r.adds)}</td><td>${s(r.cpuMicrosPerUnit)}</td>` +
         `<td>${i === 0 ? '' : (r.incrementMicros >= 0 ? '+' : '') + f(r.incrementMicros)}</td><td>${s(r.p95Ms)}</td>` +
         `<td>${s(r.rssIdleMiB)}</td><td>${s(r.rssPeakMiB)}</td></tr>`,
     )
@@ -148,9 +150,9 @@ ${intro
   .filter((l) => l !== '')
   .map((l) => `<p>${esc(l.replace(/`/g, ''))}</p>`)
   .join('\n')}
-<h2>CPU per check, rung by rung (median; whiskers: min to max across rounds)</h2>
+<h2>CPU per ${unitOf(kind)}, rung by rung (median; whiskers: min to max across rounds)</h2>
 ${waterfall(rows)}
-<table><tr><th>rung</th><th>adds</th><th>CPU per check (µs)</th><th>increment (µs)</th><th>p95 (ms)</th><th>RSS idle (MiB)</th><th>RSS peak (MiB)</th></tr>${table}</table>
+<table><tr><th>rung</th><th>adds</th><th>CPU per ${unitOf(kind)} (µs)</th><th>increment (µs)</th><th>p95 (ms)</th><th>RSS idle (MiB)</th><th>RSS peak (MiB)</th></tr>${table}</table>
 ${profile}
 </body></html>
 `;

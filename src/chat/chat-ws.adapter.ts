@@ -81,8 +81,8 @@ export class ChatWsAdapter extends WsAdapter {
   constructor(
     app: INestApplicationContext,
     private readonly settings: Settings,
-    private readonly connections: ConnectionRegistry,
-    private readonly accounting: FrameAccounting,
+    protected readonly connections: ConnectionRegistry,
+    protected readonly accounting: FrameAccounting,
   ) {
     super(app);
   }

@@ -1,6 +1,6 @@
 /**
- * A rung of the limiter's ledger (src/ledger/rungs.ts), started by the harness as
- * `LEDGER_RUNG=<rung> node dist/ledger/main.js` with Profile A's settings. Bench only.
+ * A rung of a ledger (src/ledger/limiter-rungs.ts, src/ledger/chat-rungs.ts), started by the
+ * harness as `LEDGER_RUNG=<rung> node dist/ledger/main.js` with Profile A's settings. Bench only.
  */
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
@@ -9,21 +9,27 @@ import { httpAdapter } from '../app.setup.js';
 import { loadOrExit, loadSettings } from '../core/config/settings.js';
 import { loadPolicies } from '../core/limiter/load-policies.js';
 import { exitOnSignals } from '../core/runtime/signals.js';
-import { APP_LAYERS_FROM, appFilter, LedgerModule, type Rung, RUNGS } from './rungs.js';
+import { chatAdapter, ChatLedgerModule, type ChatRung, CHAT_RUNGS } from './chat-rungs.js';
+import { APP_LAYERS_FROM, appFilter, LedgerModule, type LimiterRung, LIMITER_RUNGS } from './limiter-rungs.js';
 
-const rung = process.env.LEDGER_RUNG as Rung;
-if (!RUNGS.includes(rung)) {
-  process.stderr.write(`LEDGER_RUNG must be one of ${RUNGS.join(', ')}, got ${rung}\n`);
+const rung = process.env.LEDGER_RUNG ?? '';
+const isChat = (CHAT_RUNGS as readonly string[]).includes(rung);
+if (!isChat && !(LIMITER_RUNGS as readonly string[]).includes(rung)) {
+  process.stderr.write(`LEDGER_RUNG must be one of ${[...LIMITER_RUNGS, ...CHAT_RUNGS].join(', ')}, got ${rung}\n`);
   process.exit(2);
 }
 const settings = loadOrExit(() => loadSettings());
 const policies = loadOrExit(() => loadPolicies(settings));
 const app = await NestFactory.create<NestExpressApplication>(
-  LedgerModule.forRung(rung, settings, policies),
+  isChat
+    ? ChatLedgerModule.forRung(rung as ChatRung, settings, policies)
+    : LedgerModule.forRung(rung as LimiterRung, settings, policies),
   httpAdapter(),
   { logger: ['error', 'warn'], bodyParser: false },
 );
-if (RUNGS.indexOf(rung) >= RUNGS.indexOf(APP_LAYERS_FROM)) {
+if (isChat) {
+  app.useWebSocketAdapter(chatAdapter(rung as ChatRung, app, settings));
+} else if (LIMITER_RUNGS.indexOf(rung as LimiterRung) >= LIMITER_RUNGS.indexOf(APP_LAYERS_FROM)) {
   app.useGlobalFilters(appFilter());
   app.disable('x-powered-by');
   app.disable('etag');

@@ -37,8 +37,8 @@ import { batchPath } from '../core/limiter/request-rules.js';
 import { DecisionBodyPipe, LimiterController, LimiterHttpModule, LimiterModule } from '../limiter/index.js';
 import { MetricsModule } from '../metrics/index.js';
 
-export const RUNGS = ['nest', 'pipe', 'http-module', 'limiter-module'] as const;
-export type Rung = (typeof RUNGS)[number];
+export const LIMITER_RUNGS = ['nest', 'pipe', 'http-module', 'limiter-module'] as const;
+export type LimiterRung = (typeof LIMITER_RUNGS)[number];
 
 /** What the harness needs of every server: /health to wait for, /stats to read. */
 @Controller()
@@ -102,7 +102,7 @@ class BodyModule implements NestModule {
 
 @Module({})
 export class LedgerModule {
-  static forRung(rung: Rung, settings: Settings, policies: Policy[]): DynamicModule {
+  static forRung(rung: LimiterRung, settings: Settings, policies: Policy[]): DynamicModule {
     const base = [SettingsModule.forRoot(settings, policies)];
     const imports: DynamicModule['imports'] =
       rung === 'nest'
@@ -117,5 +117,5 @@ export class LedgerModule {
 }
 
 /** The app-wide pieces A sets in configureApp, from the `http-module` rung on. */
-export const APP_LAYERS_FROM: Rung = 'http-module';
+export const APP_LAYERS_FROM: LimiterRung = 'http-module';
 export const appFilter = () => new HttpErrorFilter();
