@@ -42,7 +42,10 @@ export const CHAT_LADDER: Rung[] = [
     target: 'ledger:chat-gateway',
     adds: "gateway dispatch: A's adapter routes each frame (rxjs, in order) to @SubscribeMessage handlers",
   },
-  { target: 'ledger:chat-guard', adds: "A's ConnectionRateLimitGuard (the per-connection bucket, through Nest's guard)" },
+  {
+    target: 'ledger:chat-guard',
+    adds: "A's ConnectionRateLimitGuard (the per-connection bucket, through Nest's guard)",
+  },
   { target: 'ledger:chat-pipe', adds: "A's ValidationPipe on every body (class-transformer + class-validator)" },
   {
     target: 'ledger:chat-module',
