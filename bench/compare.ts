@@ -9,6 +9,7 @@ import type { BenchResult } from './lib/result.js';
 import { renderHtml } from './report/html.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderLedgerHtml, renderLedgerMarkdown } from './report/ledger-report.js';
+import { ledgerRows, variantRows } from './ledger.js';
 import { manyRows, renderManyHtml, renderManyMarkdown } from './report/many.js';
 import { compareRows, fmt, formatDelta, type Row } from './report/rows.js';
 import { interleavedRuns, type Overrides } from './run.js';
@@ -31,9 +32,11 @@ export function renderAgain(dir: string): void {
     return;
   }
   if ('ladder' in saved) {
-    // a ledger's (bench/ledger.ts)
-    writeFileSync(join(dir, 'report.md'), renderLedgerMarkdown(saved.kind, saved.rows, saved.runs, saved.profiled));
-    writeFileSync(join(dir, 'report.html'), renderLedgerHtml(saved.kind, saved.rows, saved.runs, saved.profiled));
+    // a ledger's (bench/ledger.ts): its rows again from its runs
+    const rows = ledgerRows(saved.ladder, saved.runs);
+    const varied = variantRows(saved.variants ?? [], saved.variantRuns ?? [], saved.ladder, rows);
+    writeFileSync(join(dir, 'report.md'), renderLedgerMarkdown(saved.kind, rows, saved.runs, saved.profiled, varied));
+    writeFileSync(join(dir, 'report.html'), renderLedgerHtml(saved.kind, rows, saved.runs, saved.profiled, varied));
     return;
   }
   const { scenario, b, a } = saved as { scenario: string; b: BenchResult[]; a: BenchResult[] };

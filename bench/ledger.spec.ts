@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ledgerRows } from './ledger.js';
+import { ledgerRows, variantRows } from './ledger.js';
 import type { BenchResult } from './lib/result.js';
 
 const run = (cpu: number, p95 = 1) =>
@@ -29,5 +29,22 @@ describe('ledgerRows', () => {
     expect(rows[1]?.incrementMicros + (rows[2]?.incrementMicros as number)).toBe(11 - 5);
     expect(rows[0]?.rssIdleMiB.median).toBe(1);
     expect(rows[0]?.rssPeakMiB.median).toBe(2);
+  });
+});
+
+describe('variantRows', () => {
+  it("sets each variant against the median of the ladder's rung it varies, not against the row before it", () => {
+    const ladder = [
+      { target: 'b', adds: 'floor' },
+      { target: 'a', adds: 'the rest' },
+    ];
+    const rows = ledgerRows(ladder, [[run(5)], [run(11)]]);
+    const variants = [
+      { target: 'b', against: 'b', nodeFlags: ['--x'], adds: 'b, flagged' },
+      { target: 'a', against: 'a', nodeFlags: ['--x'], adds: 'a, flagged' },
+    ];
+    const varied = variantRows(variants, [[run(6)], [run(14)]], ladder, rows);
+    expect(varied.map((r) => r.incrementMicros)).toEqual([1, 3]);
+    expect(varied[1]).toMatchObject({ target: 'a', nodeFlags: ['--x'] });
   });
 });

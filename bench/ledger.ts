@@ -17,7 +17,26 @@ import { spread } from './report/rows.js';
 export interface Rung {
   target: string;
   adds: string;
+  /** Node's or V8's flags for the started server (a variant's). */
+  nodeFlags?: string[];
 }
+
+/**
+ * A variant of a rung, not a layer of A: the same server with the runtime set otherwise (V8's
+ * heap sizing), or A on another HTTP platform; set against the ladder's rung `against`.
+ */
+export interface Variant extends Rung {
+  against: string;
+}
+
+/** V8's young generation capped at 1 MiB per semi-space (the default grows to 16): memory for GC time. */
+const SMALL_YOUNG_GENERATION = ['--max-semi-space-size=1'];
+
+/** The runtime's own settings, on the floor and on A: what V8's heap sizing does to memory and CPU. */
+export const RUNTIME_VARIANTS: Variant[] = [
+  { target: 'b', against: 'b', nodeFlags: SMALL_YOUNG_GENERATION, adds: "B, V8's young generation capped" },
+  { target: 'a', against: 'a', nodeFlags: SMALL_YOUNG_GENERATION, adds: "A, V8's young generation capped" },
+];
 
 export const LIMITER_LADDER: Rung[] = [
   { target: 'b', adds: 'Profile B: node:http, the core Limiter (the floor)' },
@@ -55,16 +74,18 @@ export const CHAT_LADDER: Rung[] = [
 ];
 
 /** Each ledger's scenario and fixed load (the same for every rung, well below the slowest rung's capacity). */
-export const LEDGERS: Record<string, { scenario: string; ladder: Rung[]; load: Overrides }> = {
+export const LEDGERS: Record<string, { scenario: string; ladder: Rung[]; variants: Variant[]; load: Overrides }> = {
   limiter: {
     scenario: 'normal',
     ladder: LIMITER_LADDER,
+    variants: RUNTIME_VARIANTS,
     load: { store: 'memory', rate: 20_000, durationS: 20, warmupS: 3 },
   },
   // issue 15's memory target: 1000 connections in rooms of 10 at 30 000 deliveries/s
   chat: {
     scenario: 'rooms',
     ladder: CHAT_LADDER,
+    variants: RUNTIME_VARIANTS,
     load: { clients: 1000, roomSize: 10, rate: 3, durationS: 20, warmupS: 5, connectS: 5 },
   },
 };
@@ -80,6 +101,7 @@ export function ledgerRows(ladder: Rung[], runs: BenchResult[][]): LedgerRow[] {
     const row: LedgerRow = {
       target: rung.target,
       adds: rung.adds,
+      ...(rung.nodeFlags ? { nodeFlags: rung.nodeFlags } : {}),
       cpuMicrosPerUnit: cpu,
       incrementMicros: i === 0 ? cpu.median : cpu.median - below,
       p95Ms: spread(mine.map((r) => r.latency.p95Ms)),
@@ -91,26 +113,44 @@ export function ledgerRows(ladder: Rung[], runs: BenchResult[][]): LedgerRow[] {
   });
 }
 
+/** The variants' rows: each increment is against the median of the ladder's rung it varies. */
+export function variantRows(variants: Variant[], runs: BenchResult[][], ladder: Rung[], ladderRows: LedgerRow[]) {
+  return ledgerRows(variants, runs).map((row, i) => {
+    const against = ladderRows[ladder.findIndex((r) => r.target === variants[i]?.against)];
+    return { ...row, incrementMicros: row.cpuMicrosPerUnit.median - (against?.cpuMicrosPerUnit.median ?? Number.NaN) };
+  });
+}
+
 export type { LedgerRow };
 
 export async function ledger(kind: string, overrides: Overrides, rounds: number, outRoot: string) {
   const chosen = LEDGERS[kind];
   if (chosen === undefined) throw new Error(`bench:ledger runs ${Object.keys(LEDGERS).join(' or ')}, not '${kind}'`);
-  const { scenario, ladder } = chosen;
+  const { scenario, ladder, variants } = chosen;
   const load: Overrides = { ...chosen.load, ...stripUndefined(overrides) };
-  const runs = await interleavedRuns(
+  const all: Rung[] = [...ladder, ...variants];
+  const label = (rung: Rung) => [rung.target, ...(rung.nodeFlags ?? [])].join(' ');
+  const allRuns = await interleavedRuns(
     scenario,
-    ladder.map((rung) => rung.target),
+    all.map((rung) => rung.target),
     load,
     rounds,
+    (_, i) => label(all[i] as Rung),
+    (i) => ({ nodeFlags: all[i]?.nodeFlags }),
   );
+  const runs = allRuns.slice(0, ladder.length);
   const dir = join(outRoot, `${new Date().toISOString().slice(0, 10)}-ledger-${kind}`);
   mkdirSync(dir, { recursive: true });
   process.stderr.write('A under node --cpu-prof\n');
   const profiled = await runScenario(scenario, 'a', load, {}, { cpuProfileDir: resolve(dir, 'profile') });
   const rows = ledgerRows(ladder, runs);
-  writeFileSync(join(dir, 'runs.json'), `${JSON.stringify({ kind, load, ladder, runs, profiled, rows }, null, 2)}\n`);
-  writeFileSync(join(dir, 'report.md'), renderLedgerMarkdown(kind, rows, runs, profiled));
-  writeFileSync(join(dir, 'report.html'), renderLedgerHtml(kind, rows, runs, profiled));
-  return { dir, rows };
+  const variantRuns = allRuns.slice(ladder.length);
+  const varied = variantRows(variants, variantRuns, ladder, rows);
+  writeFileSync(
+    join(dir, 'runs.json'),
+    `${JSON.stringify({ kind, load, ladder, runs, variants, variantRuns, varied, profiled, rows }, null, 2)}\n`,
+  );
+  writeFileSync(join(dir, 'report.md'), renderLedgerMarkdown(kind, rows, runs, profiled, varied));
+  writeFileSync(join(dir, 'report.html'), renderLedgerHtml(kind, rows, runs, profiled, varied));
+  return { dir, rows, varied };
 }

@@ -131,20 +131,21 @@ function cpuProfiles(dir: string | undefined): string[] {
 /**
  * `rounds` rounds of `scenario`, each round every target once in the given order (a fresh
  * server each run): the runs of each target, in the targets' order. `label` names a target in
- * the progress line.
+ * the progress line; `optionsOf` gives a target (by its index) its TargetOptions.
  */
 export async function interleavedRuns(
   scenario: string,
   targets: readonly string[],
   overrides: Overrides,
   rounds: number,
-  label: (target: string) => string = (target) => target,
+  label: (target: string, index: number) => string = (target) => target,
+  optionsOf: (index: number) => TargetOptions = () => ({}),
 ): Promise<BenchResult[][]> {
   const runs: BenchResult[][] = targets.map(() => []);
   for (let round = 0; round < rounds; round++) {
     for (const [t, target] of targets.entries()) {
-      process.stderr.write(`round ${round + 1}, ${label(target)}\n`);
-      (runs[t] as BenchResult[]).push(await runScenario(scenario, target, overrides));
+      process.stderr.write(`round ${round + 1}, ${label(target, t)}\n`);
+      (runs[t] as BenchResult[]).push(await runScenario(scenario, target, overrides, {}, optionsOf(t)));
     }
   }
   return runs;

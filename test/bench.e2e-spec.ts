@@ -14,6 +14,7 @@ import { formatResult } from '../bench/lib/result.js';
 import { renderHtml } from '../bench/report/html.js';
 import { runScenario } from '../bench/run.js';
 import { openTarget } from '../bench/lib/target.js';
+import type { BenchResult } from '../bench/lib/result.js';
 import { CHAT_LADDER, LIMITER_LADDER, ledger } from '../bench/ledger.js';
 import { compareMany } from '../bench/compare.js';
 
@@ -377,6 +378,16 @@ describe('npm run bench', () => {
     const md = readFileSync(join(dir, 'report.md'), 'utf8');
     expect(md).toMatch(/^# Ledger \(chat\): where Profile A's CPU per delivery goes/);
     expect(md).toContain('| `ledger:chat-pipe` |');
+    // the runtime's variants: the same servers started with V8's young generation capped
+    expect(runs.variantRuns.map((v: BenchResult[]) => v[0]?.provenance?.serverSettings?.NODE_FLAGS)).toEqual([
+      '--max-semi-space-size=1',
+      '--max-semi-space-size=1',
+    ]);
+    expect(runs.variantRuns.map((v: BenchResult[]) => v[0]?.target)).toEqual([
+      'b --max-semi-space-size=1',
+      'a --max-semi-space-size=1',
+    ]);
+    expect(md).toContain('| `a --max-semi-space-size=1` |');
     expect(runs.profiled.cpuProfile.byPackage.every((p: { name: unknown }) => typeof p.name === 'string')).toBe(true);
   }, 120_000);
 

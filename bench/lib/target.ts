@@ -70,6 +70,8 @@ export interface TargetOptions {
   serverCpus?: string;
   /** `a` or `b`: run the server under `node --cpu-prof`, writing its profile here when it stops. */
   cpuProfileDir?: string;
+  /** Node's or V8's own flags for a started server (e.g. `--max-semi-space-size=1`), recorded as NODE_FLAGS. */
+  nodeFlags?: readonly string[];
 }
 
 /** Node arguments of `npm run start:cluster`. */
@@ -100,7 +102,8 @@ export async function openTarget(
     if (options.cpuProfileDir && spec === 'cluster') throw new Error('--cpu-prof profiles a started a or b');
     const profiling = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
     const entry = rung !== undefined ? [LEDGER_ENTRY] : profileArgs(spec as 'a' | 'b' | 'cluster');
-    const [cmd, ...args] = [...pin, process.execPath, ...profiling, ...entry];
+    const nodeFlags = options.nodeFlags ?? [];
+    const [cmd, ...args] = [...pin, process.execPath, ...nodeFlags, ...profiling, ...entry];
     const child = spawn(cmd as string, args, {
       env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...serverEnv, PORT: String(port) },
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -130,7 +133,12 @@ export async function openTarget(
       name: targetName(spec, options),
       wsUrl: `ws://127.0.0.1:${port}/ws`,
       httpUrl,
-      serverSettings: { HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...serverSettings },
+      serverSettings: {
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        ...serverSettings,
+        ...(nodeFlags.length > 0 ? { NODE_FLAGS: nodeFlags.join(' ') } : {}),
+      },
       ...(redisVersion ? { redisVersion } : {}),
       stats: async () => {
         const stats = await fetchStats(httpUrl);
@@ -167,5 +175,6 @@ function targetName(spec: string, options: TargetOptions): string {
   if (spec === 'a' && options.bus === 'redis') name = 'a+redis-bus';
   if (spec === 'cluster') name = `cluster-${options.workers || availableParallelism()}`;
   if (options.serverCpus && options.serverCpus !== SERVER_CPU) name += `@${options.serverCpus}`;
+  if (options.nodeFlags?.length) name += ` ${options.nodeFlags.join(' ')}`;
   return name;
 }

@@ -6,6 +6,8 @@ import type { Spread } from './rows.js';
 export interface LedgerRow {
   target: string;
   adds: string;
+  /** A variant's Node flags. */
+  nodeFlags?: string[];
   cpuMicrosPerUnit: Spread;
   /** This rung's median CPU per unit minus the rung below's (µs); B's is its own. */
   incrementMicros: number;
@@ -41,11 +43,19 @@ function header(kind: string, rows: LedgerRow[], runs: BenchResult[][]): string[
   ];
 }
 
+/** A variant's name in the tables: its target and its Node flags. */
+const variantName = (r: LedgerRow) => [r.target, ...(r.nodeFlags ?? [])].join(' ');
+
+const VARIANTS_INTRO =
+  'Variants (not layers of A, each set against the ladder rung it varies, the same rounds): the ' +
+  "runtime's own settings, and other compositions of A.";
+
 export function renderLedgerMarkdown(
   kind: string,
   rows: LedgerRow[],
   runs: BenchResult[][],
   profiled: BenchResult,
+  variants: LedgerRow[] = [],
 ): string {
   const lines = [
     ...header(kind, rows, runs),
@@ -57,6 +67,19 @@ export function renderLedgerMarkdown(
     ),
     '',
   ];
+  if (variants.length > 0) {
+    lines.push(
+      VARIANTS_INTRO,
+      '',
+      `| variant | what | CPU per ${unitOf(kind)} (µs) | against its rung (µs) | p95 (ms) | RSS idle (MiB) | RSS peak (MiB) |`,
+      '|---|---|---|---|---|---|---|',
+      ...variants.map(
+        (r) =>
+          `| \`${variantName(r)}\` | ${r.adds} | ${s(r.cpuMicrosPerUnit)} | ${(r.incrementMicros >= 0 ? '+' : '') + f(r.incrementMicros)} | ${s(r.p95Ms)} | ${s(r.rssIdleMiB)} | ${s(r.rssPeakMiB)} |`,
+      ),
+      '',
+    );
+  }
   const p = profiled.cpuProfile;
   if (p) {
     lines.push(
@@ -123,6 +146,7 @@ export function renderLedgerHtml(
   rows: LedgerRow[],
   runs: BenchResult[][],
   profiled: BenchResult,
+  variants: LedgerRow[] = [],
 ): string {
   const [title, , ...intro] = header(kind, rows, runs);
   const table = rows
@@ -133,6 +157,20 @@ export function renderLedgerHtml(
         `<td>${s(r.rssIdleMiB)}</td><td>${s(r.rssPeakMiB)}</td></tr>`,
     )
     .join('');
+  const variantTable =
+    variants.length === 0
+      ? ''
+      : `<p>${esc(VARIANTS_INTRO)}</p><table><tr><th>variant</th><th>what</th><th>CPU per ${unitOf(kind)} (µs)</th>` +
+        '<th>against its rung (µs)</th><th>p95 (ms)</th><th>RSS idle (MiB)</th><th>RSS peak (MiB)</th></tr>' +
+        variants
+          .map(
+            (r) =>
+              `<tr><td><code>${esc(variantName(r))}</code></td><td>${esc(r.adds)}</td><td>${s(r.cpuMicrosPerUnit)}</td>` +
+              `<td>${(r.incrementMicros >= 0 ? '+' : '') + f(r.incrementMicros)}</td><td>${s(r.p95Ms)}</td>` +
+              `<td>${s(r.rssIdleMiB)}</td><td>${s(r.rssPeakMiB)}</td></tr>`,
+          )
+          .join('') +
+        '</table>';
   const p = profiled.cpuProfile;
   const profile = p
     ? `<h2>Profile A under node --cpu-prof (${esc(p.covers)}, ${p.busyMs} ms busy)</h2><p><code>${esc(p.file)}</code></p>` +
@@ -153,6 +191,7 @@ ${intro
 <h2>CPU per ${unitOf(kind)}, rung by rung (median; whiskers: min to max across rounds)</h2>
 ${waterfall(rows)}
 <table><tr><th>rung</th><th>adds</th><th>CPU per ${unitOf(kind)} (µs)</th><th>increment (µs)</th><th>p95 (ms)</th><th>RSS idle (MiB)</th><th>RSS peak (MiB)</th></tr>${table}</table>
+${variantTable}
 ${profile}
 </body></html>
 `;
