@@ -402,5 +402,9 @@ describe('npm run bench', () => {
     const md = readFileSync(join(dir, 'report.md'), 'utf8');
     expect(md).toMatch(/^\| metric \| `b` \| `ledger:nest` \|$/m);
     expect(md).toMatch(/^\| throughput \(\/s\) \| .+ \| .+: [+-]\d+\.\d%/m);
+    // the latency distribution of every target, one line per round
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('aria-label="latency by percentile"');
+    expect(html.match(/<polyline/g)?.length).toBe(6);
   });
 });

@@ -5,6 +5,8 @@
  */
 import { type BenchResult, formatResult } from '../lib/result.js';
 import { esc } from './html.js';
+import { latencyCurve } from './latency-curve.js';
+import { percentilePlot } from './percentile-plot.js';
 import { compareRows, fmt, formatDelta, type Row, type Spread, verdictNote } from './rows.js';
 
 export interface ManyRow {
@@ -70,8 +72,33 @@ export function renderManyMarkdown(
   return `${lines.join('\n')}\n`;
 }
 
+/** One color per target, in order (Tableau 10, B's and A's blue and red first as in the two-target report). */
+const PALETTE = [
+  '#4e79a7',
+  '#e15759',
+  '#59a14f',
+  '#f28e2b',
+  '#76b7b2',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+];
+
 export function renderManyHtml(scenario: string, targets: string[], rows: ManyRow[], runs: BenchResult[][]): string {
   const first = runs[0]?.[0] as BenchResult;
+  const series = targets.map((name, i) => ({
+    name,
+    color: PALETTE[i % PALETTE.length] as string,
+    runs: runs[i] ?? [],
+  }));
+  const legend = series
+    .map(
+      (s) =>
+        `<span style="display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;background:${s.color}"></span>${esc(s.name)}`,
+    )
+    .join('');
   const body = rows
     .map(
       (r) =>
@@ -89,6 +116,9 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child{text
 <h1>${esc(scenario)}: ${esc(targets.join(', '))}</h1>
 <p>${runs[0]?.length ?? 0} rounds, each round every target in this order; ${esc(first.startedAt.slice(0, 10))}; commit ${esc(first.provenance?.commit ?? 'unknown')}. Medians (min..max across rounds); each target against ${esc(targets[0] ?? '')}. Every round: report.md, runs.json.</p>
 <table><tr><th>metric</th>${targets.map((t) => `<th>${esc(t)}</th>`).join('')}</tr>${body}</table>
+<p>${legend}</p>
+${percentilePlot(series)}
+${latencyCurve(series)}
 </body></html>
 `;
 }
