@@ -17,7 +17,7 @@ import { LOAD_CPU, tasksetAvailable } from './lib/target.js';
 import { type Overrides, runScenario, SCENARIOS } from './run.js';
 
 const USAGE = `usage:
-  npm run bench -- <scenario> [--target a|b|cluster|ws://host:port/ws|http://host:port] [options]
+  npm run bench -- <scenario> [--target a|a-express|a-fastify|b|cluster|ledger:<rung>|ws://host:port/ws|http://host:port] [options]
   npm run bench:compare -- <scenario> [--rounds 3] [--targets b,a,ledger:pipe,http://host:port] [options]
   npm run bench:compare -- --render DIR   (report.md and report.html again from DIR/runs.json)
   npm run bench:ledger -- limiter|chat [--rounds 3] [--rate N --duration S ...]   (B to A, rung by rung)

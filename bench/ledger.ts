@@ -32,10 +32,14 @@ export interface Variant extends Rung {
 /** V8's young generation capped at 1 MiB per semi-space (the default grows to 16): memory for GC time. */
 const SMALL_YOUNG_GENERATION = ['--max-semi-space-size=1'];
 
-/** The runtime's own settings, on the floor and on A: what V8's heap sizing does to memory and CPU. */
-export const RUNTIME_VARIANTS: Variant[] = [
+/**
+ * The runtime's own settings, on the floor and on A (what V8's heap sizing does to memory and
+ * CPU), and A on its other HTTP platform.
+ */
+export const VARIANTS: Variant[] = [
   { target: 'b', against: 'b', nodeFlags: SMALL_YOUNG_GENERATION, adds: "B, V8's young generation capped" },
   { target: 'a', against: 'a', nodeFlags: SMALL_YOUNG_GENERATION, adds: "A, V8's young generation capped" },
+  { target: 'a-fastify', against: 'a', adds: 'A on Fastify (HTTP_PLATFORM=fastify) instead of Express' },
 ];
 
 export const LIMITER_LADDER: Rung[] = [
@@ -78,14 +82,14 @@ export const LEDGERS: Record<string, { scenario: string; ladder: Rung[]; variant
   limiter: {
     scenario: 'normal',
     ladder: LIMITER_LADDER,
-    variants: RUNTIME_VARIANTS,
+    variants: VARIANTS,
     load: { store: 'memory', rate: 20_000, durationS: 20, warmupS: 3 },
   },
   // issue 15's memory target: 1000 connections in rooms of 10 at 30 000 deliveries/s
   chat: {
     scenario: 'rooms',
     ladder: CHAT_LADDER,
-    variants: RUNTIME_VARIANTS,
+    variants: VARIANTS,
     load: { clients: 1000, roomSize: 10, rate: 3, durationS: 20, warmupS: 5, connectS: 5 },
   },
 };

@@ -22,7 +22,7 @@ import {
 import type { BenchResult } from './lib/result.js';
 import { type CpuProfile, summariseProfile } from './lib/cpu-profile.js';
 import { redisServerVersion } from '../tools/redis-process.js';
-import { openTarget, type Target, type TargetOptions } from './lib/target.js';
+import { isStartedProfile, openTarget, type Target, type TargetOptions } from './lib/target.js';
 
 export const CHAT_SCENARIOS = ['steady', 'burst', 'churn', 'rooms', 'capacity'] as const;
 export const LIMITER_SCENARIOS = ['normal', 'hotkey', 'degrade'] as const;
@@ -65,7 +65,7 @@ export async function runScenario(
     throw new Error(`unknown scenario '${scenario}'; one of: ${SCENARIOS.join(', ')}`);
   }
   // normal and hotkey on a started profile: the limiter on a private Redis unless --store memory
-  const onRedis = !isChat && (targetSpec === 'a' || targetSpec === 'b') && limiterOptions(overrides).store === 'redis';
+  const onRedis = !isChat && isStartedProfile(targetSpec) && limiterOptions(overrides).store === 'redis';
   const redis = onRedis ? await startLimiterRedis() : undefined;
   const storeEnv: Record<string, string> = redis ? { LIMITER_STORE: 'redis', REDIS_URL: redis.url } : {};
   let target: Target;

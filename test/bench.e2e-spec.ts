@@ -379,14 +379,18 @@ describe('npm run bench', () => {
     expect(md).toMatch(/^# Ledger \(chat\): where Profile A's CPU per delivery goes/);
     expect(md).toContain('| `ledger:chat-pipe` |');
     // the runtime's variants: the same servers started with V8's young generation capped
+    // and A on Fastify
     expect(runs.variantRuns.map((v: BenchResult[]) => v[0]?.provenance?.serverSettings?.NODE_FLAGS)).toEqual([
       '--max-semi-space-size=1',
       '--max-semi-space-size=1',
+      undefined,
     ]);
     expect(runs.variantRuns.map((v: BenchResult[]) => v[0]?.target)).toEqual([
       'b --max-semi-space-size=1',
       'a --max-semi-space-size=1',
+      'a-fastify',
     ]);
+    expect(runs.variantRuns[2][0].provenance.serverSettings.HTTP_PLATFORM).toBe('fastify');
     expect(md).toContain('| `a --max-semi-space-size=1` |');
     expect(runs.profiled.cpuProfile.byPackage.every((p: { name: unknown }) => typeof p.name === 'string')).toBe(true);
   }, 120_000);

@@ -30,6 +30,14 @@ export interface Target {
   stop(): Promise<void>;
 }
 
+/** Profile A on a given HTTP platform (the setting HTTP_PLATFORM): `a` runs it on its default. */
+export const PLATFORM_TARGETS: Readonly<Record<string, string>> = { 'a-express': 'express', 'a-fastify': 'fastify' };
+
+/** Whether the harness starts this target's profile with its own limiter store (`a`, `b`, `a-<platform>`). */
+export function isStartedProfile(spec: string): boolean {
+  return spec === 'a' || spec === 'b' || spec in PLATFORM_TARGETS;
+}
+
 /** The rungs of the ledger (`ledger:<rung>`, src/ledger): bench-only Nest compositions between B and A. */
 export const LEDGER_ENTRY = 'dist/ledger/main.js';
 
@@ -88,20 +96,27 @@ export async function openTarget(
   options: TargetOptions = {},
 ): Promise<Target> {
   const rung = spec.startsWith('ledger:') ? spec.slice('ledger:'.length) : undefined;
-  if (spec === 'a' || spec === 'b' || spec === 'cluster' || rung !== undefined) {
+  // `a-express`, `a-fastify`: Profile A with HTTP_PLATFORM set, named as asked
+  const platform = PLATFORM_TARGETS[spec];
+  const profile = platform === undefined ? spec : 'a';
+  if (profile === 'a' || profile === 'b' || profile === 'cluster' || rung !== undefined) {
     const cpus = tasksetAvailable() ? (options.serverCpus ?? SERVER_CPU) : undefined;
-    const needsRedis = spec === 'cluster' || (spec === 'a' && options.bus === 'redis');
-    if (spec === 'b' && options.bus === 'redis')
+    const needsRedis = profile === 'cluster' || (profile === 'a' && options.bus === 'redis');
+    if (profile === 'b' && options.bus === 'redis')
       throw new Error('--bus redis is a Profile A setting: use --target a or cluster');
     const redis = needsRedis ? await startRedis(await freePort(), cpus) : undefined;
-    const serverEnv: Record<string, string> = { ...env, ...(rung !== undefined ? { LEDGER_RUNG: rung } : {}) };
+    const serverEnv: Record<string, string> = {
+      ...env,
+      ...(rung !== undefined ? { LEDGER_RUNG: rung } : {}),
+      ...(platform !== undefined ? { HTTP_PLATFORM: platform } : {}),
+    };
     if (redis) Object.assign(serverEnv, { REDIS_URL: redis.url, CHAT_BUS: 'redis' });
-    if (spec === 'cluster') serverEnv.CLUSTER_WORKERS = String(options.workers ?? 0);
+    if (profile === 'cluster') serverEnv.CLUSTER_WORKERS = String(options.workers ?? 0);
     const port = await freePort();
     const pin = cpus ? ['taskset', '-c', cpus] : [];
-    if (options.cpuProfileDir && spec === 'cluster') throw new Error('--cpu-prof profiles a started a or b');
+    if (options.cpuProfileDir && profile === 'cluster') throw new Error('--cpu-prof profiles a started a or b');
     const profiling = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
-    const entry = rung !== undefined ? [LEDGER_ENTRY] : profileArgs(spec as 'a' | 'b' | 'cluster');
+    const entry = rung !== undefined ? [LEDGER_ENTRY] : profileArgs(profile as 'a' | 'b' | 'cluster');
     const nodeFlags = options.nodeFlags ?? [];
     const [cmd, ...args] = [...pin, process.execPath, ...nodeFlags, ...profiling, ...entry];
     const child = spawn(cmd as string, args, {
@@ -160,7 +175,9 @@ export async function openTarget(
   }
   const url = new URL(spec);
   if (!['ws:', 'wss:', 'http:', 'https:'].includes(url.protocol))
-    throw new Error(`--target must be a, b, cluster or a ws/http URL, got ${spec}`);
+    throw new Error(
+      `--target must be a, a-express, a-fastify, b, cluster, ledger:<rung> or a ws/http URL, got ${spec}`,
+    );
   const secure = url.protocol === 'wss:' || url.protocol === 'https:';
   const hostPort = url.host;
   const httpUrl = `${secure ? 'https' : 'http'}://${hostPort}`;
