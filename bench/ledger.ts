@@ -31,6 +31,8 @@ export interface Variant extends Rung {
 
 /** V8's young generation capped at 1 MiB per semi-space (the default grows to 16): memory for GC time. */
 const SMALL_YOUNG_GENERATION = ['--max-semi-space-size=1'];
+/** And let grow to 64 MiB per semi-space: GC time for memory, the other way. */
+const LARGE_YOUNG_GENERATION = ['--max-semi-space-size=64'];
 
 /**
  * The runtime's own settings, on the floor and on A (what V8's heap sizing does to memory and
@@ -39,6 +41,7 @@ const SMALL_YOUNG_GENERATION = ['--max-semi-space-size=1'];
 export const VARIANTS: Variant[] = [
   { target: 'b', against: 'b', nodeFlags: SMALL_YOUNG_GENERATION, adds: "B, V8's young generation capped" },
   { target: 'a', against: 'a', nodeFlags: SMALL_YOUNG_GENERATION, adds: "A, V8's young generation capped" },
+  { target: 'a', against: 'a', nodeFlags: LARGE_YOUNG_GENERATION, adds: "A, V8's young generation let grow" },
   { target: 'a-fastify', against: 'a', adds: 'A on Fastify (HTTP_PLATFORM=fastify) instead of Express' },
 ];
 

@@ -383,14 +383,16 @@ describe('npm run bench', () => {
     expect(runs.variantRuns.map((v: BenchResult[]) => v[0]?.provenance?.serverSettings?.NODE_FLAGS)).toEqual([
       '--max-semi-space-size=1',
       '--max-semi-space-size=1',
+      '--max-semi-space-size=64',
       undefined,
     ]);
     expect(runs.variantRuns.map((v: BenchResult[]) => v[0]?.target)).toEqual([
       'b --max-semi-space-size=1',
       'a --max-semi-space-size=1',
+      'a --max-semi-space-size=64',
       'a-fastify',
     ]);
-    expect(runs.variantRuns[2][0].provenance.serverSettings.HTTP_PLATFORM).toBe('fastify');
+    expect(runs.variantRuns[3][0].provenance.serverSettings.HTTP_PLATFORM).toBe('fastify');
     expect(md).toContain('| `a --max-semi-space-size=1` |');
     expect(runs.profiled.cpuProfile.byPackage.every((p: { name: unknown }) => typeof p.name === 'string')).toBe(true);
   }, 120_000);
