@@ -3,6 +3,7 @@
  * - the core (src/core) imports no framework and nothing of the profiles;
  * - Profile B (src/baseline) imports only the core, ws and node;
  * - Profile A's feature folders reach each other only through their index.ts;
+ * - Express and Fastify are used in src/platform/ only, one file each, each loaded alone;
  * - bench/, tools/ and test/ reach the core only through src/core/index.ts;
  * - no import cycle anywhere.
  */
@@ -57,8 +58,31 @@ module.exports = {
       name: 'profiles-apart',
       comment: 'Profile A and Profile B share only the core.',
       severity: 'error',
-      from: { path: `^(${FEATURES}|src/ledger/|src/[^/]+\\.ts$)` },
+      from: { path: `^(${FEATURES}|src/platform/|src/ledger/|src/[^/]+\\.ts$)` },
       to: { path: '^src/baseline/' },
+    },
+    {
+      name: 'http-platform-in-its-file',
+      comment:
+        "Express and Fastify are used in src/platform/ only: the rest of Profile A goes through Nest's platform-agnostic APIs.",
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/platform/' },
+      to: { path: '^node_modules/(@nestjs/platform-express|@nestjs/platform-fastify|express|fastify|body-parser)/' },
+    },
+    {
+      name: 'http-platforms-apart',
+      comment: 'Each platform file uses its own platform only, so that loading one never loads the other.',
+      severity: 'error',
+      from: { path: '^src/platform/(express|fastify)\\.ts$' },
+      to: { path: '^(src/platform/|node_modules/(@nestjs/platform-|express/|fastify/))', pathNot: '$1' },
+    },
+    {
+      name: 'http-platform-loaded-alone',
+      comment:
+        'A platform file is loaded with import() once HTTP_PLATFORM has chosen it (src/app.setup.ts): a static import would load it on the other platform too.',
+      severity: 'error',
+      from: { pathNot: '^src/platform/' },
+      to: { path: '^src/platform/', dependencyTypesNot: ['dynamic-import', 'type-only'] },
     },
     {
       name: 'outside-reaches-core-through-index',

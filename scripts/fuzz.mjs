@@ -1,18 +1,19 @@
 #!/usr/bin/env node
 /**
- * npm run fuzz -- [--runs N] [--seed S] [--minutes M] [--targets URL,URL]
+ * npm run fuzz -- [--runs N] [--seed S] [--minutes M] [--targets URL,URL,...]
  *
  * The differential fuzzer of the test suite (test/differential.e2e-spec.ts), run longer: N
  * sequences (default 10000) from seed S (default: a new one, printed), for at most M minutes if
- * given; against Profile A and Profile B built from this checkout (fresh processes, the same
- * settings), or against two running servers that claim the contracts (`--targets
- * http://127.0.0.1:3000,http://127.0.0.1:4000`; each must have the fuzzer's policies loaded, see
- * the spec file). A failure prints the smallest sequence found and the seed that reproduces it.
+ * given; against Profile B, Profile A on Express and Profile A on Fastify built from this checkout
+ * (fresh processes, the same settings; each A must answer as B), or against two or more running
+ * servers that claim the contracts (`--targets http://127.0.0.1:3000,http://127.0.0.1:4000`, the
+ * first the reference; each must have the fuzzer's policies loaded, see the spec file). A failure
+ * prints the smallest sequence found and the seed that reproduces it.
  */
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 
-const usage = 'usage: npm run fuzz -- [--runs N] [--seed S] [--minutes M] [--targets URL,URL]\n';
+const usage = 'usage: npm run fuzz -- [--runs N] [--seed S] [--minutes M] [--targets URL,URL,...]\n';
 let values;
 try {
   ({ values } = parseArgs({

@@ -2,7 +2,6 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { configureApp, httpAdapter } from './app.setup.js';
 import { loadOrExit, loadSettings } from './core/config/settings.js';
@@ -15,15 +14,22 @@ import { tracing } from './telemetry/tracer.js';
 const settings = loadOrExit(() => loadSettings());
 const policies = loadOrExit(() => loadPolicies(settings));
 const logger = new PinoLogger(settings.logLevel, process.env.OTEL_SERVICE_NAME ?? 'chat-profile-a');
-const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings, policies), httpAdapter(), {
+const app = await NestFactory.create(AppModule.forRoot(settings, policies), await httpAdapter(settings), {
   logger,
   bodyParser: false,
 });
-configureApp(app, settings);
+await configureApp(app, settings);
 await app.listen(settings.port, settings.host);
 const address = app.getHttpServer().address() as AddressInfo;
 logger.log(
-  { msg: 'listening', host: address.address, port: address.port, path: WS_PATH, tracing: tracing.enabled },
+  {
+    msg: 'listening',
+    host: address.address,
+    port: address.port,
+    path: WS_PATH,
+    http: app.getHttpAdapter().getType(),
+    tracing: tracing.enabled,
+  },
   'ChatApp',
 );
 // Nest's enableShutdownHooks() would re-raise the signal after closing (exit by signal); the

@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { ChatClient, connectAll, type Frame } from './support/chat-client.js';
 import { closeCodeIn, RawSocket, UPGRADE_HEADERS } from './support/raw-socket.js';
 import { RedisServer } from './support/redis-server.js';
-import { type Profile, PROFILES, runToExit, ServerProcess } from './support/server-process.js';
+import { type Profile, PROFILES, PROFILES_A, runToExit, ServerProcess } from './support/server-process.js';
 
 interface Vector {
   name: string;
@@ -191,6 +191,25 @@ describe.each(CONTRACT_RUNS)('contract: profile $name', ({ profile, redisBus }) 
       expect(res.status).toBe(404);
       if (OWN_PROFILES) expect(await res.json()).toEqual({ error: 'not_found', message: 'Cannot GET /ws' });
     });
+  });
+
+  it('routes HTTP requests by their exact path: nothing decoded, case-sensitive, no extra slash', async () => {
+    for (const path of ['/%68ealth', '/health%3F', '/h%zzealth', '/health%', '/Health', '/health/', '//health']) {
+      const res = await fetch(server.httpUrl + path);
+      expect(res.status, path).toBe(404);
+      if (OWN_PROFILES) expect(await res.json(), path).toEqual({ error: 'not_found', message: `Cannot GET ${path}` });
+    }
+    expect((await fetch(`${server.httpUrl}/health?%zz`)).status).toBe(200); // the query is not the path
+  });
+
+  it('leaves a request that is not HTTP/1.1 to the HTTP parser: 400, no body, connection closed', async () => {
+    const raw = await RawSocket.connect(server.port);
+    raw.write('GET health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'); // a request-target must start with /
+    await raw.closed;
+    const answer = raw.data.toString('latin1');
+    // Node's own answer in every TypeScript profile; another server is held to a 400
+    if (OWN_PROFILES) expect(answer).toBe('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else expect(answer).toMatch(/^HTTP\/1\.1 400 /);
   });
 
   it('fans a chat out to every member, the sender included, with a growing seq', async () => {
@@ -682,5 +701,23 @@ describe.each(PROFILES)('settings: profile $name', (profile) => {
     expect(result.code).not.toBe(0);
     expect(result.output).toContain('MAX_FRAME_BYTES');
     expect(result.output).toContain('KEEPALIVE_INTERVAL_MS');
+  });
+});
+
+describe.each(PROFILES_A)('HTTP platform: profile $name', (profile) => {
+  it('serves on the platform HTTP_PLATFORM names', async () => {
+    const server = await ServerProcess.start(profile);
+    try {
+      const listening = server.log.split('\n').find((line) => line.includes('"msg":"listening"'));
+      expect(JSON.parse(listening as string)).toMatchObject({ http: profile.env?.HTTP_PLATFORM });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('refuses to start on an unknown platform, naming the variable and its choices', async () => {
+    const result = await runToExit(profile, { PORT: '0', HTTP_PLATFORM: 'bogus' });
+    expect(result.code).toBe(2);
+    expect(result.output).toContain("HTTP_PLATFORM must be one of express, fastify, got 'bogus'");
   });
 });

@@ -1,15 +1,16 @@
 /**
  * The differential fuzzer (test/fuzz/) in the suite: generated sequences of WebSocket frames and
- * HTTP decision requests run on Profile A and Profile B side by side, and every answer must be
- * the same (docs/CONTRACT.md, docs/LIMITER.md). `npm test` runs a fixed seed for 45 s;
- * `npm run fuzz -- --runs N --seed S [--targets URL,URL]` (scripts/fuzz.mjs) runs longer, or
- * against two other servers started with the settings below.
+ * HTTP decision requests run on Profile B, Profile A on Express and Profile A on Fastify side by
+ * side, and each A must answer every sequence exactly as B, the reference (docs/CONTRACT.md,
+ * docs/LIMITER.md). `npm test` runs a fixed seed for 45 s; `npm run fuzz -- --runs N --seed S
+ * [--targets URL,URL,...]` (scripts/fuzz.mjs) runs longer, or against other servers started with
+ * the settings below (the first is the reference).
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fuzz } from './fuzz/differential.js';
 import type { Target } from './fuzz/runner.js';
-import { PROFILE_A, PROFILE_B, ServerProcess } from './support/server-process.js';
+import { PROFILE_A, PROFILE_A_FASTIFY, PROFILE_B, ServerProcess } from './support/server-process.js';
 
 const env = process.env;
 const RUNS = Number(env.FUZZ_RUNS ?? 1_000_000);
@@ -18,29 +19,34 @@ const TIME_LIMIT_MS = Number(env.FUZZ_TIME_LIMIT_MS ?? (env.FUZZ_RUNS ? 0 : 45_0
 
 const POLICIES_FILE = fileURLToPath(new URL('./fuzz/policies.yaml', import.meta.url));
 /**
- * The same settings for both (and for `--targets` servers): test/fuzz/policies.yaml; a connection's
- * bucket of 20 refills 1 token/s, too slow to matter within a sequence.
+ * The same settings for every server (and for `--targets` servers): test/fuzz/policies.yaml; a
+ * connection's bucket of 20 refills 1 token/s, too slow to matter within a sequence.
  */
 const SETTINGS = { POLICIES_FILE, RATE_LIMIT_CAPACITY: '20', RATE_LIMIT_REFILL_PER_SEC: '1', LOG_LEVEL: 'warn' };
 
-function target(httpUrl: string): Target {
+function target(name: string, httpUrl: string): Target {
   const url = new URL(httpUrl);
-  return { httpUrl: url.origin, wsUrl: `${url.protocol === 'https:' ? 'wss' : 'ws'}://${url.host}/ws` };
+  return { name, httpUrl: url.origin, wsUrl: `${url.protocol === 'https:' ? 'wss' : 'ws'}://${url.host}/ws` };
 }
+
+/** The reference first, then every server held to it. */
+const PROFILES = [PROFILE_B, PROFILE_A, PROFILE_A_FASTIFY];
 
 describe('differential fuzzer', () => {
   const servers: ServerProcess[] = [];
-  let targets: [Target, Target];
+  let targets: Target[];
 
   beforeAll(async () => {
     if (env.FUZZ_TARGETS) {
-      const [first, second] = env.FUZZ_TARGETS.split(',');
-      if (!first || !second) throw new Error('FUZZ_TARGETS must be two URLs: http://host:port,http://host:port');
-      targets = [target(first), target(second)];
+      const urls = env.FUZZ_TARGETS.split(',');
+      if (urls.length < 2 || urls.some((url) => url === '')) {
+        throw new Error('FUZZ_TARGETS must be two URLs or more: http://host:port,http://host:port');
+      }
+      targets = urls.map((url) => target(url, url));
       return;
     }
-    servers.push(await ServerProcess.start(PROFILE_A, SETTINGS), await ServerProcess.start(PROFILE_B, SETTINGS));
-    targets = [target(servers[0]!.httpUrl), target(servers[1]!.httpUrl)];
+    for (const profile of PROFILES) servers.push(await ServerProcess.start(profile, SETTINGS));
+    targets = PROFILES.map((profile, i) => target(profile.name, (servers[i] as ServerProcess).httpUrl));
   });
 
   afterAll(async () => {
@@ -48,10 +54,10 @@ describe('differential fuzzer', () => {
   });
 
   it(
-    'gives the same answers from both servers to every generated sequence',
+    'gives the same answers from every server to every generated sequence',
     async () => {
       const started = Date.now();
-      const result = await fuzz(targets[0], targets[1], {
+      const result = await fuzz(targets, {
         runs: RUNS,
         seed: SEED,
         ...(TIME_LIMIT_MS > 0 ? { timeLimitMs: TIME_LIMIT_MS } : {}),

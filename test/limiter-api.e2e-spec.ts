@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { ChatClient } from './support/chat-client.js';
 import { RawSocket } from './support/raw-socket.js';
-import { type Profile, PROFILES, runToExit, ServerProcess, withClock } from './support/server-process.js';
+import { type Profile, PROFILES, PROFILES_A, runToExit, ServerProcess, withClock } from './support/server-process.js';
 import { RedisServer } from './support/redis-server.js';
 import { parsePrometheus, sumOf } from './support/prometheus.js';
 
@@ -88,6 +88,14 @@ async function rawPost(server: ServerProcess, headers: readonly string[], body?:
   } finally {
     socket.destroy();
   }
+}
+
+/** Whether `data` holds one whole HTTP answer: its head and a body of its Content-Length. */
+function answered(data: Buffer): boolean {
+  const end = data.indexOf('\r\n\r\n');
+  if (end === -1) return false;
+  const length = Number(/\r\ncontent-length: *(\d+)/i.exec(data.subarray(0, end).toString('latin1'))?.[1] ?? 0);
+  return data.length >= end + 4 + length;
 }
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -383,6 +391,16 @@ describe.each(PROFILES)('decision API: profile $name', (profile) => {
       ],
       ['a chunked body', ['Transfer-Encoding: chunked'], chunk(request), 200, undefined],
       ['no JSON at all', [], 'policy=tiny', 400, BAD_JSON],
+      // the media type is never looked at, even when it is not one
+      ['a Content-Type that is no media type', ['Content-Type: json'], request, 200, undefined],
+      ['a charset parameter without a value', [`${CT}; charset`], request, 200, undefined],
+      [
+        'an empty body without a Content-Type (so {})',
+        [],
+        '',
+        400,
+        { error: 'invalid_request', message: 'policy must be a non-empty string of well-formed Unicode' },
+      ],
     ];
 
     it.each(bodies)('%s: %i', async (_name, headers, body, status, refusal) => {
@@ -444,6 +462,31 @@ describe.each(PROFILES)('decision API: profile $name', (profile) => {
       const after = await rawPost(server, [], Buffer.concat([bytes, Buffer.from('"}}')]));
       expect(after.body).toMatchObject({ allowed: true, remaining: 1 });
     });
+  });
+
+  it('keeps the connection open after refusing a body (415, 400), as after a decision', async () => {
+    const socket = await RawSocket.connect(server.port);
+    try {
+      const post = (headers: string[], body: string) =>
+        ['POST /v1/check HTTP/1.1', 'Host: 127.0.0.1', ...headers, `Content-Length: ${body.length}`, '', body].join(
+          '\r\n',
+        );
+      const request = JSON.stringify({ policy: 'tiny', subject: { ip: fresh('ip') } });
+      for (const [headers, body, status] of [
+        [['Content-Encoding: gzip'], request, 415],
+        [[], '{', 400],
+        [[], request, 200],
+      ] as const) {
+        const before = socket.data.length;
+        socket.write(post([...headers], body));
+        const answer = (await socket.waitFor((d) => answered(d.subarray(before)))).subarray(before);
+        expect(answer.toString('latin1'), body).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+        expect(answer.toString('latin1'), body).not.toMatch(/\r\nconnection: *close\r\n/i);
+      }
+      expect(socket.destroyed).toBe(false);
+    } finally {
+      socket.destroy();
+    }
   });
 
   it('logs nothing for an upload its client aborts, and serves on', async () => {
@@ -637,7 +680,7 @@ describe('decision API on a shared Redis', () => {
   });
 });
 
-describe.each(PROFILES.filter((p) => p.name.startsWith('A')))('HTTP throttling: profile $name', (profile) => {
+describe.each(PROFILES_A)('HTTP throttling: profile $name', (profile) => {
   let server: ServerProcess;
   beforeAll(async () => {
     server = await ServerProcess.start(profile, { POLICIES_FILE, HTTP_THROTTLE_POLICY: 'tiny' });
@@ -647,11 +690,24 @@ describe.each(PROFILES.filter((p) => p.name.startsWith('A')))('HTTP throttling: 
   });
 
   it('guards the app routes with the configured policy through @nestjs/throttler', async () => {
-    const statuses: number[] = [];
-    for (let i = 0; i < 5; i++) statuses.push((await fetch(`${server.httpUrl}/stats`)).status);
-    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    const replies: Response[] = [];
+    for (let i = 0; i < 5; i++) replies.push(await fetch(`${server.httpUrl}/stats`));
+    expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 429, 429]);
+    // the throttler's headers, alike on every platform: the count while allowed, the wait once refused
+    const allowed = replies.slice(0, 3).map((r) => r.headers);
+    expect(allowed.map((h) => [h.get('x-ratelimit-limit'), h.get('x-ratelimit-remaining')])).toEqual([
+      ['3', '2'],
+      ['3', '1'],
+      ['3', '0'],
+    ]);
+    for (const headers of allowed) expect(headers.get('x-ratelimit-reset')).toMatch(/^[1-9]\d*$/);
+    for (const { headers } of replies.slice(3)) {
+      expect(headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
+      expect(headers.get('x-ratelimit-remaining')).toBeNull();
+      expect(headers.get('content-type')).toBe('application/json; charset=utf-8');
+    }
     const limited = await fetch(`${server.httpUrl}/stats`);
-    expect(await limited.json()).toMatchObject({ error: 'too_many_requests' });
+    expect(await limited.json()).toEqual({ error: 'too_many_requests', message: expect.any(String) });
     for (let i = 0; i < 5; i++) expect((await fetch(`${server.httpUrl}/health`)).status).toBe(200);
   });
 });

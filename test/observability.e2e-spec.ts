@@ -1,8 +1,8 @@
 /**
- * Profile A's production surface as a real process: traces exported over OTLP/HTTP to a receiver
- * started here, /health/live and /health/ready (with a real Redis stopped and restarted),
- * /metrics in the Prometheus text format (checked by promtool on both profiles), JSON logs, and no
- * user data in any exported span.
+ * Profile A's production surface as a real process, on each HTTP platform: traces exported over
+ * OTLP/HTTP to a receiver started here, /health/live and /health/ready (with a real Redis stopped
+ * and restarted), /metrics in the Prometheus text format (checked by promtool on every profile),
+ * JSON logs, and no user data in any exported span.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -10,16 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChatClient } from './support/chat-client.js';
 import { OtlpReceiver } from './support/otlp-receiver.js';
 import { RedisServer } from './support/redis-server.js';
-import { type Profile, PROFILES, ServerProcess } from './support/server-process.js';
+import { type Profile, PROFILES, PROFILES_A, ServerProcess } from './support/server-process.js';
 import { parsePrometheus, promtoolProblems } from './support/prometheus.js';
 
-const profileA = PROFILES.find((p) => p.name.startsWith('A')) as Profile;
 const profileB = PROFILES.find((p) => p.name.startsWith('B')) as Profile;
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const PACKAGE_VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('observability: Profile A', () => {
+describe.each(PROFILES_A)('observability: profile $name', (profileA) => {
   let redis: RedisServer;
   let receiver: OtlpReceiver;
   let server: ServerProcess;
@@ -191,7 +190,7 @@ describe('observability: Profile A', () => {
   });
 });
 
-describe('span flush on shutdown: Profile A', () => {
+describe.each(PROFILES_A)('span flush on shutdown: profile $name', (profileA) => {
   it('exports spans still buffered when SIGTERM arrives', async () => {
     const receiver = await OtlpReceiver.start();
     try {
@@ -212,7 +211,7 @@ describe('span flush on shutdown: Profile A', () => {
   });
 });
 
-describe('no user data in exported spans: Profile A', () => {
+describe.each(PROFILES_A)('no user data in exported spans: profile $name', (profileA) => {
   it('exports no subject value, user name or chat text, on the limiter on Redis and the chat bus', async () => {
     const redis = await RedisServer.start();
     const receiver = await OtlpReceiver.start();
@@ -280,9 +279,8 @@ describe('no user data in exported spans: Profile A', () => {
   });
 });
 
-describe('/metrics of both profiles, checked by promtool', () => {
-  let a: ServerProcess;
-  let b: ServerProcess;
+describe('/metrics of every profile, checked by promtool', () => {
+  const servers: ServerProcess[] = [];
 
   /** The same traffic on a server: 2 members, 3 chats, a bad frame, a ping; 11 frames at once from a full bucket of 10. */
   async function traffic(server: ServerProcess): Promise<void> {
@@ -306,30 +304,34 @@ describe('/metrics of both profiles, checked by promtool', () => {
   }
 
   beforeAll(async () => {
-    [a, b] = await Promise.all([ServerProcess.start(profileA), ServerProcess.start(profileB)]);
-    await traffic(a);
-    await traffic(b);
+    servers.push(...(await Promise.all(PROFILES.map((profile) => ServerProcess.start(profile)))));
+    for (const server of servers) await traffic(server);
   });
   afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
+    await Promise.all(servers.map((server) => server.stop()));
   });
 
-  it("passes promtool check metrics (beyond the lint of prom-client's own defaults) on A and on B", async () => {
-    for (const server of [a, b]) {
+  it("passes promtool check metrics (beyond the lint of prom-client's own defaults) on every profile", async () => {
+    for (const server of servers) {
       const res = await fetch(`${server.httpUrl}/metrics`);
       expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
       expect(promtoolProblems(await res.text())).toEqual([]);
     }
   });
 
-  it("B serves A's chat and process metrics under the same names and types, counted alike", async () => {
-    const [sa, sb] = await Promise.all(
-      [a, b].map(async (s) => parsePrometheus(await (await fetch(`${s.httpUrl}/metrics`)).text())),
-    );
-    for (const [family, type] of sb.types) expect(sa.types.get(family), family).toBe(type);
-    // the same traffic gives the same chat counts
-    const chat = (s: typeof sa) => new Map([...s.byKey].filter(([k]) => k.startsWith('chat_')));
-    expect(chat(sb)).toEqual(chat(sa));
+  it("B serves A's chat and process metrics under the same names and types, counted alike, on either platform", async () => {
+    const scrape = async (server: ServerProcess) =>
+      parsePrometheus(await (await fetch(`${server.httpUrl}/metrics`)).text());
+    const b = servers[PROFILES.indexOf(profileB)] as ServerProcess;
+    const sb = await scrape(b);
+    const chat = (s: typeof sb) => new Map([...s.byKey].filter(([k]) => k.startsWith('chat_')));
+    for (const [i, profile] of PROFILES.entries()) {
+      if (profile === profileB) continue;
+      const sa = await scrape(servers[i] as ServerProcess);
+      for (const [family, type] of sb.types) expect(sa.types.get(family), `${profile.name}: ${family}`).toBe(type);
+      // the same traffic gives the same chat counts
+      expect(chat(sb), profile.name).toEqual(chat(sa));
+    }
     expect(sb.byKey.get('chat_frames_in_total{type="leave"}')).toBe(12); // 11, and the one with a stray field
     expect(sb.byKey.get('chat_frames_in_total{type="rejected"}')).toBe(1);
     expect(sb.byKey.get('chat_rate_limited_total')).toBe(1);

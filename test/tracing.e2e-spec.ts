@@ -1,12 +1,13 @@
 /**
- * Profile A's spans, asserted with an in-memory exporter on an app created in this process:
- * chat messages (parented to a client traceparent, rate-limit outcome, refusals) and limiter
- * decisions. The OTLP export of a real process is covered by observability.e2e-spec.ts.
+ * Profile A's spans, asserted with an in-memory exporter on an app created in this process, on
+ * each HTTP platform: chat messages (parented to a client traceparent, rate-limit outcome,
+ * refusals) and limiter decisions. The OTLP export of a real process is covered by
+ * observability.e2e-spec.ts.
  */
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
@@ -20,27 +21,26 @@ import { ChatClient } from './support/chat-client.js';
 const exporter = new InMemorySpanExporter();
 const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
 provider.register();
+// one provider for the apps of every platform: an app's shutdown must not stop it
+afterAll(() => provider.shutdown());
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT_ID = '00f067aa0ba902b7';
 
-describe('Profile A spans (in-memory exporter)', () => {
-  let app: NestExpressApplication;
+describe.each(['express', 'fastify'])('Profile A spans (in-memory exporter), on %s', (platform) => {
+  let app: INestApplication;
   let port: number;
   const spans = (name: string): ReadableSpan[] => exporter.getFinishedSpans().filter((s) => s.name === name);
 
   beforeAll(async () => {
-    enableTracing(() => provider.shutdown());
-    const settings = loadSettings({ HOST: '127.0.0.1', PORT: '0' });
-    app = await NestFactory.create<NestExpressApplication>(
-      AppModule.forRoot(settings, loadPolicies(settings)),
-      httpAdapter(),
-      {
-        logger: false,
-        bodyParser: false,
-      },
-    );
-    configureApp(app, settings);
+    enableTracing(async () => {});
+    const settings = loadSettings({ HOST: '127.0.0.1', PORT: '0', HTTP_PLATFORM: platform });
+    app = await NestFactory.create(AppModule.forRoot(settings, loadPolicies(settings)), await httpAdapter(settings), {
+      logger: false,
+      bodyParser: false,
+    });
+    await configureApp(app, settings);
+    expect(app.getHttpAdapter().getType()).toBe(platform);
     await app.listen(0, '127.0.0.1');
     port = (app.getHttpServer().address() as AddressInfo).port;
   });

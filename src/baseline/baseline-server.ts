@@ -15,14 +15,8 @@ import { HEALTH_BODY, serverStats } from '../core/chat/server-stats.js';
 import { createLimiterStore, type LimiterStoreHooks } from '../core/limiter/create-store.js';
 import { checkDecisionBody } from './decision-request.js';
 import { batchPath } from '../core/limiter/request-rules.js';
-import { Limiter, MAX_BODY_BYTES, RequestError, rateLimitHeaders } from '../core/limiter/limiter.js';
-import {
-  bodyEncodingError,
-  bodyTooLarge,
-  declaresBody,
-  decodeBody,
-  parseJsonBody,
-} from '../core/limiter/request-body.js';
+import { Limiter, RequestError, rateLimitHeaders } from '../core/limiter/limiter.js';
+import { ABORTED, readJsonBody } from '../core/limiter/request-body.js';
 import { MemoryLimiterStore } from '../core/limiter/memory-limiter.store.js';
 import { chatConnectionPolicy, type Policy } from '../core/limiter/policy.js';
 import { type ClientMessage, DEFAULT_ROOM } from '../core/protocol/contract.js';
@@ -216,41 +210,6 @@ export class BaselineServer {
   private sendError(conn: ChatConnection, type: ArrivedType, error: FrameError): void {
     this.connections.send(conn, errorFrame(this.accounting.refused(conn, type, error)));
   }
-}
-
-/** What readBody and readJsonBody return when the client aborts its upload. */
-const ABORTED = Symbol('aborted');
-
-/**
- * The body's JSON value (undefined when there is no body) or why it is refused, read as Profile
- * A's body-parser reads it, in the same order (src/core/limiter/request-body.ts).
- */
-async function readJsonBody(req: IncomingMessage): Promise<object | undefined | RequestError | typeof ABORTED> {
-  if (!declaresBody(req.headers)) return undefined;
-  const refused = bodyEncodingError(req.headers);
-  if (refused !== undefined) return refused;
-  const bytes = await readBody(req, MAX_BODY_BYTES);
-  if (bytes === undefined) return bodyTooLarge();
-  if (bytes === ABORTED) return ABORTED;
-  return parseJsonBody(decodeBody(bytes));
-}
-
-/** The body's bytes; undefined when they pass `limit`; ABORTED when the client stops sending. */
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined | typeof ABORTED> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > limit) return undefined;
-      chunks.push(chunk);
-    }
-  } catch {
-    // the request stream fails only when its connection does: an aborted upload ('aborted',
-    // ECONNRESET), a reset socket, a body shorter than its Content-Length
-    return ABORTED;
-  }
-  return Buffer.concat(chunks);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -3,12 +3,13 @@
  * between Profile B and Profile A, each a real composition of A's own modules with one layer more
  * than the rung before. Bench only: the production path (src/main.ts) never reads LEDGER_RUNG.
  *
- *   nest           Nest on Express (A's platform, exact routes), the body read as A reads it, a
- *                  plain controller calling the core's Limiter on a memory store
+ *   nest           Nest on A's HTTP platform (Express or Fastify, as HTTP_PLATFORM says; exact
+ *                  routes), the body read as A reads it, a plain controller calling the core's
+ *                  Limiter on a memory store
  *   pipe           + A's LimiterController with its DecisionBodyPipe (class-transformer,
  *                  class-validator on the DTO)
  *   http-module    + A's LimiterHttpModule (the throttler guard, the body-encoding middleware),
- *                  A's exception filter and Express settings
+ *                  A's exception filter and platform settings
  *   limiter-module + A's LimiterModule and MetricsModule (the store counted and traced, DI)
  *   (A itself adds telemetry, the chat, status and health modules and the WebSocket adapter.)
  */
@@ -25,12 +26,11 @@ import {
   Post,
   Res,
 } from '@nestjs/common';
-import type { Response } from 'express';
-import { json } from 'express';
-import { HttpErrorFilter, SettingsModule } from '../common/index.js';
+import { HttpAdapterHost } from '@nestjs/core';
+import { SettingsModule } from '../common/index.js';
 import type { Settings } from '../core/config/settings.js';
 import { HEALTH_BODY, serverStats, type ServerStats } from '../core/chat/server-stats.js';
-import { type DecisionRequest, Limiter, MAX_BODY_BYTES, rateLimitHeaders } from '../core/limiter/limiter.js';
+import { type DecisionRequest, Limiter, rateLimitHeaders } from '../core/limiter/limiter.js';
 import { MemoryLimiterStore } from '../core/limiter/memory-limiter.store.js';
 import type { Policy } from '../core/limiter/policy.js';
 import { batchPath } from '../core/limiter/request-rules.js';
@@ -60,16 +60,19 @@ class LedgerStatusController {
  */
 @Controller('v1')
 class PlainLimiterController {
-  constructor(private readonly limiter: Limiter) {}
+  constructor(
+    private readonly limiter: Limiter,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
 
   @Post('check_and_consume')
   @HttpCode(200)
-  async consume(@Body() body: DecisionRequest | DecisionRequest[], @Res({ passthrough: true }) res: Response) {
+  async consume(@Body() body: DecisionRequest | DecisionRequest[], @Res({ passthrough: true }) res: unknown) {
     if (Array.isArray(body)) return this.limiter.decideAll(body, true, batchPath);
     const result = await this.limiter.decideOne(body, true);
     if ('policy' in result) {
       for (const [name, value] of rateLimitHeaders(this.limiter.policy(result.policy) as Policy, result))
-        res.setHeader(name, value);
+        this.adapterHost.httpAdapter.setHeader(res, name, value);
     }
     return result;
   }
@@ -88,15 +91,22 @@ class PlainLimiterModule {
   }
 }
 
-/** The decision route's body parser, as LimiterHttpModule applies it, for the rungs without that module. */
+/**
+ * The decision route's body parser, as LimiterHttpModule applies it, for the rungs without that
+ * module: body-parser on Express; on Fastify the adapter's route hook reads it (src/platform/fastify.ts).
+ */
 @Module({})
 class BodyModule implements NestModule {
   static with(controller: new (...args: never[]) => unknown, providers: (new (...args: never[]) => unknown)[] = []) {
     return { module: BodyModule, controllers: [controller], providers };
   }
 
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(json({ limit: MAX_BODY_BYTES, type: () => true, inflate: false })).forRoutes('v1');
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  async configure(consumer: MiddlewareConsumer): Promise<void> {
+    if (this.adapterHost.httpAdapter.getType() !== 'express') return;
+    const { expressJsonBody } = await import('../platform/express.js');
+    consumer.apply(expressJsonBody()).forRoutes('v1');
   }
 }
 
@@ -116,6 +126,5 @@ export class LedgerModule {
   }
 }
 
-/** The app-wide pieces A sets in configureApp, from the `http-module` rung on. */
+/** The app-wide pieces A sets in configureHttp (src/app.setup.ts), from the `http-module` rung on. */
 export const APP_LAYERS_FROM: LimiterRung = 'http-module';
-export const appFilter = () => new HttpErrorFilter();

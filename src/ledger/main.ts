@@ -4,13 +4,12 @@
  */
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { httpAdapter } from '../app.setup.js';
+import { configureHttp, httpAdapter } from '../app.setup.js';
 import { loadOrExit, loadSettings } from '../core/config/settings.js';
 import { loadPolicies } from '../core/limiter/load-policies.js';
 import { exitOnSignals } from '../core/runtime/signals.js';
 import { chatAdapter, ChatLedgerModule, type ChatRung, CHAT_RUNGS } from './chat-rungs.js';
-import { APP_LAYERS_FROM, appFilter, LedgerModule, type LimiterRung, LIMITER_RUNGS } from './limiter-rungs.js';
+import { APP_LAYERS_FROM, LedgerModule, type LimiterRung, LIMITER_RUNGS } from './limiter-rungs.js';
 
 const rung = process.env.LEDGER_RUNG ?? '';
 const isChat = (CHAT_RUNGS as readonly string[]).includes(rung);
@@ -20,19 +19,17 @@ if (!isChat && !(LIMITER_RUNGS as readonly string[]).includes(rung)) {
 }
 const settings = loadOrExit(() => loadSettings());
 const policies = loadOrExit(() => loadPolicies(settings));
-const app = await NestFactory.create<NestExpressApplication>(
+const app = await NestFactory.create(
   isChat
     ? ChatLedgerModule.forRung(rung as ChatRung, settings, policies)
     : LedgerModule.forRung(rung as LimiterRung, settings, policies),
-  httpAdapter(),
+  await httpAdapter(settings),
   { logger: ['error', 'warn'], bodyParser: false },
 );
 if (isChat) {
   app.useWebSocketAdapter(chatAdapter(rung as ChatRung, app, settings));
 } else if (LIMITER_RUNGS.indexOf(rung as LimiterRung) >= LIMITER_RUNGS.indexOf(APP_LAYERS_FROM)) {
-  app.useGlobalFilters(appFilter());
-  app.disable('x-powered-by');
-  app.disable('etag');
+  await configureHttp(app, settings); // A's exception filter and platform settings
 }
 await app.listen(settings.port, settings.host);
 exitOnSignals(

@@ -358,6 +358,8 @@ export const httpRequest: fc.Arbitrary<HttpSpec> = fc
           'ABS/v1/check_and_consume',
           '/v1//check',
           '/v1/check%5F',
+          '/v1/%63heck',
+          '/%68ealth',
           '/health',
           '/HEALTH',
           '/health/',

@@ -1,7 +1,8 @@
 /**
- * The differential fuzzer: fast-check generates sequences (arbitraries.ts), each runs on two
- * servers of the contracts side by side (runner.ts), and their answers must be the same. A
- * failure shrinks to a minimal sequence and is reported with the seed that reproduces it.
+ * The differential fuzzer: fast-check generates sequences (arbitraries.ts), each runs on two or
+ * more servers of the contracts side by side (runner.ts), and every server must answer as the
+ * first, the reference. A failure shrinks to a minimal sequence and is reported with the seed
+ * that reproduces it.
  */
 import fc from 'fast-check';
 import { sequence } from './arbitraries.js';
@@ -25,29 +26,37 @@ export interface FuzzResult {
   readonly report: string;
 }
 
-/** Two servers answered a sequence differently. */
+/** A server answered a sequence otherwise than the reference. */
 export class Difference extends Error {
-  constructor(a: readonly Observation[], b: readonly Observation[]) {
+  constructor(reference: Target, a: readonly Observation[], other: Target, b: readonly Observation[]) {
     const at = Array.from({ length: Math.max(a.length, b.length) }, (_, i) => i).find(
       (i) => JSON.stringify(a[i]) !== JSON.stringify(b[i]),
     );
+    const width = Math.max(reference.name.length, other.name.length) + 1;
     super(
-      `answers differ at observation ${at}:\n  first:  ${JSON.stringify(a[at ?? 0])}\n  second: ${JSON.stringify(b[at ?? 0])}`,
+      `answers differ at observation ${at}:\n` +
+        `  ${`${reference.name}:`.padEnd(width)} ${JSON.stringify(a[at ?? 0])}\n` +
+        `  ${`${other.name}:`.padEnd(width)} ${JSON.stringify(b[at ?? 0])}`,
     );
   }
 }
 
-/** Fuzzes server `a` against server `b`. */
-export async function fuzz(a: Target, b: Target, options: FuzzOptions): Promise<FuzzResult> {
+/** Fuzzes every server of `targets` against the first, the reference: each sequence runs on all of them at once. */
+export async function fuzz(targets: readonly Target[], options: FuzzOptions): Promise<FuzzResult> {
+  const [reference, ...others] = targets;
+  if (reference === undefined || others.length === 0) throw new Error('fuzz needs two servers or more');
   let done = 0;
   const tally: Record<string, number> = {};
   const count = (key: string) => (tally[key] = (tally[key] ?? 0) + 1);
   const property = fc.asyncProperty(sequence, async (s) => {
     const run = (done++).toString(36) + Math.random().toString(36).slice(2, 6);
-    const [fromA, fromB] = await Promise.all([observe(a, s, run), observe(b, s, run)]);
+    const [expected, ...answers] = await Promise.all(targets.map((target) => observe(target, s, run)));
     options.progress?.(done);
-    if (JSON.stringify(fromA) !== JSON.stringify(fromB)) throw new Difference(fromA, fromB);
-    for (const o of fromA) {
+    for (const [i, answer] of answers.entries()) {
+      if (JSON.stringify(answer) !== JSON.stringify(expected))
+        throw new Difference(reference, expected as Observation[], others[i] as Target, answer);
+    }
+    for (const o of expected as Observation[]) {
       if ('http' in o)
         count(
           `http ${o.http.status}${(o.http.body as { error?: string }).error ? ` ${(o.http.body as { error: string }).error}` : ''}`,

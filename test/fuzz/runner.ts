@@ -11,6 +11,8 @@ import WebSocket from 'ws';
 import { type FrameSpec, type HttpSpec, type Sequence, SUBJECT_NAMES } from './arbitraries.js';
 
 export interface Target {
+  /** What a difference report calls it. */
+  readonly name: string;
   readonly httpUrl: string;
   readonly wsUrl: string;
 }

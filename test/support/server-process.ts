@@ -19,15 +19,28 @@ export interface Profile {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-/** As `npm run start:prod` runs it: the telemetry preload first. */
 /** As `npm run start:prod`, `start:baseline` and `start:cluster` start them (src/core/runtime/profiles.ts). */
-export const PROFILE_A: Profile = { name: 'A (NestJS)', command: [process.execPath, ...profileArgs('a')] };
+export const PROFILE_A: Profile = {
+  name: 'A (NestJS)',
+  command: [process.execPath, ...profileArgs('a')],
+  env: { HTTP_PLATFORM: 'express' },
+};
+/** Profile A on Fastify: the same app and entry, another HTTP platform under Nest. */
+export const PROFILE_A_FASTIFY: Profile = {
+  name: 'A (NestJS, Fastify)',
+  command: [process.execPath, ...profileArgs('a')],
+  env: { HTTP_PLATFORM: 'fastify' },
+};
 export const PROFILE_B: Profile = { name: 'B (baseline)', command: [process.execPath, ...profileArgs('b')] };
 export const CLUSTER: Profile = { name: 'A cluster', command: [process.execPath, ...profileArgs('cluster')] };
 
+/** Every suite's servers: Profile A on Express and on Fastify, Profile B; or the server of CONTRACT_SERVER_CMD. */
 export const PROFILES: readonly Profile[] = process.env.CONTRACT_SERVER_CMD
   ? [{ name: 'external', command: [process.env.CONTRACT_SERVER_CMD], shell: true }]
-  : [PROFILE_A, PROFILE_B];
+  : [PROFILE_A, PROFILE_A_FASTIFY, PROFILE_B];
+
+/** Profile A on each of its HTTP platforms (none for CONTRACT_SERVER_CMD). */
+export const PROFILES_A: readonly Profile[] = PROFILES.filter((p) => p.name.startsWith('A'));
 
 export { freePort };
 
@@ -150,7 +163,7 @@ export class ServerProcess {
 export async function runToExit(profile: Profile, env: Record<string, string>, timeoutMs = 10_000) {
   const [cmd, ...args] = profile.command;
   const child = spawn(cmd as string, args, {
-    env: { ...process.env, HOST: '127.0.0.1', ...env },
+    env: { ...process.env, HOST: '127.0.0.1', ...profile.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     shell: profile.shell ?? false,
   });

@@ -35,6 +35,7 @@ describe('loadSettings', () => {
       httpThrottlePolicy: undefined,
       logLevel: 'info',
       chatBus: 'local',
+      httpPlatform: 'express',
       chatBusNodeTimeoutMs: 3000,
       clusterWorkers: 0,
     });
@@ -58,6 +59,7 @@ describe('loadSettings', () => {
     ['LIMITER_FAILURE_MODE', 'fail-sometimes'],
     ['REDIS_URL', 'http://127.0.0.1:6379'],
     ['HTTP_THROTTLE_POLICY', 'no spaces'],
+    ['HTTP_PLATFORM', 'koa'],
     ['CHAT_BUS', 'kafka'],
     ['CHAT_BUS_NODE_TIMEOUT_MS', '100'],
   ])('rejects %s=%s naming the variable', (name, value) => {
@@ -150,6 +152,7 @@ describe('loadSettings, exactly', () => {
       ['LIMITER_FAILURE_MODE', 'failureMode', ['fail-over', 'fail-open', 'fail-closed']],
       ['LOG_LEVEL', 'logLevel', ['info', 'debug', 'warn', 'error', 'silent']],
       ['CHAT_BUS', 'chatBus', ['local', 'redis']],
+      ['HTTP_PLATFORM', 'httpPlatform', ['express', 'fastify']],
     ]);
   });
 

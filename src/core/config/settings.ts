@@ -40,6 +40,8 @@ export interface Settings {
   readonly httpThrottlePolicy: string | undefined;
   /** Profile A: the least severe log level written (JSON lines on stdout). */
   readonly logLevel: 'info' | 'debug' | 'warn' | 'error' | 'silent';
+  /** Profile A: the HTTP platform under Nest (src/app.setup.ts); Profile B ignores it. */
+  readonly httpPlatform: 'express' | 'fastify';
 
   // ---- scale-out (Profile A) ----
   /** Where room events go: this process only, or Redis pub/sub shared by many processes. */
@@ -174,7 +176,7 @@ export const INTEGER_SETTINGS: readonly IntegerSpec[] = [
 
 interface ChoiceSpec {
   readonly env: string;
-  readonly key: 'limiterStore' | 'failureMode' | 'logLevel' | 'chatBus';
+  readonly key: 'limiterStore' | 'failureMode' | 'logLevel' | 'chatBus' | 'httpPlatform';
   readonly choices: readonly string[];
   readonly doc: string;
 }
@@ -199,6 +201,12 @@ export const CHOICE_SETTINGS: readonly ChoiceSpec[] = [
     key: 'chatBus',
     choices: ['local', 'redis'],
     doc: 'Profile A: room events in this process, or through Redis for many',
+  },
+  {
+    env: 'HTTP_PLATFORM',
+    key: 'httpPlatform',
+    choices: ['express', 'fastify'],
+    doc: "Profile A: Nest's HTTP platform (Profile B ignores it)",
   },
 ];
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { RequestError } from './limiter.js';
+import { MAX_BODY_BYTES, RequestError } from './limiter.js';
 import {
+  ABORTED,
   badJson,
   bodyEncodingError,
   bodyTooLarge,
@@ -8,6 +9,8 @@ import {
   declaresBody,
   decodeBody,
   parseJsonBody,
+  readJsonBody,
+  type BodyHeaders,
 } from './request-body.js';
 
 const unsupported = (message: string) => new RequestError(415, 'unsupported_media_type', message);
@@ -139,5 +142,59 @@ describe('refusals', () => {
   it('word a body too large or not JSON', () => {
     expect(bodyTooLarge()).toEqual(new RequestError(413, 'payload_too_large', 'body over 1048576 bytes'));
     expect(badJson()).toEqual(new RequestError(400, 'bad_json', 'body is not valid JSON'));
+  });
+});
+
+describe('readJsonBody', () => {
+  /** A request with `headers` whose body arrives in `chunks`, then fails with `error` if given. */
+  function request(headers: BodyHeaders, chunks: Buffer[], error?: Error) {
+    return {
+      headers,
+      async *[Symbol.asyncIterator]() {
+        yield* chunks;
+        if (error !== undefined) throw error;
+      },
+    };
+  }
+  const json = (text: string) => Buffer.from(text);
+
+  it('reads the JSON of a body in chunks, a UTF-8 character split across two', async () => {
+    const euro = Buffer.from('{"a":"€"}');
+    const read = readJsonBody(
+      request({ 'content-length': String(euro.length) }, [euro.subarray(0, 7), euro.subarray(7)]),
+    );
+    expect(await read).toEqual({ a: '€' });
+  });
+
+  it('reads no body when none is declared, whatever the headers say', async () => {
+    expect(await readJsonBody(request({ 'content-encoding': 'gzip' }, [json('{')]))).toBeUndefined();
+  });
+
+  it('reads an empty body as {}, and applies the charset and coding rules to it', async () => {
+    expect(await readJsonBody(request({ 'content-length': '0' }, []))).toEqual({});
+    const gzip = await readJsonBody(request({ 'content-length': '0', 'content-encoding': 'gzip' }, []));
+    expect(gzip).toEqual(bodyEncodingError({ 'content-encoding': 'gzip' }));
+  });
+
+  it('refuses a charset before it reads a byte', async () => {
+    const headers = { 'transfer-encoding': 'chunked', 'content-type': 'text/plain; charset=latin1' };
+    const refused = await readJsonBody(request(headers, [], new Error('not read')));
+    expect(refused).toEqual(bodyEncodingError(headers));
+  });
+
+  it('takes exactly MAX_BODY_BYTES, and refuses one byte more with 413 before the JSON', async () => {
+    const at = (n: number) => [json('['), Buffer.alloc(n - 2, 0x20), json(']')];
+    expect(await readJsonBody(request({ 'transfer-encoding': 'chunked' }, at(MAX_BODY_BYTES)))).toEqual([]);
+    const over = [Buffer.alloc(MAX_BODY_BYTES, 0x78), json('x')];
+    expect(await readJsonBody(request({ 'transfer-encoding': 'chunked' }, over))).toEqual(bodyTooLarge());
+  });
+
+  it('refuses a body that is not JSON', async () => {
+    expect(await readJsonBody(request({ 'content-length': '1' }, [json('{')]))).toEqual(badJson());
+  });
+
+  it('answers ABORTED when the stream fails (the client went away)', async () => {
+    const aborted = readJsonBody(request({ 'content-length': '10' }, [json('{"a"')], new Error('aborted')));
+    expect(await aborted).toBe(ABORTED);
   });
 });

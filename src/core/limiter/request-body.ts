@@ -1,8 +1,9 @@
 /**
  * How both profiles read the body of a decision request, up to the JSON value whose fields
- * request-rules.ts checks (docs/LIMITER.md, Decision API). Profile A reads it with body-parser,
- * behind a gate that applies `bodyEncodingError` first (src/common/body-encoding.middleware.ts);
- * Profile B with these functions alone (src/baseline/baseline-server.ts). In this order:
+ * request-rules.ts checks (docs/LIMITER.md, Decision API). Profile A on Express reads it with
+ * body-parser, behind a gate that applies `bodyEncodingError` first
+ * (src/common/body-encoding.middleware.ts); Profile B (src/baseline/baseline-server.ts) and
+ * Profile A on Fastify (src/platform/fastify.ts) with `readJsonBody`. In this order:
  *
  * 1. neither Content-Length nor Transfer-Encoding: no body, nothing else below is checked;
  * 2. a Content-Type `charset` other than `utf-8`: 415 `unsupported_media_type`;
@@ -148,4 +149,45 @@ export function parseJsonBody(text: string): object | RequestError {
     return badJson();
   }
   return typeof value === 'object' && value !== null ? value : badJson();
+}
+
+/** What readJsonBody returns when the client aborts its upload: there is no one to answer. */
+export const ABORTED = Symbol('aborted');
+
+/** A request as readJsonBody reads it: its headers and its body's bytes (Node's `IncomingMessage` fits). */
+export interface BodyStream extends AsyncIterable<Buffer> {
+  readonly headers: BodyHeaders;
+}
+
+/**
+ * The body's JSON value (undefined when there is no body) or why it is refused, by the rules
+ * above, in their order; ABORTED when the client stops sending (nothing to answer, nothing went
+ * wrong). A 413 stops reading at the limit: the rest of the body is left unread.
+ */
+export async function readJsonBody(req: BodyStream): Promise<object | undefined | RequestError | typeof ABORTED> {
+  if (!declaresBody(req.headers)) return undefined;
+  const refused = bodyEncodingError(req.headers);
+  if (refused !== undefined) return refused;
+  const bytes = await readBody(req, MAX_BODY_BYTES);
+  if (bytes === undefined) return bodyTooLarge();
+  if (bytes === ABORTED) return ABORTED;
+  return parseJsonBody(decodeBody(bytes));
+}
+
+/** The body's bytes; undefined when they pass `limit`; ABORTED when the client stops sending. */
+async function readBody(req: AsyncIterable<Buffer>, limit: number): Promise<Buffer | undefined | typeof ABORTED> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of req) {
+      size += chunk.length;
+      if (size > limit) return undefined;
+      chunks.push(chunk);
+    }
+  } catch {
+    // the request stream fails only when its connection does: an aborted upload ('aborted',
+    // ECONNRESET), a reset socket, a body shorter than its Content-Length
+    return ABORTED;
+  }
+  return Buffer.concat(chunks);
 }

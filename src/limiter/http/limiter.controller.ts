@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import { HttpAdapterHost } from '@nestjs/core';
 import { batchPath } from '../../core/limiter/request-rules.js';
 import {
   type DecisionRequest,
@@ -16,32 +16,38 @@ type Body = DecisionRequest | DecisionRequest[];
 
 /**
  * The decision API (docs/LIMITER.md): `POST /v1/check` peeks, `POST /v1/check_and_consume`
- * spends. A decision is always a 200, allowed or not; only a bad request is an HTTP error.
+ * spends. A decision is always a 200, allowed or not; only a bad request is an HTTP error. The
+ * response object is the platform's (Express or Fastify): its headers are set through Nest's
+ * HTTP adapter.
  */
 @Controller('v1')
 export class LimiterController {
-  constructor(private readonly limiter: Limiter) {}
+  constructor(
+    private readonly limiter: Limiter,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
 
   @Post('check')
   @HttpCode(200)
-  check(@Body(DecisionBodyPipe) body: Body, @Res({ passthrough: true }) res: Response) {
+  check(@Body(DecisionBodyPipe) body: Body, @Res({ passthrough: true }) res: unknown) {
     return this.answer(body, false, res);
   }
 
   @Post('check_and_consume')
   @HttpCode(200)
-  checkAndConsume(@Body(DecisionBodyPipe) body: Body, @Res({ passthrough: true }) res: Response) {
+  checkAndConsume(@Body(DecisionBodyPipe) body: Body, @Res({ passthrough: true }) res: unknown) {
     return this.answer(body, true, res);
   }
 
-  private async answer(body: Body, consume: boolean, res: Response): Promise<DecisionResponse | DecisionResponse[]> {
+  private async answer(body: Body, consume: boolean, res: unknown): Promise<DecisionResponse | DecisionResponse[]> {
     const result = Array.isArray(body)
       ? await this.limiter.decideAll(body, consume, batchPath)
       : await this.limiter.decideOne(body, consume);
     if (result instanceof RequestError) throw new RequestErrorException(result);
     if (!Array.isArray(result)) {
       const policy = this.limiter.policy(result.policy) as Policy;
-      for (const [name, value] of rateLimitHeaders(policy, result)) res.setHeader(name, value);
+      for (const [name, value] of rateLimitHeaders(policy, result))
+        this.adapterHost.httpAdapter.setHeader(res, name, value);
     }
     return result;
   }
