@@ -35,23 +35,39 @@ const SMALL_YOUNG_GENERATION = ['--max-semi-space-size=1'];
 const LARGE_YOUNG_GENERATION = ['--max-semi-space-size=64'];
 
 /**
- * The runtime's own settings, on the floor and on A (what V8's heap sizing does to memory and
- * CPU), and A on its other HTTP platform.
+ * The runtime's own settings, on the floor and on A: what V8's heap sizing does to memory and
+ * CPU. (A on its other HTTP platform is added as the last variant.)
  */
 export const VARIANTS: Variant[] = [
   { target: 'b', against: 'b', nodeFlags: SMALL_YOUNG_GENERATION, adds: "B, V8's young generation capped" },
   { target: 'a', against: 'a', nodeFlags: SMALL_YOUNG_GENERATION, adds: "A, V8's young generation capped" },
   { target: 'a', against: 'a', nodeFlags: LARGE_YOUNG_GENERATION, adds: "A, V8's young generation let grow" },
-  { target: 'a-fastify', against: 'a', adds: 'A on Fastify (HTTP_PLATFORM=fastify) instead of Express' },
 ];
+
+/**
+ * The HTTP platform of the ladder's Nest rungs and of `a`: the harness's HTTP_PLATFORM, as the
+ * started servers inherit it (`HTTP_PLATFORM=fastify npm run bench:ledger -- limiter`), Express
+ * by default; the other platform's A is a variant.
+ */
+function platforms(): { ladder: 'express' | 'fastify'; other: 'express' | 'fastify' } {
+  return process.env.HTTP_PLATFORM?.trim() === 'fastify'
+    ? { ladder: 'fastify', other: 'express' }
+    : { ladder: 'express', other: 'fastify' };
+}
+
+const otherPlatform = (other: string): Variant => ({
+  target: `a-${other}`,
+  against: 'a',
+  adds: `A on ${other === 'fastify' ? 'Fastify' : 'Express'} (HTTP_PLATFORM=${other}) instead`,
+});
 
 export const LIMITER_LADDER: Rung[] = [
   { target: 'b', adds: 'Profile B: node:http, the core Limiter (the floor)' },
-  { target: 'ledger:nest', adds: 'Nest on Express: DI, routing, a plain controller, the body parser' },
+  { target: 'ledger:nest', adds: "Nest on A's HTTP platform: DI, routing, a plain controller, the body parser" },
   { target: 'ledger:pipe', adds: "A's controller with DecisionBodyPipe (class-transformer + class-validator)" },
   {
     target: 'ledger:http-module',
-    adds: 'LimiterHttpModule (throttler guard, body-encoding check), the exception filter, Express settings',
+    adds: "LimiterHttpModule (throttler guard, body-encoding check), the exception filter, the platform's settings",
   },
   { target: 'ledger:limiter-module', adds: 'LimiterModule and MetricsModule (decisions counted, tracing checks)' },
   { target: 'a', adds: 'the rest of Profile A: telemetry, chat, status and health modules, the WebSocket adapter' },
@@ -62,7 +78,7 @@ export const CHAT_LADDER: Rung[] = [
   { target: 'b', adds: 'Profile B: node:http, ws, the core rooms (the floor)' },
   {
     target: 'ledger:chat-adapter',
-    adds: "Nest on Express with A's WebSocket adapter, one plain handler per frame (no validation, no charge)",
+    adds: "Nest on A's HTTP platform with A's WebSocket adapter, one plain handler per frame (no validation, no charge)",
   },
   {
     target: 'ledger:chat-gateway',
@@ -133,7 +149,9 @@ export type { LedgerRow };
 export async function ledger(kind: string, overrides: Overrides, rounds: number, outRoot: string) {
   const chosen = LEDGERS[kind];
   if (chosen === undefined) throw new Error(`bench:ledger runs ${Object.keys(LEDGERS).join(' or ')}, not '${kind}'`);
-  const { scenario, ladder, variants } = chosen;
+  const { scenario, ladder } = chosen;
+  const platform = platforms();
+  const variants = [...chosen.variants, otherPlatform(platform.other)];
   const load: Overrides = { ...chosen.load, ...stripUndefined(overrides) };
   const all: Rung[] = [...ladder, ...variants];
   const label = (rung: Rung) => [rung.target, ...(rung.nodeFlags ?? [])].join(' ');
@@ -146,7 +164,8 @@ export async function ledger(kind: string, overrides: Overrides, rounds: number,
     (i) => ({ nodeFlags: all[i]?.nodeFlags }),
   );
   const runs = allRuns.slice(0, ladder.length);
-  const dir = join(outRoot, `${new Date().toISOString().slice(0, 10)}-ledger-${kind}`);
+  const onPlatform = platform.ladder === 'express' ? '' : `-${platform.ladder}`;
+  const dir = join(outRoot, `${new Date().toISOString().slice(0, 10)}-ledger-${kind}${onPlatform}`);
   mkdirSync(dir, { recursive: true });
   process.stderr.write('A under node --cpu-prof\n');
   const profiled = await runScenario(scenario, 'a', load, {}, { cpuProfileDir: resolve(dir, 'profile') });

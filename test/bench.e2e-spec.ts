@@ -183,6 +183,23 @@ describe('harness scenarios', () => {
     expect(first.details.requests).toBe(first.latency.count);
   });
 
+  it("a started target records the settings it takes from the harness's environment", async () => {
+    process.env.HTTP_PLATFORM = 'fastify';
+    let server;
+    try {
+      server = await openTarget('a');
+    } finally {
+      delete process.env.HTTP_PLATFORM;
+    }
+    try {
+      expect(server.serverSettings).toMatchObject({ HTTP_PLATFORM: 'fastify', HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
+      expect(server.serverSettings).not.toHaveProperty('PORT'); // the harness's own choice, per run
+      expect((await fetch(`${server.httpUrl}/health`)).status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('normal against a URL target says why it has no Redis round trip', async () => {
     const server = await openTarget('b');
     try {

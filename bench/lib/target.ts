@@ -5,7 +5,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { availableParallelism, cpus } from 'node:os';
-import { profileArgs, type ServerStats } from '../../src/core/index.js';
+import { profileArgs, type ServerStats, settingNames } from '../../src/core/index.js';
 import { cpuMicrosOfTree, processTreeUsage, procAvailable } from './proc-usage.js';
 import { freePort, waitHealthy } from '../../tools/processes.js';
 import { redisServerVersion, startRedis } from '../../tools/redis-process.js';
@@ -66,6 +66,21 @@ async function fetchStats(httpUrl: string): Promise<ServerStats | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The settings a started server takes from the harness's own environment (e.g.
+ * `HTTP_PLATFORM=fastify npm run bench:ledger -- limiter`), recorded with its results; not those
+ * the harness sets itself (PORT, HOST, LOG_LEVEL) nor REDIS_URL (a private Redis's port).
+ */
+function inheritedSettings(): Record<string, string> {
+  const own = new Set(['PORT', 'HOST', 'LOG_LEVEL', 'REDIS_URL']);
+  const inherited: Record<string, string> = {};
+  for (const name of settingNames()) {
+    const value = process.env[name];
+    if (value !== undefined && !own.has(name)) inherited[name] = value;
+  }
+  return inherited;
 }
 
 /** How a started target runs: its chat bus, its workers, its CPUs. */
@@ -151,6 +166,7 @@ export async function openTarget(
       serverSettings: {
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
+        ...inheritedSettings(),
         ...serverSettings,
         ...(nodeFlags.length > 0 ? { NODE_FLAGS: nodeFlags.join(' ') } : {}),
       },

@@ -21,6 +21,10 @@ const s = (x: Spread) => `${f(x.median)} (${f(x.min)}..${f(x.max)})`;
 /** What the ledger's CPU is per: a decision of the limiter, a chat message delivered to one member. */
 const unitOf = (kind: string) => (kind === 'chat' ? 'delivery' : 'check');
 
+/** The HTTP platform a started A ran on: the HTTP_PLATFORM it was given, or its default. */
+const platformOf = (run: BenchResult | undefined) =>
+  run?.provenance?.serverSettings?.HTTP_PLATFORM ?? 'express (the default)';
+
 function header(kind: string, rows: LedgerRow[], runs: BenchResult[][]): string[] {
   const first = runs[0]?.[0] as BenchResult;
   const b = rows[0] as LedgerRow;
@@ -33,7 +37,8 @@ function header(kind: string, rows: LedgerRow[], runs: BenchResult[][]): string[
       `${first.machine.cpus} CPUs (${first.machine.cpuModel}), Node ${first.machine.node}; ` +
       `commit \`${first.provenance?.commit ?? 'unknown'}\`${first.provenance?.dirty ? ' (with uncommitted changes)' : ''}.`,
     '',
-    `Load (the same for every rung): \`${JSON.stringify(first.settings)}\`.`,
+    `Load (the same for every rung): \`${JSON.stringify(first.settings)}\`. ` +
+      `Profile A's HTTP platform, and its rungs': ${platformOf(runs[runs.length - 1]?.[0])}.`,
     '',
     `A - B: ${f(a.cpuMicrosPerUnit.median - b.cpuMicrosPerUnit.median)} µs per ${unitOf(kind)}; the increments below add up to ` +
       `${f(sum)} µs. Each increment is a rung's median minus the median of the rung below, so they add up to A - B ` +

@@ -4,7 +4,7 @@
  */
 export { type AlgorithmDecision, decide, initialState } from './limiter/algorithms/index.js';
 export { type ServerStats } from './chat/server-stats.js';
-export { loadSettings, type Settings } from './config/settings.js';
+export { loadSettings, type Settings, settingNames } from './config/settings.js';
 export type { LimiterStore, StoreDecision } from './limiter/limiter-store.js';
 export { loadPolicies } from './limiter/load-policies.js';
 export { MemoryLimiterStore } from './limiter/memory-limiter.store.js';

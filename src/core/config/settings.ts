@@ -210,6 +210,18 @@ export const CHOICE_SETTINGS: readonly ChoiceSpec[] = [
   },
 ];
 
+/** Every setting's variable (the README's settings table), for whoever records which were set. */
+export function settingNames(): string[] {
+  return [
+    'HOST',
+    'REDIS_URL',
+    'POLICIES_FILE',
+    'HTTP_THROTTLE_POLICY',
+    ...INTEGER_SETTINGS.map((s) => s.env),
+    ...CHOICE_SETTINGS.map((s) => s.env),
+  ];
+}
+
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 export const DEFAULT_HOST = '127.0.0.1';
