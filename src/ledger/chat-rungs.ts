@@ -3,9 +3,10 @@
  * Profile B and Profile A, each a real composition with one layer of A more than the rung below.
  * Bench only: the production path (src/main.ts) never reads LEDGER_RUNG.
  *
- *   chat-adapter  Nest on A's HTTP platform (HTTP_PLATFORM) with A's WebSocket adapter (ChatWsAdapter: the contract's
- *                 upgrade rules, maxPayload, no compression), whose message binding calls one
- *                 plain handler per frame: decode, count, act on the core's rooms
+ *   chat-adapter  Nest on A's HTTP platform (HTTP_PLATFORM) with A's WebSocket adapter
+ *                 (ChatWsAdapter: the contract's upgrade rules, maxPayload, no compression), whose
+ *                 message binding calls one plain handler per frame: decode, count, act on the
+ *                 core's rooms
  *   chat-gateway  + Nest's gateway dispatch: A's adapter routes each frame (rxjs, in order per
  *                 connection) to `@SubscribeMessage` handlers, the body as decoded
  *   chat-guard    + A's ConnectionRateLimitGuard (the per-connection bucket, charged through Nest)
