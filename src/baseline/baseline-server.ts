@@ -10,6 +10,7 @@ import type { Settings } from '../core/config/settings.js';
 import type { ChatConnection } from '../core/chat/chat-connection.js';
 import { ConnectionRegistry } from '../core/chat/connection-registry.js';
 import { type ArrivedType, FrameAccounting } from '../core/chat/frame-accounting.js';
+import { connectionClosed } from '../core/chat/connection-closed.js';
 import { RoomRegistry } from '../core/chat/room-registry.js';
 import { HEALTH_BODY, serverStats } from '../core/chat/server-stats.js';
 import { createLimiterStore, type LimiterStoreHooks } from '../core/limiter/create-store.js';
@@ -159,9 +160,7 @@ export class BaselineServer {
     const conn = this.connections.open(ws);
     ws.on('message', (data: Buffer, isBinary: boolean) => this.handleFrame(conn, data, isBinary));
     ws.once('close', () => {
-      this.rooms.leaveAll(conn);
-      this.connections.remove(conn);
-      this.accounting.forget(conn);
+      connectionClosed(conn, this.rooms, this.connections, this.accounting);
     });
   }
 

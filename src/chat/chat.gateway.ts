@@ -13,6 +13,7 @@ import type { WebSocket } from 'ws';
 import { SETTINGS } from '../common/index.js';
 import type { ChatConnection } from '../core/chat/chat-connection.js';
 import { ConnectionRegistry } from '../core/chat/connection-registry.js';
+import { connectionClosed } from '../core/chat/connection-closed.js';
 import { FrameAccounting } from '../core/chat/frame-accounting.js';
 import { Rooms } from '../core/chat/rooms.js';
 import type { Settings } from '../core/config/settings.js';
@@ -55,9 +56,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   handleDisconnect(client: WebSocket): void {
     const conn = this.connections.get(client);
     if (conn === undefined) return;
-    this.rooms.leaveAll(conn);
-    this.connections.remove(conn);
-    this.accounting.forget(conn);
+    connectionClosed(conn, this.rooms, this.connections, this.accounting);
   }
 
   @SubscribeMessage('join')

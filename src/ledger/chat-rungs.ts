@@ -36,6 +36,7 @@ import { ChatDto, JoinDto, LeaveDto, PingDto } from '../chat/dto/messages.dto.js
 import { SettingsModule } from '../common/index.js';
 import type { ChatConnection } from '../core/chat/chat-connection.js';
 import { ConnectionRegistry } from '../core/chat/connection-registry.js';
+import { connectionClosed } from '../core/chat/connection-closed.js';
 import { FrameAccounting } from '../core/chat/frame-accounting.js';
 import { RoomRegistry } from '../core/chat/room-registry.js';
 import { Rooms } from '../core/chat/rooms.js';
@@ -122,9 +123,7 @@ class ConnectionsGateway implements OnGatewayConnection, OnGatewayDisconnect {
   handleDisconnect(client: WebSocket): void {
     const conn = this.connections.get(client);
     if (conn === undefined) return;
-    this.rooms.leaveAll(conn);
-    this.connections.remove(conn);
-    this.accounting.forget(conn);
+    connectionClosed(conn, this.rooms, this.connections, this.accounting);
   }
 
   protected act(client: WebSocket, message: ClientMessage): void {
