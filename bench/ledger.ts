@@ -1,10 +1,11 @@
 /**
  * bench:ledger: where Profile A's extra cost goes. One fixed load (the same seed and rate, below
  * every rung's capacity) against a ladder of servers from Profile B to Profile A, each rung one
- * layer of A more than the one before (src/ledger/limiter-rungs.ts, src/ledger/chat-rungs.ts), in interleaved rounds; per rung the
- * CPU per check, p95 and RSS with their spread, and the increment over the rung below; then one
- * more run of A under `node --cpu-prof`, its self time summed by package.
- *
+ * layer of A more than the one before (src/ledger/limiter-rungs.ts, src/ledger/chat-rungs.ts),
+ * and variants of some rungs beside them, in interleaved rounds; per rung the CPU per check or
+ * delivery, p95 and RSS with their spread, and the increment over the rung below (a variant's:
+ * over the rung it varies); then one more run of A under `node --cpu-prof`, its self time summed
+ * by package.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
