@@ -136,3 +136,45 @@ describe('Redis store in production mode', () => {
     await red.close();
   });
 });
+
+describe('Redis store: a timeout means Redis was slow', () => {
+  const policy: Policy = { name: 't', algorithm: 'token_bucket', scope: ['ip'], capacity: 5, refillPerSec: 1 };
+  let store: RedisLimiterStore;
+  let admin: Redis;
+  beforeAll(async () => {
+    store = new RedisLimiterStore({ url: redis.url, commandTimeoutMs: 50 });
+    admin = new Redis(redis.url);
+    expect(await store.whenReady(5000)).toBe(true);
+  });
+  afterAll(async () => {
+    await store.close();
+    admin.disconnect();
+  });
+
+  /** Keeps this process's event loop busy for `ms`, as an overloaded app does. */
+  const busy = (ms: number) => {
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+  };
+
+  it("decides on a healthy Redis when this process's own event loop was blocked past the timeout", async () => {
+    const decision = store.decide(`rl:{t:${Math.random()}}`, policy, 1, true);
+    // the command goes out, then the loop is blocked four timeouts long while the reply arrives
+    await new Promise<void>((resolve) =>
+      setImmediate(() => {
+        busy(200);
+        resolve();
+      }),
+    );
+    await expect(decision).resolves.toMatchObject({ allowed: true, remaining: 4, store: 'redis' });
+  });
+
+  it('still times out when Redis itself does not answer in time', async () => {
+    await admin.call('CLIENT', 'PAUSE', '300', 'ALL');
+    // (paused for 300 ms, Redis would answer: a rejection is the timeout's)
+    await expect(store.decide(`rl:{t:${Math.random()}}`, policy, 1, true)).rejects.toThrow(
+      /no reply from Redis within 50 ms/,
+    );
+    await expect(store.ping()).rejects.toThrow(/no reply from Redis/);
+  });
+});

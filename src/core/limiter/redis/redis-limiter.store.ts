@@ -17,9 +17,54 @@ interface LimiterCommands {
   rateLimit(key: string, ...args: (string | number)[]): Promise<ScriptReply>;
 }
 
+/** Why a decision failed when Redis did not answer in time (RedisLimiterStoreOptions.commandTimeoutMs). */
+export class RedisTimeoutError extends Error {
+  override readonly name = 'RedisTimeoutError';
+}
+
+/**
+ * `command`'s reply, or a RedisTimeoutError once `timeoutMs` has passed without one. When the
+ * timer fires, the verdict waits for the rest of this turn of the event loop (setImmediate runs
+ * after the poll phase, where sockets are read): a reply that reached the socket while this
+ * process was busy elsewhere is read first. So a timeout means Redis was slow, never that this
+ * process was (ioredis' own `commandTimeout` fires before such a reply is read, and an
+ * overloaded app would open its breaker with Redis healthy).
+ */
+export function withinTimeout<T>(command: Promise<T>, timeoutMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(
+      () =>
+        setImmediate(() => {
+          if (settled) return;
+          settled = true;
+          reject(new RedisTimeoutError(`no reply from Redis within ${timeoutMs} ms`));
+        }),
+      timeoutMs,
+    );
+    command.then(
+      (value) => {
+        clearTimeout(timer);
+        if (settled) return;
+        settled = true;
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        if (settled) return;
+        settled = true;
+        reject(err);
+      },
+    );
+  });
+}
+
 export interface RedisLimiterStoreOptions {
   url: string;
-  /** A command slower than this is rejected (and counts as a failure). */
+  /**
+   * A decision with no reply read within this time is rejected (and counts as a failure); a
+   * reply already in the socket when it passes still counts (withinTimeout).
+   */
   commandTimeoutMs: number;
   /** Extra TTL past the moment a key's state expires, so a key never vanishes early. */
   ttlSlackMs?: number;
@@ -45,12 +90,12 @@ export class RedisLimiterStore implements RemoteLimiterStore {
   private readonly slack: number;
   private readonly clock: Clock | undefined;
   private readonly onLatency: ((seconds: number) => void) | undefined;
+  private readonly timeoutMs: number;
 
   constructor(options: RedisLimiterStoreOptions) {
     this.redis = new Redis(options.url, {
       enableAutoPipelining: true,
       enableOfflineQueue: false,
-      commandTimeout: options.commandTimeoutMs,
       maxRetriesPerRequest: 0,
       // reconnect quickly, forever: the breaker decides when decisions come back to Redis
       retryStrategy: (times) => Math.min(50 * times, 1_000),
@@ -61,21 +106,25 @@ export class RedisLimiterStore implements RemoteLimiterStore {
     this.redis.on('error', () => {});
     this.redis.defineCommand('rateLimit', { numberOfKeys: 1, lua: LIMITER_SCRIPT });
     this.slack = options.ttlSlackMs ?? 1_000;
+    this.timeoutMs = options.commandTimeoutMs;
     this.clock = options.clock;
     this.onLatency = options.onLatency;
   }
 
   async decide(key: string, policy: Policy, cost: number, consume: boolean): Promise<StoreDecision> {
     const started = this.onLatency ? performance.now() : 0;
-    const [allowed, remaining, retryAfterMs, resetMs, now] = await this.redis.rateLimit(
-      key,
-      policy.algorithm === 'token_bucket' ? 'tb' : 'sw',
-      policy.algorithm === 'token_bucket' ? policy.capacity : policy.limit,
-      policy.algorithm === 'token_bucket' ? policy.refillPerSec : policy.windowMs,
-      cost,
-      consume ? 1 : 0,
-      this.clock ? this.clock() : -1,
-      this.slack,
+    const [allowed, remaining, retryAfterMs, resetMs, now] = await withinTimeout(
+      this.redis.rateLimit(
+        key,
+        policy.algorithm === 'token_bucket' ? 'tb' : 'sw',
+        policy.algorithm === 'token_bucket' ? policy.capacity : policy.limit,
+        policy.algorithm === 'token_bucket' ? policy.refillPerSec : policy.windowMs,
+        cost,
+        consume ? 1 : 0,
+        this.clock ? this.clock() : -1,
+        this.slack,
+      ),
+      this.timeoutMs,
     );
     this.onLatency?.((performance.now() - started) / 1000);
     return { allowed: allowed === 1, remaining, retryAfterMs, resetMs, now, store: 'redis' };
@@ -91,15 +140,15 @@ export class RedisLimiterStore implements RemoteLimiterStore {
   }
 
   async ping(): Promise<void> {
-    await this.redis.ping();
+    await withinTimeout(this.redis.ping(), this.timeoutMs);
   }
 
-  /** Resolves true once ready, or false after `timeoutMs` (decisions fail over meanwhile). */
   /** Up while connected (behind FallbackLimiterStore, which decides what answers otherwise). */
   health(): Promise<StoreHealth> {
     return Promise.resolve({ status: this.ready ? 'up' : 'down', store: 'redis' });
   }
 
+  /** Resolves true once ready, or false after `timeoutMs` (decisions fail over meanwhile). */
   whenReady(timeoutMs: number): Promise<boolean> {
     if (this.ready) return Promise.resolve(true);
     return new Promise((resolve) => {
