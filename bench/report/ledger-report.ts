@@ -51,6 +51,50 @@ function header(kind: string, rows: LedgerRow[], runs: BenchResult[][]): string[
 /** A variant's name in the tables: its target and its Node flags. */
 const variantName = (r: LedgerRow) => [r.target, ...(r.nodeFlags ?? [])].join(' ');
 
+const signed = (n: number) => (n >= 0 ? '+' : '') + f(n);
+
+/** The columns of the ladder's table, or of the variants' (whose increment is against the rung they vary). */
+const headings = (kind: string, variants: boolean) => [
+  variants ? 'variant' : 'rung',
+  variants ? 'what' : 'adds',
+  `CPU per ${unitOf(kind)} (µs)`,
+  variants ? 'against its rung (µs)' : 'increment (µs)',
+  'p95 (ms)',
+  'RSS idle (MiB)',
+  'RSS peak (MiB)',
+];
+
+/** A row: its name, and its other cells (the floor, the ladder's first row, has no increment). */
+type Cells = [name: string, cells: string[]];
+const rowCells = (r: LedgerRow, name: string, withIncrement: boolean): Cells => [
+  name,
+  [
+    r.adds,
+    s(r.cpuMicrosPerUnit),
+    withIncrement ? signed(r.incrementMicros) : '',
+    s(r.p95Ms),
+    s(r.rssIdleMiB),
+    s(r.rssPeakMiB),
+  ],
+];
+const ladderCells = (rows: LedgerRow[]) => rows.map((r, i) => rowCells(r, r.target, i > 0));
+const variantCells = (rows: LedgerRow[]) => rows.map((r) => rowCells(r, variantName(r), true));
+
+function markdownTable(heads: string[], body: Cells[]): string[] {
+  return [
+    `| ${heads.join(' | ')} |`,
+    `|${'---|'.repeat(heads.length)}`,
+    ...body.map(([name, cells]) => `| \`${name}\` | ${cells.join(' | ')} |`),
+  ];
+}
+
+function htmlTable(heads: string[], body: Cells[]): string {
+  const rows = body.map(
+    ([name, cells]) => `<tr><td><code>${esc(name)}</code></td>${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`,
+  );
+  return `<table><tr>${heads.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.join('')}</table>`;
+}
+
 const VARIANTS_INTRO =
   'Variants (not layers of A, each set against the ladder rung it varies, the same rounds): the ' +
   "runtime's own settings, and other compositions of A.";
@@ -62,28 +106,9 @@ export function renderLedgerMarkdown(
   profiled: BenchResult,
   variants: LedgerRow[] = [],
 ): string {
-  const lines = [
-    ...header(kind, rows, runs),
-    `| rung | adds | CPU per ${unitOf(kind)} (µs) | increment (µs) | p95 (ms) | RSS idle (MiB) | RSS peak (MiB) |`,
-    '|---|---|---|---|---|---|---|',
-    ...rows.map(
-      (r, i) =>
-        `| \`${r.target}\` | ${r.adds} | ${s(r.cpuMicrosPerUnit)} | ${i === 0 ? '' : (r.incrementMicros >= 0 ? '+' : '') + f(r.incrementMicros)} | ${s(r.p95Ms)} | ${s(r.rssIdleMiB)} | ${s(r.rssPeakMiB)} |`,
-    ),
-    '',
-  ];
+  const lines = [...header(kind, rows, runs), ...markdownTable(headings(kind, false), ladderCells(rows)), ''];
   if (variants.length > 0) {
-    lines.push(
-      VARIANTS_INTRO,
-      '',
-      `| variant | what | CPU per ${unitOf(kind)} (µs) | against its rung (µs) | p95 (ms) | RSS idle (MiB) | RSS peak (MiB) |`,
-      '|---|---|---|---|---|---|---|',
-      ...variants.map(
-        (r) =>
-          `| \`${variantName(r)}\` | ${r.adds} | ${s(r.cpuMicrosPerUnit)} | ${(r.incrementMicros >= 0 ? '+' : '') + f(r.incrementMicros)} | ${s(r.p95Ms)} | ${s(r.rssIdleMiB)} | ${s(r.rssPeakMiB)} |`,
-      ),
-      '',
-    );
+    lines.push(VARIANTS_INTRO, '', ...markdownTable(headings(kind, true), variantCells(variants)), '');
   }
   const p = profiled.cpuProfile;
   if (p) {
@@ -138,7 +163,7 @@ function waterfall(rows: LedgerRow[]): string {
       `<text x="0" y="${y + 15}" font-size="12">${esc(r.target)}</text>`,
       `<rect x="${x(from)}" y="${y}" width="${Math.max(1, x(to) - x(from))}" height="20" fill="${color}"/>`,
       `<line x1="${x(r.cpuMicrosPerUnit.min)}" x2="${x(r.cpuMicrosPerUnit.max)}" y1="${y + 10}" y2="${y + 10}" stroke="#222"/>`,
-      `<text x="${x(Math.max(to, r.cpuMicrosPerUnit.max)) + 6}" y="${y + 15}" font-size="11">${i === 0 ? f(after) : `${after >= before ? '+' : ''}${f(after - before)}`} µs</text>`,
+      `<text x="${x(Math.max(to, r.cpuMicrosPerUnit.max)) + 6}" y="${y + 15}" font-size="11">${i === 0 ? f(after) : signed(after - before)} µs</text>`,
     );
     before = after;
   });
@@ -154,28 +179,10 @@ export function renderLedgerHtml(
   variants: LedgerRow[] = [],
 ): string {
   const [title, , ...intro] = header(kind, rows, runs);
-  const table = rows
-    .map(
-      (r, i) =>
-        `<tr><td><code>${esc(r.target)}</code></td><td>${esc(r.adds)}</td><td>${s(r.cpuMicrosPerUnit)}</td>` +
-        `<td>${i === 0 ? '' : (r.incrementMicros >= 0 ? '+' : '') + f(r.incrementMicros)}</td><td>${s(r.p95Ms)}</td>` +
-        `<td>${s(r.rssIdleMiB)}</td><td>${s(r.rssPeakMiB)}</td></tr>`,
-    )
-    .join('');
   const variantTable =
     variants.length === 0
       ? ''
-      : `<p>${esc(VARIANTS_INTRO)}</p><table><tr><th>variant</th><th>what</th><th>CPU per ${unitOf(kind)} (µs)</th>` +
-        '<th>against its rung (µs)</th><th>p95 (ms)</th><th>RSS idle (MiB)</th><th>RSS peak (MiB)</th></tr>' +
-        variants
-          .map(
-            (r) =>
-              `<tr><td><code>${esc(variantName(r))}</code></td><td>${esc(r.adds)}</td><td>${s(r.cpuMicrosPerUnit)}</td>` +
-              `<td>${(r.incrementMicros >= 0 ? '+' : '') + f(r.incrementMicros)}</td><td>${s(r.p95Ms)}</td>` +
-              `<td>${s(r.rssIdleMiB)}</td><td>${s(r.rssPeakMiB)}</td></tr>`,
-          )
-          .join('') +
-        '</table>';
+      : `<p>${esc(VARIANTS_INTRO)}</p>${htmlTable(headings(kind, true), variantCells(variants))}`;
   const p = profiled.cpuProfile;
   const profile = p
     ? `<h2>Profile A under node --cpu-prof (${esc(p.covers)}, ${p.busyMs} ms busy)</h2><p><code>${esc(p.file)}</code></p>` +
@@ -195,7 +202,7 @@ ${intro
   .join('\n')}
 <h2>CPU per ${unitOf(kind)}, rung by rung (median; whiskers: min to max across rounds)</h2>
 ${waterfall(rows)}
-<table><tr><th>rung</th><th>adds</th><th>CPU per ${unitOf(kind)} (µs)</th><th>increment (µs)</th><th>p95 (ms)</th><th>RSS idle (MiB)</th><th>RSS peak (MiB)</th></tr>${table}</table>
+${htmlTable(headings(kind, false), ladderCells(rows))}
 ${variantTable}
 ${profile}
 </body></html>
