@@ -2,7 +2,14 @@
  * The framework-free core, as the harness (bench/) and the tests (test/) see it. The profiles
  * import its modules directly; everything outside src/ goes through this file.
  */
-export { type AlgorithmDecision, decide, initialState } from './limiter/algorithms/index.js';
+export {
+  type AlgorithmDecision,
+  type AlgorithmState,
+  decide,
+  initialState,
+  mergeStates,
+  spend,
+} from './limiter/algorithms/index.js';
 export { type ServerStats } from './chat/server-stats.js';
 export { loadSettings, type Settings, settingNames } from './config/settings.js';
 export type { LimiterStore, StoreDecision } from './limiter/limiter-store.js';

@@ -38,4 +38,17 @@ describe('CircuitBreaker', () => {
     expect(b.state).toBe('closed');
     expect(b.allow()).toBe(true);
   });
+
+  it('probes at the next multiple of openMs on the clock, so that instances opened at different times probe together', () => {
+    const opened = [130, 170, 199].map((at) => {
+      now = at;
+      const b = breaker();
+      for (let i = 0; i < 3; i++) b.failure();
+      return b;
+    });
+    now = 199;
+    expect(opened.map((b) => b.allow())).toEqual([false, false, false]);
+    now = 200;
+    expect(opened.map((b) => b.allow())).toEqual([true, true, true]);
+  });
 });

@@ -5,15 +5,20 @@ export type BreakerState = 'closed' | 'open' | 'half-open';
 export interface CircuitBreakerOptions {
   /** Consecutive failures that open the breaker. */
   failureThreshold: number;
-  /** How long the breaker stays open before it lets one probe through. */
+  /**
+   * The probe period: an open breaker lets one probe through at the next multiple of `openMs` on
+   * the clock (at most `openMs` after it opened).
+   */
   openMs: number;
   clock?: Clock;
 }
 
 /**
  * Closed: every call goes through; `failureThreshold` failures in a row open it. Open: no call
- * goes through for `openMs`. Then half-open: exactly one probe goes through; its success closes
- * the breaker, its failure opens it again. Pure: the clock is injected.
+ * goes through until the clock reaches the next multiple of `openMs`. Then half-open: exactly
+ * one probe goes through; its success closes the breaker, its failure opens it again. Probes
+ * fall on the same instants in every instance (on one clock), so instances that lost a shared
+ * service together find it back together, not up to `openMs` apart. Pure: the clock is injected.
  */
 export class CircuitBreaker {
   private failures = 0;
@@ -34,7 +39,8 @@ export class CircuitBreaker {
   allow(): boolean {
     if (this.current === 'closed') return true;
     if (this.current === 'open') {
-      if (this.clock() - this.openedAt < this.options.openMs) return false;
+      const { openMs } = this.options;
+      if (this.clock() < (Math.floor(this.openedAt / openMs) + 1) * openMs) return false;
       this.current = 'half-open';
       this.probing = false;
     }

@@ -4,6 +4,12 @@ import type { LimiterStore } from './limiter-store.js';
 import { MemoryLimiterStore } from './memory-limiter.store.js';
 import { RedisLimiterStore } from './redis/redis-limiter.store.js';
 
+/**
+ * How often a Redis-backed instance counts itself among the live ones (fail-over's share of each
+ * limit is 1/N of the instances counted); an instance stops counting 3 periods after its last.
+ */
+export const INSTANCE_HEARTBEAT_MS = 1_000;
+
 /** What a profile may want to hear from the store it creates. */
 export interface LimiterStoreHooks {
   onRedisLatency?: (seconds: number) => void;
@@ -28,6 +34,7 @@ export function createRedisLimiterStore(settings: Settings, hooks: LimiterStoreH
       mode: settings.failureMode,
       breaker: { failureThreshold: settings.breakerFailures, openMs: settings.breakerOpenMs },
       denyCacheMs: settings.denyCacheMs,
+      heartbeatMs: INSTANCE_HEARTBEAT_MS,
       onDegradedChange: hooks.onDegradedChange,
     },
   );

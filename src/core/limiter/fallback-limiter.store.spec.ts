@@ -1,23 +1,49 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { type AlgorithmState, decide, initialState, mergeStates } from './algorithms/index.js';
 import { FallbackLimiterStore, type FailureMode } from './fallback-limiter.store.js';
-import type { RemoteLimiterStore, StoreDecision, StoreHealth } from './limiter-store.js';
+import type { RemoteDecision, RemoteLimiterStore, StoreHealth } from './limiter-store.js';
 import { MemoryLimiterStore } from './memory-limiter.store.js';
 import type { Policy } from './policy.js';
 
 const policy: Policy = { name: 'p', algorithm: 'sliding_window', scope: ['ip'], limit: 2, windowMs: 60_000 };
 
-/** A shared store whose health the test switches; it decides with a real memory store. */
+/**
+ * A shared store whose health the test switches; it decides with the reference algorithms and
+ * merges handed-back states as the Redis script does.
+ */
 class SwitchableStore implements RemoteLimiterStore {
   healthy = true;
   calls = 0;
-  private readonly inner: MemoryLimiterStore;
-  constructor(clock: () => number) {
-    this.inner = new MemoryLimiterStore({ clock, sweepIntervalMs: 0 });
-  }
-  async decide(key: string, p: Policy, cost: number, consume: boolean): Promise<StoreDecision> {
+  /** Keys whose state came back with a decision. */
+  handBacks: string[] = [];
+  /** What register() answers. */
+  instances = 1;
+  registrations: [id: string, ttlMs: number, leaving: boolean][] = [];
+  readonly states = new Map<string, AlgorithmState>();
+  constructor(private readonly clock: () => number) {}
+  async decide(
+    key: string,
+    p: Policy,
+    cost: number,
+    consume: boolean,
+    handBack?: AlgorithmState,
+  ): Promise<RemoteDecision> {
     this.calls++;
     if (!this.healthy) throw new Error('unreachable');
-    return { ...this.inner.decide(key, p, cost, consume), store: 'redis' };
+    const now = this.clock();
+    let state = { ...(this.states.get(key) ?? initialState(p, now)) };
+    if (handBack) {
+      this.handBacks.push(key);
+      state = mergeStates(state, handBack, p, now);
+    }
+    const d = decide(state, p, now, cost, consume);
+    if (consume || handBack) this.states.set(key, state);
+    return { ...d, now, store: 'redis', state: { ...state } };
+  }
+  async register(id: string, ttlMs: number, leaving = false): Promise<number> {
+    this.registrations.push([id, ttlMs, leaving]);
+    if (!this.healthy) throw new Error('unreachable');
+    return this.instances;
   }
   get ready(): boolean {
     return this.healthy;
@@ -45,7 +71,7 @@ class SwitchableStore implements RemoteLimiterStore {
   }
 }
 
-function setup(mode: FailureMode = 'fail-over', denyCacheMs = 0, report = true) {
+function setup(mode: FailureMode = 'fail-over', denyCacheMs = 0, report = true, heartbeatMs = 0) {
   let now = 0;
   const clock = () => now;
   const primary = new SwitchableStore(clock);
@@ -56,6 +82,7 @@ function setup(mode: FailureMode = 'fail-over', denyCacheMs = 0, report = true) 
     breaker: { failureThreshold: 2, openMs: 1000 },
     denyCacheMs,
     clock,
+    heartbeatMs,
     ...(report ? { onDegradedChange: (degraded: boolean) => changes.push(degraded) } : {}),
   });
   return { store, primary, fallback, changes, advance: (ms: number) => (now += ms) };
@@ -74,9 +101,16 @@ describe('FallbackLimiterStore', () => {
     expect(primary.calls).toBe(callsWhileOpen); // open: the primary is not tried
     primary.healthy = true;
     advance(1000);
-    expect((await store.decide('k2', policy, 1, true)).store).toBe('redis'); // the probe succeeds
+    // the open period is over: this decision is answered here and sends a PING as the probe
+    expect((await store.decide('k2', policy, 1, true)).store).toBe('memory');
+    expect(primary.pings).toBe(1);
+    await store.handingBack;
     expect(store.degraded).toBe(false);
-    expect(store.stats).toMatchObject({ primaryFailures: 2, fallbackDecisions: 3 });
+    // the keys decided here went back to the primary, and nothing else did
+    expect(primary.handBacks.sort()).toEqual(['k', 'k2']);
+    expect(primary.calls).toBe(callsWhileOpen + 2);
+    expect((await store.decide('k2', policy, 1, true)).store).toBe('redis');
+    expect(store.stats).toMatchObject({ primaryFailures: 2, fallbackDecisions: 4 });
   });
 
   it('probes the primary on request once the open period is over, without any decision', async () => {
@@ -131,15 +165,36 @@ describe('FallbackLimiterStore', () => {
     await store.decide('k', policy, 1, true); // denied by the primary
     await store.decide('k', policy, 1, true); // denied from the cache
     await store.decide('k', policy, 2, true); // denied from the cache
-    expect(store.stats).toEqual({ primaryDecisions: 2, fallbackDecisions: 0, cachedDenials: 2, primaryFailures: 0 });
+    expect(store.stats).toEqual({
+      primaryDecisions: 2,
+      fallbackDecisions: 0,
+      cachedDenials: 2,
+      primaryFailures: 0,
+      handedBack: 0,
+    });
     primary.healthy = false;
     await store.decide('j', policy, 1, true);
     await store.decide('j', policy, 1, true);
     await store.decide('j', policy, 1, true); // open: straight to the fallback
-    expect(store.stats).toEqual({ primaryDecisions: 2, fallbackDecisions: 3, cachedDenials: 2, primaryFailures: 2 });
+    expect(store.stats).toEqual({
+      primaryDecisions: 2,
+      fallbackDecisions: 3,
+      cachedDenials: 2,
+      primaryFailures: 2,
+      handedBack: 0,
+    });
     advance(1000);
-    expect(await store.decide('k', policy, 1, true)).toMatchObject({ allowed: true, store: 'memory' }); // the probe fails; the cached denial is past
-    expect(store.stats).toEqual({ primaryDecisions: 2, fallbackDecisions: 4, cachedDenials: 2, primaryFailures: 3 });
+    // the cached denial is past, and the fallback goes on from Redis' state: k is spent (the
+    // probe, a PING, fails and counts no decision)
+    expect(await store.decide('k', policy, 1, true)).toMatchObject({ allowed: false, store: 'memory' });
+    expect(primary.pings).toBe(1);
+    expect(store.stats).toEqual({
+      primaryDecisions: 2,
+      fallbackDecisions: 4,
+      cachedDenials: 2,
+      primaryFailures: 2,
+      handedBack: 0,
+    });
   });
 
   it('answers fail-open with the limit less the cost, and fail-closed with the open period', async () => {
@@ -274,5 +329,112 @@ describe('FallbackLimiterStore: health', () => {
     advance(1000);
     expect(await store.health()).toEqual({ status: 'up', store: 'redis' }); // the probe closed it
     expect(primary.pings).toBe(1);
+  });
+});
+
+describe('FallbackLimiterStore: fail-over keeps the limits', () => {
+  const bucket: Policy = { name: 'b', algorithm: 'token_bucket', scope: ['user'], capacity: 4, refillPerSec: 1 };
+
+  /** Decides `n` calls of cost 1 on `key`, returning which were allowed. */
+  const calls = async (store: FallbackLimiterStore, key: string, p: Policy, n: number) => {
+    const out: boolean[] = [];
+    for (let i = 0; i < n; i++) out.push((await store.decide(key, p, 1, true)).allowed);
+    return out;
+  };
+
+  it('goes on from the state Redis last returned, not from a full bucket', async () => {
+    const { store, primary } = setup();
+    expect(await calls(store, 'k', bucket, 3)).toEqual([true, true, true]);
+    primary.healthy = false;
+    // one token is left: the fallback allows one call, not four
+    expect(await calls(store, 'k', bucket, 3)).toEqual([true, false, false]);
+    expect(store.stats.fallbackDecisions).toBe(3);
+  });
+
+  it('hands the calls it decided back to Redis with the next decision, which Redis merges', async () => {
+    const { store, primary, advance } = setup();
+    await calls(store, 'k', bucket, 1);
+    primary.healthy = false;
+    await calls(store, 'k', bucket, 4); // 3 allowed here, then 2 failures opened the breaker
+    primary.healthy = true;
+    advance(1000); // one token back
+    await store.probe();
+    expect(await store.decide('k', bucket, 1, true)).toMatchObject({ allowed: true, remaining: 0, store: 'redis' });
+    expect(primary.handBacks[0]).toBe('k');
+    expect(await store.decide('k', bucket, 1, true)).toMatchObject({ allowed: false, store: 'redis' });
+  });
+
+  it('hands every key back when Redis returns, so a Redis restarted empty gets its state back', async () => {
+    const { store, primary, advance } = setup();
+    await calls(store, 'spent-before', bucket, 4);
+    primary.healthy = false;
+    await calls(store, 'spent-during', bucket, 4);
+    primary.states.clear(); // Redis restarted with nothing
+    primary.healthy = true;
+    advance(1000);
+    await store.probe();
+    await store.handingBack;
+    expect(primary.handBacks.sort()).toEqual(['spent-before', 'spent-during']);
+    expect(store.stats.handedBack).toBe(2);
+    // 1 s later each bucket holds one token, in Redis
+    expect(await calls(store, 'spent-before', bucket, 2)).toEqual([true, false]);
+    expect(await calls(store, 'spent-during', bucket, 2)).toEqual([true, false]);
+    // the next return owes nothing more
+    expect(primary.handBacks).toHaveLength(2);
+  });
+
+  it('keeps the more restrictive state when Redis counted more than the fallback (a call that timed out there)', async () => {
+    const { store, primary, advance } = setup();
+    primary.healthy = false;
+    await calls(store, 'k', bucket, 2); // 2 tokens spent here
+    // meanwhile Redis applied 3 calls whose replies never came
+    primary.states.set('k', { tokens: 1, ts: 0 });
+    primary.healthy = true;
+    advance(1000);
+    await store.probe();
+    await store.handingBack;
+    expect(primary.states.get('k')).toEqual({ tokens: 2, ts: 1000 });
+  });
+
+  it('with N live instances, takes 1/N of what is left: each call costs N in the fallback', async () => {
+    vi.useFakeTimers();
+    try {
+      const { store, primary } = setup('fail-over', 0, true, 1000);
+      primary.instances = 2;
+      await vi.advanceTimersByTimeAsync(1000); // the next heartbeat
+      expect(store.instances).toBe(2);
+      primary.healthy = false;
+      expect(await calls(store, 'k', bucket, 3)).toEqual([true, true, false]);
+      // a peek at a fresh key: 4 tokens at cost 2 a call, so this instance has 2 calls left
+      expect(await store.decide('j', bucket, 1, false)).toMatchObject({ allowed: true, remaining: 2 });
+      await store.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('counts itself through Redis on a timer, keeps the last count while Redis fails, and leaves on close', async () => {
+    vi.useFakeTimers();
+    try {
+      const { store, primary } = setup('fail-over', 0, true, 1000);
+      primary.instances = 3;
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(store.instances).toBe(3);
+      expect(primary.registrations.at(-1)).toEqual([expect.any(String), 3000, false]);
+      primary.healthy = false;
+      primary.instances = 1;
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(store.instances).toBe(3);
+      primary.healthy = true;
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(store.instances).toBe(1);
+      await store.close();
+      expect(primary.registrations.at(-1)).toEqual([primary.registrations[0]?.[0], 0, true]);
+      const count = primary.registrations.length;
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(primary.registrations).toHaveLength(count);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

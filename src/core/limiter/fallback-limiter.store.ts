@@ -1,8 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { DeniedCache } from './denied-cache.js';
-import type { Clock, LimiterStore, RemoteLimiterStore, StoreDecision, StoreHealth } from './limiter-store.js';
+import type {
+  Clock,
+  LimiterStore,
+  RemoteDecision,
+  RemoteLimiterStore,
+  StoreDecision,
+  StoreHealth,
+} from './limiter-store.js';
 import type { MemoryLimiterStore } from './memory-limiter.store.js';
 import { type Policy, policyLimit } from './policy.js';
+import type { AlgorithmState } from './algorithms/index.js';
 
 export type FailureMode = 'fail-over' | 'fail-open' | 'fail-closed';
 
@@ -14,7 +23,16 @@ export interface FallbackLimiterStoreOptions {
   clock?: Clock;
   /** Told when the failure mode starts (true) or stops (false) answering. */
   onDegradedChange?: (degraded: boolean) => void;
+  /**
+   * fail-over: how often this instance counts itself among the live ones in the shared store
+   * (0: never; it then takes the whole of each limit when it fails over). An instance counts for
+   * three periods after its last heartbeat.
+   */
+  heartbeatMs?: number;
 }
+
+/** Keys handed back per round trip when the shared store returns. */
+const HAND_BACK_BATCH = 1_000;
 
 /** Counters for health and metrics. */
 export interface FallbackStats {
@@ -22,6 +40,8 @@ export interface FallbackStats {
   fallbackDecisions: number;
   cachedDenials: number;
   primaryFailures: number;
+  /** States handed back to the shared store when it returned (fail-over). */
+  handedBack: number;
 }
 
 /**
@@ -29,12 +49,36 @@ export interface FallbackStats {
  * circuit breaker opens and decisions are answered by the failure mode (the in-memory store by
  * default) without trying Redis; after the open period one probe goes to Redis, and decisions
  * return to it when the probe succeeds. Denials from Redis are cached locally (DeniedCache).
+ *
+ * fail-over keeps the limits (docs/LIMITER.md, "Fail-over"): the memory store holds a copy of
+ * the exact state Redis returned for every key this instance decided, and goes on from it; with
+ * N live instances (counted through Redis while it answers) each call costs N times its cost
+ * there, so that the instances share what is left. A key decided here owes Redis a hand-back:
+ * its next decision in Redis carries the local state, merged into Redis' (the more restrictive
+ * wins), and when Redis returns every key held here is handed back, so that a Redis restarted
+ * empty gets back the state it lost.
  */
 export class FallbackLimiterStore implements LimiterStore {
   readonly breaker: CircuitBreaker;
-  readonly stats: FallbackStats = { primaryDecisions: 0, fallbackDecisions: 0, cachedDenials: 0, primaryFailures: 0 };
+  readonly stats: FallbackStats = {
+    primaryDecisions: 0,
+    fallbackDecisions: 0,
+    cachedDenials: 0,
+    primaryFailures: 0,
+    handedBack: 0,
+  };
+  /** Live instances as last counted through the shared store (this one included). */
+  instances = 1;
   private readonly denials: DeniedCache;
   private readonly clock: Clock;
+  /** Raised each time decisions leave the shared store: states adopted before it owe a hand-back. */
+  private epoch = 1;
+  private readonly id = randomUUID();
+  private readonly heartbeat: NodeJS.Timeout | undefined;
+  /** Cost of the consuming calls on their way to Redis, by key (see failureAnswer). */
+  private readonly inFlight = new Map<string, number>();
+  /** The latest return's hand-back (an earlier one stops at its next batch). */
+  handingBack: Promise<void> = Promise.resolve();
 
   constructor(
     readonly primary: RemoteLimiterStore,
@@ -44,6 +88,21 @@ export class FallbackLimiterStore implements LimiterStore {
     this.clock = options.clock ?? Date.now;
     this.breaker = new CircuitBreaker({ clock: this.clock, ...options.breaker });
     this.denials = new DeniedCache(options.denyCacheMs, undefined, this.clock);
+    const every = options.heartbeatMs ?? 0;
+    if (options.mode === 'fail-over' && every > 0) {
+      this.heartbeat = setInterval(() => void this.countInstances(every * 3), every);
+      this.heartbeat.unref();
+      void this.countInstances(every * 3);
+    }
+  }
+
+  /** Counts this instance among the live ones, and learns how many there are (kept on failure). */
+  private async countInstances(ttlMs: number): Promise<void> {
+    try {
+      this.instances = Math.max(1, await this.primary.register(this.id, ttlMs));
+    } catch {
+      // Redis is down: the last count stands
+    }
   }
 
   /** True while decisions come from the failure mode rather than the shared store. */
@@ -75,7 +134,39 @@ export class FallbackLimiterStore implements LimiterStore {
     const before = this.degraded;
     if (succeeded) this.breaker.success();
     else this.breaker.failure();
-    if (before !== this.degraded) this.options.onDegradedChange?.(this.degraded);
+    if (before === this.degraded) return;
+    if (this.degraded) this.epoch++;
+    else if (this.options.mode === 'fail-over') this.handingBack = this.handBackAll();
+    this.options.onDegradedChange?.(this.degraded);
+  }
+
+  /**
+   * Redis is back: every key held here whose state Redis has not seen since it failed is handed
+   * back (merged there), a batch at a time, until all are or Redis fails again. Decisions meanwhile
+   * hand back their own key's state themselves.
+   */
+  private async handBackAll(): Promise<void> {
+    const epoch = this.epoch;
+    const batch: Promise<unknown>[] = [];
+    for (const [key, policy, state] of this.fallback.unsynced(epoch)) {
+      batch.push(this.handBack(key, policy, state, epoch));
+      if (batch.length < HAND_BACK_BATCH) continue;
+      await Promise.all(batch.splice(0));
+      if (this.degraded || this.epoch !== epoch) return;
+    }
+    await Promise.all(batch);
+  }
+
+  /** One key's state merged into Redis (a zero-cost call), and Redis' answer adopted. */
+  private async handBack(key: string, policy: Policy, state: AlgorithmState, epoch: number): Promise<void> {
+    const stamp = this.fallback.stamp(key);
+    try {
+      const d = await this.primary.decide(key, policy, 0, true, state);
+      this.stats.handedBack++;
+      this.fallback.adopt(key, policy, d.state, d.now, d.now + d.resetMs, epoch, stamp, 0);
+    } catch {
+      // Redis failed again: the key stays owed, and the next return hands it back
+    }
   }
 
   async decide(key: string, policy: Policy, cost: number, consume: boolean): Promise<StoreDecision> {
@@ -84,12 +175,32 @@ export class FallbackLimiterStore implements LimiterStore {
       this.stats.cachedDenials++;
       return cached;
     }
-    if (this.breaker.allow()) {
+    // while degraded, the probe is a PING in the background (probe()), never a decision: a
+    // decision sent to Redis while others are answered here could miss their calls
+    if (this.degraded) void this.probe();
+    else {
       try {
         const askedAt = this.clock();
-        const decision = await this.primary.decide(key, policy, cost, consume);
+        const epoch = this.epoch;
+        const failOver = this.options.mode === 'fail-over';
+        const stamp = failOver ? this.fallback.stamp(key) : 0;
+        const handBack = failOver ? this.fallback.unsyncedState(key, epoch) : undefined;
+        if (failOver && consume) this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + cost);
+        let decision: RemoteDecision;
+        try {
+          decision = await this.primary.decide(key, policy, cost, consume, handBack);
+        } finally {
+          if (failOver && consume) this.landed(key, cost);
+        }
         this.settle(true);
         this.stats.primaryDecisions++;
+        // the copy fail-over goes on from; if calls on this key were decided here meanwhile (the
+        // breaker opened while this one was on its way), this one is counted into theirs
+        if (failOver && (consume || handBack !== undefined)) {
+          const served = consume && decision.allowed ? cost : 0;
+          const { state, now, resetMs } = decision;
+          this.fallback.adopt(key, policy, state, now, now + resetMs, epoch, stamp, served);
+        }
         if (!decision.allowed) this.denials.put(key, cost, decision, askedAt);
         return decision;
       } catch {
@@ -101,10 +212,25 @@ export class FallbackLimiterStore implements LimiterStore {
     return this.failureAnswer(key, policy, cost, consume);
   }
 
+  /** A consuming call of `cost` on `key` came back from Redis (answered or failed). */
+  private landed(key: string, cost: number): void {
+    const left = (this.inFlight.get(key) ?? cost) - cost;
+    if (left > 0) this.inFlight.set(key, left);
+    else this.inFlight.delete(key);
+  }
+
   private failureAnswer(key: string, policy: Policy, cost: number, consume: boolean): StoreDecision {
     switch (this.options.mode) {
-      case 'fail-over':
-        return this.fallback.decide(key, policy, cost, consume);
+      case 'fail-over': {
+        // this instance's share of what is left: each call costs N times its cost here. Calls on
+        // this key still on their way to Redis may yet be allowed there: this one is allowed only
+        // if it fits after them too (their answers count them in when they come: adopt)
+        const n = this.instances;
+        const pending = this.inFlight.get(key) ?? 0;
+        const wait = pending > 0 && !this.fallback.decide(key, policy, (cost + pending) * n, false).allowed;
+        const d = this.fallback.decide(key, policy, (wait ? cost + pending : cost) * n, consume);
+        return this.instances === 1 ? d : { ...d, remaining: Math.floor(d.remaining / this.instances) };
+      }
       case 'fail-open':
         return fixed(true, policyLimit(policy) - cost, this.clock());
       case 'fail-closed':
@@ -136,6 +262,10 @@ export class FallbackLimiterStore implements LimiterStore {
   }
 
   async close(): Promise<void> {
+    if (this.heartbeat) {
+      clearInterval(this.heartbeat);
+      if (this.healthy) await this.primary.register(this.id, 0, true).catch(() => {});
+    }
     await this.primary.close();
     this.fallback.close();
   }

@@ -1,4 +1,4 @@
-import type { AlgorithmDecision } from './algorithms/index.js';
+import type { AlgorithmDecision, AlgorithmState } from './algorithms/index.js';
 import type { Policy } from './policy.js';
 
 /** Which store answered a decision. `cache`: a Redis denial answered locally; `none`: the
@@ -39,8 +39,29 @@ export interface LimiterStore {
   health(): Promise<StoreHealth>;
 }
 
+/** A decision of a remote store, with the key's exact state after it (a copy, the caller's to keep). */
+export interface RemoteDecision extends StoreDecision {
+  readonly state: AlgorithmState;
+}
+
 /** A store in another process (Redis): it can be disconnected, and asked whether it answers. */
 export interface RemoteLimiterStore extends LimiterStore {
+  /**
+   * As LimiterStore.decide; `handBack`, a state of the key decided elsewhere while this store
+   * could not answer, is merged first (the more restrictive of the two is kept: mergeStates).
+   */
+  decide(
+    key: string,
+    policy: Policy,
+    cost: number,
+    consume: boolean,
+    handBack?: AlgorithmState,
+  ): Promise<RemoteDecision>;
+  /**
+   * Counts this instance (`id`) among the live ones for `ttlMs`, or removes it (`leaving`);
+   * resolves the number of live instances.
+   */
+  register(id: string, ttlMs: number, leaving?: boolean): Promise<number>;
   /** Connected and ready for commands. */
   readonly ready: boolean;
   /** Resolves when the store answers a trivial command; rejects otherwise. */

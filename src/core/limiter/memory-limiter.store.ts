@@ -1,11 +1,19 @@
-import { type AlgorithmState, decide, initialState } from './algorithms/index.js';
+import { type AlgorithmState, decide, initialState, spend } from './algorithms/index.js';
 import type { Clock, LimiterStore, StoreDecision, StoreHealth } from './limiter-store.js';
 import type { Policy } from './policy.js';
 
 interface Entry {
-  readonly state: AlgorithmState;
+  state: AlgorithmState;
+  policy: Policy;
   /** When the state becomes the same as no state (bucket full again, windows past). */
   expiresAt: number;
+  /**
+   * For a fallback store: the owner's mark when the state was adopted from the shared store
+   * (`adopt`); 0 once a call was decided here, so the state owes a hand-back.
+   */
+  mark: number;
+  /** Which call decided here last changed the state (0: none): see `stamp`. */
+  stamp: number;
 }
 
 const MEMORY_UP: StoreHealth = { status: 'up', store: 'memory' };
@@ -30,6 +38,8 @@ export class MemoryLimiterStore implements LimiterStore {
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly sweepBatch: number;
   private cursor: Iterator<[string, Entry]> | undefined;
+  /** Calls decided here so far, which stamp the entries they change. */
+  private calls = 0;
 
   constructor(options: MemoryLimiterStoreOptions = {}) {
     this.clock = options.clock ?? Date.now;
@@ -51,8 +61,13 @@ export class MemoryLimiterStore implements LimiterStore {
     const state = entry?.state ?? initialState(policy, now);
     const d = decide(state, policy, now, cost, consume);
     if (consume) {
-      if (entry === undefined) this.entries.set(key, { state, expiresAt: now + d.resetMs });
-      else entry.expiresAt = now + d.resetMs;
+      const stamp = ++this.calls;
+      if (entry === undefined) this.entries.set(key, { state, policy, expiresAt: now + d.resetMs, mark: 0, stamp });
+      else {
+        entry.expiresAt = now + d.resetMs;
+        entry.mark = 0;
+        entry.stamp = stamp;
+      }
     }
     return {
       allowed: d.allowed,
@@ -66,6 +81,62 @@ export class MemoryLimiterStore implements LimiterStore {
 
   forget(key: string): void {
     this.entries.delete(key);
+  }
+
+  /**
+   * Which call decided here last changed `key`'s state (0: none): taken when a call leaves for
+   * the shared store and given back to `adopt` with its answer.
+   */
+  stamp(key: string): number {
+    return this.entries.get(key)?.stamp ?? 0;
+  }
+
+  /**
+   * Takes `state`, the shared store's exact state after a call it decided at `now`, as `key`'s
+   * state until `expiresAt`, marked `mark`: a fallback store keeps a copy of what Redis last
+   * answered for each key, to go on from it when Redis fails. `stamp` is `key`'s stamp when the
+   * call left: if calls were decided here since, Redis' state misses them, so the state here is
+   * kept and the call Redis allowed (`served`, its cost; 0 if denied) is counted into it instead.
+   */
+  adopt(
+    key: string,
+    policy: Policy,
+    state: AlgorithmState,
+    now: number,
+    expiresAt: number,
+    mark: number,
+    stamp: number,
+    served: number,
+  ): void {
+    const entry = this.entries.get(key);
+    if (entry === undefined) {
+      this.entries.set(key, { state, policy, expiresAt, mark, stamp: 0 });
+      return;
+    }
+    if (entry.stamp !== stamp && entry.expiresAt > now) {
+      if (served > 0) spend(entry.state, policy, now, served);
+      // (a bucket spent below what it held refills for longer than either state says)
+      entry.expiresAt = Math.max(entry.expiresAt, expiresAt, now + decide(entry.state, policy, now, 0, false).resetMs);
+      return;
+    }
+    entry.state = state;
+    entry.policy = policy;
+    entry.expiresAt = expiresAt;
+    entry.mark = mark;
+  }
+
+  /** `key`'s live state if its mark is below `mark` (it owes a hand-back), else undefined. */
+  unsyncedState(key: string, mark: number): AlgorithmState | undefined {
+    const entry = this.entries.get(key);
+    return entry !== undefined && entry.mark < mark && entry.expiresAt > this.clock() ? entry.state : undefined;
+  }
+
+  /** The live keys whose mark is below `mark`, with their policy and state. */
+  *unsynced(mark: number): IterableIterator<[key: string, policy: Policy, state: AlgorithmState]> {
+    const now = this.clock();
+    for (const [key, entry] of this.entries) {
+      if (entry.mark < mark && entry.expiresAt > now) yield [key, entry.policy, entry.state];
+    }
   }
 
   /** Deletes expired entries among the next `sweepBatch` keys; returns how many it deleted. */

@@ -1,7 +1,13 @@
 /** Dispatch from a policy to its algorithm, for stores that hold either kind of state. */
 import type { Policy } from '../policy.js';
-import { decideSlidingWindow, emptyWindow, type SlidingWindowState } from './sliding-window.js';
-import { type AlgorithmDecision, decideTokenBucket, fullBucket, type TokenBucketState } from './token-bucket.js';
+import { decideSlidingWindow, emptyWindow, mergeWindows, type SlidingWindowState } from './sliding-window.js';
+import {
+  type AlgorithmDecision,
+  decideTokenBucket,
+  fullBucket,
+  mergeTokenBuckets,
+  type TokenBucketState,
+} from './token-bucket.js';
 
 export type { AlgorithmDecision } from './token-bucket.js';
 export type AlgorithmState = TokenBucketState | SlidingWindowState;
@@ -21,4 +27,24 @@ export function decide(
   return policy.algorithm === 'token_bucket'
     ? decideTokenBucket(state as TokenBucketState, policy, now, cost, consume)
     : decideSlidingWindow(state as SlidingWindowState, policy, now, cost, consume);
+}
+
+/** The more restrictive of two views of one key's state (see mergeTokenBuckets, mergeWindows). */
+export function mergeStates(mine: AlgorithmState, theirs: AlgorithmState, policy: Policy, now: number): AlgorithmState {
+  return policy.algorithm === 'token_bucket'
+    ? mergeTokenBuckets(mine as TokenBucketState, theirs as TokenBucketState, policy, now)
+    : mergeWindows(mine as SlidingWindowState, theirs as SlidingWindowState, policy, now);
+}
+
+/**
+ * Counts a call of `cost` allowed elsewhere into `state` at `now`, whether or not the state has
+ * room for it (a bucket may go below 0, windows above the limit: a debt later refills pay).
+ * Returns whether it had room.
+ */
+export function spend(state: AlgorithmState, policy: Policy, now: number, cost: number): boolean {
+  if (decide(state, policy, now, cost, true).allowed) return true;
+  // the decision moved the state to `now` and spent nothing: spend it anyway
+  if (policy.algorithm === 'token_bucket') (state as TokenBucketState).tokens -= cost;
+  else (state as SlidingWindowState).cur += cost;
+  return false;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideSlidingWindow, emptyWindow } from './sliding-window.js';
+import { decideSlidingWindow, emptyWindow, mergeWindows } from './sliding-window.js';
 
 const policy = { limit: 5, windowMs: 1000 };
 
@@ -147,5 +147,39 @@ describe('decideSlidingWindow, edge by edge', () => {
       retryAfterMs: 1_400,
       resetMs: 1_900,
     });
+  });
+});
+
+describe('mergeWindows', () => {
+  const policy = { limit: 5, windowMs: 1000 };
+
+  it('keeps the larger count of each window, both moved to the latest window', () => {
+    expect(mergeWindows({ start: 1000, cur: 2, prev: 4 }, { start: 1000, cur: 3, prev: 1 }, policy, 1500)).toEqual({
+      start: 1000,
+      cur: 3,
+      prev: 4,
+    });
+    // one window behind: its current window is the other's previous one
+    expect(mergeWindows({ start: 0, cur: 4, prev: 9 }, { start: 1000, cur: 1, prev: 2 }, policy, 1200)).toEqual({
+      start: 1000,
+      cur: 1,
+      prev: 4,
+    });
+  });
+
+  it('forgets windows older than the previous one, and takes an empty state as no calls', () => {
+    expect(mergeWindows({ start: 0, cur: 4, prev: 0 }, emptyWindow(), policy, 2500)).toEqual({
+      start: 2000,
+      cur: 0,
+      prev: 0,
+    });
+  });
+
+  it('is commutative and idempotent', () => {
+    const a = { start: 1000, cur: 2, prev: 4 };
+    const b = { start: 2000, cur: 1, prev: 3 };
+    const ab = mergeWindows(a, b, policy, 2100);
+    expect(mergeWindows(b, a, policy, 2100)).toEqual(ab);
+    expect(mergeWindows(ab, b, policy, 2100)).toEqual(ab);
   });
 });

@@ -74,3 +74,23 @@ export function decideSlidingWindow(
     resetMs: cur > 0 ? start + 2 * W - t : prev > 0 ? start + W - t : 0,
   };
 }
+
+/**
+ * Two views of one key's windows made one, keeping the more restrictive: both moved to the
+ * window of the latest of `now` and their starts, then the larger count of each window.
+ * Commutative and idempotent; when `theirs` is `mine` with calls counted on top, the result is
+ * `theirs`. The Redis script merges with the same arithmetic.
+ */
+export function mergeWindows(
+  mine: SlidingWindowState,
+  theirs: SlidingWindowState,
+  policy: SlidingWindowPolicy,
+  now: number,
+): SlidingWindowState {
+  const W = policy.windowMs;
+  const t = Math.max(now, mine.start, theirs.start);
+  const start = t - (t % W);
+  const cur = (s: SlidingWindowState) => (s.start === start ? s.cur : 0);
+  const prev = (s: SlidingWindowState) => (s.start === start ? s.prev : s.start === start - W ? s.cur : 0);
+  return { start, cur: Math.max(cur(mine), cur(theirs)), prev: Math.max(prev(mine), prev(theirs)) };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideTokenBucket, fullBucket, type TokenBucketPolicy } from './token-bucket.js';
+import { decideTokenBucket, fullBucket, type TokenBucketPolicy, mergeTokenBuckets } from './token-bucket.js';
 
 const chat: TokenBucketPolicy = { capacity: 10, refillPerSec: 10 };
 
@@ -86,5 +86,38 @@ describe('decideTokenBucket', () => {
     const state = { tokens: 1, ts: 1_000 };
     expect(decideTokenBucket(state, chat, 400, 1, true)).toMatchObject({ allowed: true, remaining: 0 });
     expect(state).toEqual({ tokens: 0, ts: 1_000 });
+  });
+});
+
+describe('mergeTokenBuckets', () => {
+  const policy = { capacity: 10, refillPerSec: 2 };
+
+  it('keeps the fewer tokens, both refilled to the later time', () => {
+    // mine: 4 at 1000 -> 6 at 2000; theirs: 5 at 2000
+    expect(mergeTokenBuckets({ tokens: 4, ts: 1000 }, { tokens: 5, ts: 2000 }, policy, 1500)).toEqual({
+      tokens: 5,
+      ts: 2000,
+    });
+    expect(mergeTokenBuckets({ tokens: 5, ts: 2000 }, { tokens: 4, ts: 1000 }, policy, 2500)).toEqual({
+      tokens: 6,
+      ts: 2500,
+    });
+  });
+
+  it('is the other state refilled, to the last bit, when that one spent more on top of this one', () => {
+    const mine = { tokens: 10, ts: 0 };
+    const theirs = { tokens: 10, ts: 0 };
+    decideTokenBucket(theirs, { capacity: 10, refillPerSec: 3 }, 333, 7, true);
+    const merged = mergeTokenBuckets(mine, theirs, { capacity: 10, refillPerSec: 3 }, 777);
+    const reference = { ...theirs };
+    decideTokenBucket(reference, { capacity: 10, refillPerSec: 3 }, 777, 0, true);
+    expect(merged).toEqual(reference);
+  });
+
+  it('never refills past the capacity', () => {
+    expect(mergeTokenBuckets({ tokens: 9, ts: 0 }, { tokens: 10, ts: 0 }, policy, 60_000)).toEqual({
+      tokens: 10,
+      ts: 60_000,
+    });
   });
 });

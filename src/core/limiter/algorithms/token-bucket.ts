@@ -63,3 +63,22 @@ export function decideTokenBucket(
 export function fullBucket(policy: TokenBucketPolicy, now: number): TokenBucketState {
   return { tokens: policy.capacity, ts: now };
 }
+
+/**
+ * Two views of one key's bucket made one, keeping the more restrictive: both refilled to the
+ * later of `now` and their times, then the fewer tokens. Commutative and idempotent, so an
+ * instance may hand its state back more than once. When `theirs` is `mine` with calls spent on
+ * top of it, the result is `theirs` refilled, to the last bit (the same expression a decision
+ * evaluates). The Redis script merges with the same arithmetic.
+ */
+export function mergeTokenBuckets(
+  mine: TokenBucketState,
+  theirs: TokenBucketState,
+  policy: TokenBucketPolicy,
+  now: number,
+): TokenBucketState {
+  const { capacity, refillPerSec } = policy;
+  const at = Math.max(now, mine.ts, theirs.ts);
+  const refilled = (s: TokenBucketState) => Math.min(capacity, s.tokens + ((at - s.ts) * refillPerSec) / 1000);
+  return { tokens: Math.min(refilled(mine), refilled(theirs)), ts: at };
+}

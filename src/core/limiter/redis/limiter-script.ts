@@ -5,8 +5,12 @@
  *
  * KEYS[1]  the key (one hash per policy and subject)
  * ARGV     algorithm ('tb' | 'sw'), C or L, R or W, cost, consume (1 | 0),
- *          now in ms (-1: use Redis TIME, the one clock all instances share), TTL slack in ms
- * Returns  { allowed (1 | 0), remaining, retryAfterMs, resetMs, now }
+ *          now in ms (-1: use Redis TIME, the one clock all instances share), TTL slack in ms,
+ *          then optionally a state handed back by an instance that decided the key while Redis
+ *          could not (tokens, ts | start, cur, prev): merged first, keeping the more
+ *          restrictive of the two (fewer tokens, larger counts), and written even by a peek
+ * Returns  { allowed (1 | 0), remaining, retryAfterMs, resetMs, now, then the key's exact state
+ *          after the call: tokens and ts as strings (17 digits) | start, cur, prev }
  *
  * Token-bucket tokens are stored with %.17g: Lua's default number format keeps 14 digits and
  * would round the state between calls.
@@ -25,6 +29,7 @@ if now < 0 then
   now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 end
 local function num(x) return string.format('%.17g', x) end
+local merge = ARGV[8] ~= nil
 
 if algo == 'tb' then
   local C, R = p1, p2
@@ -33,6 +38,14 @@ if algo == 'tb' then
   if h[1] then
     tokens = tonumber(h[1])
     ts = tonumber(h[2])
+  end
+  if merge then
+    local lt, lts = tonumber(ARGV[8]), tonumber(ARGV[9])
+    local m = math.max(now, ts, lts)
+    local mine = math.min(C, tokens + (m - ts) * R / 1000)
+    local theirs = math.min(C, lt + (m - lts) * R / 1000)
+    tokens = math.min(mine, theirs)
+    ts = m
   end
   local elapsed = 0
   if now > ts then elapsed = now - ts end
@@ -45,10 +58,12 @@ if algo == 'tb' then
   local reset = math.ceil((C - after) * 1000 / R)
   if consume then
     if now > ts then ts = now end
+  end
+  if consume or merge then
     redis.call('HSET', key, 't', num(after), 'ts', num(ts))
     redis.call('PEXPIRE', key, reset + slack)
   end
-  return { allowed and 1 or 0, math.floor(after), retry, reset, now }
+  return { allowed and 1 or 0, math.floor(after), retry, reset, now, num(after), num(ts) }
 end
 
 local L, W = p1, p2
@@ -56,13 +71,19 @@ local t = now
 local h = redis.call('HMGET', key, 's', 'c', 'p')
 local s = tonumber(h[1])
 if s and s > t then t = s end
+local ls = merge and tonumber(ARGV[8]) or nil
+if ls and ls > t then t = ls end
 local start = t - math.fmod(t, W)
-local cur, prev = 0, 0
-if s == start then
-  cur = tonumber(h[2])
-  prev = tonumber(h[3])
-elseif s == start - W then
-  prev = tonumber(h[2])
+local function counts(ws, c, p)
+  if ws == start then return tonumber(c), tonumber(p) end
+  if ws == start - W then return 0, tonumber(c) end
+  return 0, 0
+end
+local cur, prev = counts(s, h[2], h[3])
+if merge then
+  local lc, lp = counts(ls, ARGV[9], ARGV[10])
+  cur = math.max(cur, lc)
+  prev = math.max(prev, lp)
 end
 local elapsed = t - start
 local weighted = prev * (W - elapsed) + cur * W
@@ -81,9 +102,29 @@ local remaining = 0
 if after < L * W then remaining = math.floor((L * W - after) / W) end
 local reset = 0
 if cur > 0 then reset = start + 2 * W - t elseif prev > 0 then reset = start + W - t end
-if consume then
+if consume or merge then
   redis.call('HSET', key, 's', num(start), 'c', num(cur), 'p', num(prev))
   redis.call('PEXPIRE', key, reset + slack)
 end
-return { allowed and 1 or 0, remaining, retry, reset, now }
+return { allowed and 1 or 0, remaining, retry, reset, now, start, cur, prev }
+`;
+
+/**
+ * The registry of live instances, which a fallback needs to know its share of each limit:
+ * KEYS[1] a sorted set (member: an instance's id, score: until when it counts, Redis TIME);
+ * ARGV id, ttl ms, leaving (1 | 0). Adds or removes the instance, drops the expired ones, and
+ * returns how many count now.
+ */
+export const INSTANCES_SCRIPT = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local ttl = tonumber(ARGV[2])
+if ARGV[3] == '1' then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+else
+  redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ttl)
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+return redis.call('ZCARD', KEYS[1])
 `;

@@ -1,7 +1,8 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Clock, RemoteLimiterStore, StoreDecision, StoreHealth } from '../limiter-store.js';
+import type { AlgorithmState } from '../algorithms/index.js';
+import type { Clock, RemoteDecision, RemoteLimiterStore, StoreHealth } from '../limiter-store.js';
 import type { Policy } from '../policy.js';
-import { LIMITER_SCRIPT } from './limiter-script.js';
+import { INSTANCES_SCRIPT, LIMITER_SCRIPT } from './limiter-script.js';
 
 /**
  * The buckets (seconds) in which both profiles publish each decision's Redis round trip on
@@ -11,11 +12,16 @@ export const ROUND_TRIP_BUCKETS_SECONDS: readonly number[] = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
 ];
 
-type ScriptReply = [number, number, number, number, number];
+/** allowed, remaining, retryAfterMs, resetMs, now, then the state: tokens and ts (strings) | start, cur, prev. */
+type ScriptReply = [number, number, number, number, number, number | string, number | string, number?];
 
 interface LimiterCommands {
   rateLimit(key: string, ...args: (string | number)[]): Promise<ScriptReply>;
+  limiterInstances(key: string, id: string, ttlMs: number, leaving: 0 | 1): Promise<number>;
 }
+
+/** The sorted set of live instances (member: an instance's id, score: when it stops counting). */
+export const INSTANCES_KEY = 'rl:instances';
 
 /** Why a decision failed when Redis did not answer in time (RedisLimiterStoreOptions.commandTimeoutMs). */
 export class RedisTimeoutError extends Error {
@@ -57,6 +63,15 @@ export function withinTimeout<T>(command: Promise<T>, timeoutMs: number): Promis
       },
     );
   });
+}
+
+/** The script's reply as a decision with the key's state after it. */
+function decision(reply: ScriptReply, tb: boolean): RemoteDecision {
+  const [allowed, remaining, retryAfterMs, resetMs, now, a, b, c] = reply;
+  const state: AlgorithmState = tb
+    ? { tokens: Number(a), ts: Number(b) }
+    : { start: a as number, cur: b as number, prev: c as number };
+  return { allowed: allowed === 1, remaining, retryAfterMs, resetMs, now, store: 'redis', state };
 }
 
 export interface RedisLimiterStoreOptions {
@@ -105,29 +120,63 @@ export class RedisLimiterStore implements RemoteLimiterStore {
     // Connection errors are reported through failed decisions; without a listener ioredis logs them.
     this.redis.on('error', () => {});
     this.redis.defineCommand('rateLimit', { numberOfKeys: 1, lua: LIMITER_SCRIPT });
+    this.redis.defineCommand('limiterInstances', { numberOfKeys: 1, lua: INSTANCES_SCRIPT });
     this.slack = options.ttlSlackMs ?? 1_000;
     this.timeoutMs = options.commandTimeoutMs;
     this.clock = options.clock;
     this.onLatency = options.onLatency;
   }
 
-  async decide(key: string, policy: Policy, cost: number, consume: boolean): Promise<StoreDecision> {
+  async decide(
+    key: string,
+    policy: Policy,
+    cost: number,
+    consume: boolean,
+    handBack?: AlgorithmState,
+  ): Promise<RemoteDecision> {
     const started = this.onLatency ? performance.now() : 0;
-    const [allowed, remaining, retryAfterMs, resetMs, now] = await withinTimeout(
-      this.redis.rateLimit(
-        key,
-        policy.algorithm === 'token_bucket' ? 'tb' : 'sw',
-        policy.algorithm === 'token_bucket' ? policy.capacity : policy.limit,
-        policy.algorithm === 'token_bucket' ? policy.refillPerSec : policy.windowMs,
-        cost,
-        consume ? 1 : 0,
-        this.clock ? this.clock() : -1,
-        this.slack,
-      ),
-      this.timeoutMs,
-    );
+    const tb = policy.algorithm === 'token_bucket';
+    const algorithm = tb ? 'tb' : 'sw';
+    const p1 = tb ? policy.capacity : policy.limit;
+    const p2 = tb ? policy.refillPerSec : policy.windowMs;
+    const now = this.clock ? this.clock() : -1;
+    const flag = consume ? 1 : 0;
+    const command =
+      handBack === undefined
+        ? this.redis.rateLimit(key, algorithm, p1, p2, cost, flag, now, this.slack)
+        : 'tokens' in handBack
+          ? this.redis.rateLimit(
+              key,
+              algorithm,
+              p1,
+              p2,
+              cost,
+              flag,
+              now,
+              this.slack,
+              String(handBack.tokens),
+              handBack.ts,
+            )
+          : this.redis.rateLimit(
+              key,
+              algorithm,
+              p1,
+              p2,
+              cost,
+              flag,
+              now,
+              this.slack,
+              handBack.start,
+              handBack.cur,
+              handBack.prev,
+            );
+    const reply = await withinTimeout(command, this.timeoutMs);
     this.onLatency?.((performance.now() - started) / 1000);
-    return { allowed: allowed === 1, remaining, retryAfterMs, resetMs, now, store: 'redis' };
+    return decision(reply, tb);
+  }
+
+  async register(id: string, ttlMs: number, leaving = false): Promise<number> {
+    return withinTimeout(this.redis.limiterInstances(INSTANCES_KEY, id, ttlMs, leaving ? 1 : 0), this.timeoutMs);
   }
 
   forget(key: string): void {
