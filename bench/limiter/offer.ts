@@ -13,8 +13,11 @@ import { rng, zipf } from '../lib/random.js';
 export type UserPicks = { kind: 'warm' } | { kind: 'zipf'; keys: number; hotShare: number };
 
 export interface OfferPlan {
-  /** The decision API's base URL. */
-  httpUrl: string;
+  /**
+   * The decision API's base URLs: one server, or instances sharing one Redis, to which requests
+   * go in turn (round robin, as a load balancer in front of them would send them).
+   */
+  httpUrls: string[];
   /** Checks per second this generator offers. */
   rate: number;
   connections: number;
@@ -33,6 +36,8 @@ export interface OfferPlan {
 
 export interface LoadRun {
   requests: number;
+  /** Requests answered by each of the plan's URLs, in order. */
+  requestsByUrl: number[];
   errors: number;
   non2xx: number;
   seconds: number;
@@ -81,12 +86,14 @@ export function offer(plan: OfferPlan, onDecision: OnDecision): Promise<LoadRun>
   const pickUser = userPicker(plan.users, plan.seed);
   const requestRate = Math.max(1, plan.rate / ((1 + plan.batchSize) / 2)); // per second
   const amount = Math.max(1, Math.round(requestRate * plan.durationS));
-  const url = new URL('/v1/check_and_consume', plan.httpUrl);
-  const agent = new Agent({ keepAlive: true, maxSockets: plan.connections });
+  const urls = plan.httpUrls.map((u) => new URL('/v1/check_and_consume', u));
+  const perUrl = Math.max(1, Math.ceil(plan.connections / urls.length));
+  const agents = urls.map(() => new Agent({ keepAlive: true, maxSockets: perUrl }));
   const { policy, keepTimeline, epochMs } = plan;
   const item = (user: string) => `{"policy":"${policy}","subject":{"user":"${user}"}}`;
   const run: LoadRun = {
     requests: 0,
+    requestsByUrl: urls.map(() => 0),
     errors: 0,
     non2xx: 0,
     seconds: 0,
@@ -117,13 +124,13 @@ export function offer(plan: OfferPlan, onDecision: OnDecision): Promise<LoadRun>
       over = true; // answers still on their way when the bound ends the run are not counted
       clearInterval(pacing);
       clearTimeout(bound);
-      agent.destroy();
+      for (const agent of agents) agent.destroy();
       resolve(run);
     };
     const settle = () => {
       if (++settled === amount) finish();
     };
-    const send = (dueAt: number) => {
+    const send = (dueAt: number, i: number) => {
       const users = Array.from({ length: random() < 0.5 ? 1 : plan.batchSize }, pickUser);
       const body = users.length === 1 ? item(users[0] as string) : `[${users.map(item).join(',')}]`;
       let done = false;
@@ -134,10 +141,10 @@ export function offer(plan: OfferPlan, onDecision: OnDecision): Promise<LoadRun>
         settle();
       };
       const req = request(
-        url,
+        urls[i % urls.length] as URL,
         {
           method: 'POST',
-          agent,
+          agent: agents[i % agents.length],
           timeout: REQUEST_TIMEOUT_MS,
           headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
         },
@@ -151,6 +158,7 @@ export function offer(plan: OfferPlan, onDecision: OnDecision): Promise<LoadRun>
             done = true;
             const at = performance.now();
             run.requests++;
+            (run.requestsByUrl[i % urls.length] as number)++;
             run.latency.record(at - dueAt);
             run.seconds = (at - started) / 1000;
             if (res.statusCode === 200) answered(users, text, at - dueAt);
@@ -165,7 +173,7 @@ export function offer(plan: OfferPlan, onDecision: OnDecision): Promise<LoadRun>
     };
     const pace = () => {
       const due = Math.min(amount, Math.floor(((performance.now() - started) * requestRate) / 1000) + 1);
-      for (; sent < due; sent++) send(started + (sent * 1000) / requestRate);
+      for (; sent < due; sent++) send(started + (sent * 1000) / requestRate, sent);
       if (sent === amount) clearInterval(pacing);
     };
     const bound = setTimeout(finish, (2 * plan.durationS + 10) * 1000);

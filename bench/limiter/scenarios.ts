@@ -15,8 +15,8 @@ import { freePort } from '../../tools/processes.js';
 import { type RedisProcess, redisServerVersion, startRedis } from '../../tools/redis-process.js';
 import { cpuMicrosOfTree, procAvailable } from '../lib/proc-usage.js';
 import { LOAD_CPU, loadCpuCount, openTarget, type Target, tasksetAvailable } from '../lib/target.js';
-import { DecisionLog } from './accuracy.js';
-import { FaultProxy } from './fault-proxy.js';
+import { DecisionLog, type PhasedAccuracy } from './accuracy.js';
+import { startFaultProxy } from './fault-proxy.js';
 import { type LoadRun, offer, type OfferPlan, type UserPicks } from './offer.js';
 import type { WorkerDone, WorkerMessage } from './offer-worker.js';
 import { readRoundTrips, roundTripFigures } from './redis-round-trips.js';
@@ -44,6 +44,8 @@ export interface LimiterOptions {
    * offer. Default: one per CPU of the load generator (LOAD_CPU).
    */
   generators: number;
+  /** degrade: instances of the profile sharing one Redis (default 1). */
+  instances: number;
   seed: number;
   quiet: boolean;
   pinned: boolean;
@@ -59,6 +61,7 @@ export const LIMITER_DEFAULTS: Partial<LimiterOptions> = {
   policy: 'per-user',
   store: 'redis',
   generators: loadCpuCount(),
+  instances: 1,
 };
 
 /** The built-in policies (docs/LIMITER.md): the policy under test, also for the replay. */
@@ -79,7 +82,7 @@ const WORKER = new URL('./offer-worker.js', import.meta.url);
  * thread, or worker threads sharing the rate and connections); every decision goes to `log`.
  */
 async function offerSpread(
-  target: Target,
+  instances: readonly Target[],
   options: LimiterOptions,
   users: UserPicks,
   log: DecisionLog | undefined,
@@ -89,7 +92,7 @@ async function offerSpread(
 ): Promise<LoadRun> {
   const n = Math.max(1, Math.floor(options.generators));
   const plan = (i: number): OfferPlan => ({
-    httpUrl: target.httpUrl,
+    httpUrls: instances.map((t) => t.httpUrl),
     rate: options.rate / n,
     connections: Math.max(1, Math.round(options.connections / n)),
     batchSize: options.batchSize,
@@ -125,6 +128,7 @@ async function offerSpread(
   );
   const merged: LoadRun = {
     requests: 0,
+    requestsByUrl: instances.map(() => 0),
     errors: 0,
     non2xx: 0,
     seconds: Math.max(...runs.map((r) => r.seconds)),
@@ -136,6 +140,7 @@ async function offerSpread(
     for (let k = 0; k < r.users.length; k++)
       log?.add(r.users[k] as string, r.now[k] as number, r.allowed[k] as boolean, r.deciders[k]);
     merged.requests += r.requests;
+    r.requestsByUrl.forEach((n, i) => ((merged.requestsByUrl[i] as number) += n));
     merged.errors += r.errors;
     merged.non2xx += r.non2xx;
     merged.latency.addEncoded(r.latency);
@@ -153,8 +158,9 @@ function limiterResult(
   options: LimiterOptions,
   run: LoadRun,
   log: DecisionLog,
+  phased: PhasedAccuracy = log.replay(),
 ): BenchResult {
-  const accuracy = log.replay();
+  const { byPhase: _, ...accuracy } = phased;
   return {
     ...resultBase(scenario, target, 'checks', options),
     total: log.count,
@@ -184,7 +190,7 @@ async function runOffered(
   try {
     progress.phase = 'warm-up';
     await offerSpread(
-      target,
+      [target],
       { ...options, seed: options.seed + 7 },
       { kind: 'warm' },
       undefined,
@@ -201,7 +207,7 @@ async function runOffered(
     const redisStarted = performance.now();
     const log = new DecisionLog(policy);
     const users: UserPicks = { kind: 'zipf', keys: options.keys, hotShare };
-    const run = await offerSpread(target, options, users, log, progress, options.durationS);
+    const run = await offerSpread([target], options, users, log, progress, options.durationS);
     const roundTripsAfter = roundTripsBefore && (await readRoundTrips(target.httpUrl));
     const usage = await sampler.end(log.count);
     const result = limiterResult(scenario, target, options, run, log);
@@ -244,11 +250,16 @@ export async function startLimiterRedis(): Promise<RedisProcess> {
   return startRedis(await freePort(), tasksetAvailable() ? LOAD_CPU : undefined);
 }
 
+/** The most false allows and false denies (each, % of all decisions) fail-over may cost: docs/LIMITER.md. */
+export const FAIL_OVER_BOUND_PCT = { one: 0.1, more: 0.5 } as const;
+
 /**
- * degrade: the profile's Redis sits behind a FaultProxy. A third of the run is healthy, a third
+ * degrade: the profile's Redis sits behind a FaultProxy, with `options.instances` instances of
+ * the profile sharing it (requests go to them in turn). A third of the run is healthy, a third
  * suffers latency spikes (replies 150 ms late, above the 50 ms command timeout) and stalls (no
  * replies at all), the last third is healthy again. Reports the error rate, the share of
- * decisions the fallback took during the fault, and how long decisions took to return to Redis.
+ * decisions the fallback took during the fault, how long decisions took to return to Redis, and
+ * the false allows and false denies of each phase against one global limiter's replay.
  */
 export async function runDegrade(
   profile: string,
@@ -257,46 +268,38 @@ export async function runDegrade(
 ): Promise<BenchResult> {
   if (profile !== 'a' && profile !== 'b')
     throw new Error('degrade starts its own profile and Redis: --target must be a or b');
+  const count = Math.max(1, Math.floor(options.instances));
   const policy = builtInPolicy(options.policy);
   // Redis on the generator's CPU: the limiter's server CPU is measured without it
   const redis = await startRedis(await freePort(), tasksetAvailable() ? LOAD_CPU : undefined);
-  const proxy = await FaultProxy.start(redis.port);
-  const target = await openTarget(profile, {
-    ...env,
-    LIMITER_STORE: 'redis',
-    REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
-  });
-  const progress = new Progress('checks', options.quiet);
-  progress.start();
   const third = (options.durationS * 1000) / 3;
-  let faulting: NodeJS.Timeout | undefined;
+  // the proxy and its fault program in a thread of their own: see fault-proxy-worker.ts
+  const proxy = await startFaultProxy({ upstreamPort: redis.port, faultAfterMs: third, faultForMs: third });
+  const instances: Target[] = [];
+  const progress = new Progress('checks', options.quiet);
   try {
+    for (let i = 0; i < count; i++) {
+      instances.push(
+        await openTarget(profile, { ...env, LIMITER_STORE: 'redis', REDIS_URL: `redis://127.0.0.1:${proxy.port}` }),
+      );
+    }
+    const target = instances[0] as Target;
+    // every instance has counted itself in Redis (fail-over's share is 1/N of the live ones)
+    await new Promise((r) => setTimeout(r, 1_500));
+    progress.start();
     const log = new DecisionLog(policy);
     progress.phase = 'healthy';
-    const schedule = setTimeout(() => {
-      progress.phase = 'fault';
-      let step = 0;
-      faulting = setInterval(() => {
-        const phase = step++ % 10;
-        if (phase === 0) proxy.setDelay(150);
-        else if (phase === 3) {
-          proxy.setDelay(0);
-          proxy.stall();
-        } else if (phase === 6) proxy.resume();
-      }, 100);
-      setTimeout(() => {
-        clearInterval(faulting);
-        proxy.heal();
-        progress.phase = 'recovered';
-      }, third);
-    }, third);
+    const epochMs = performance.timeOrigin + performance.now();
+    proxy.start((phase) => (progress.phase = phase));
+    // one sampler for the first instance: with more, the figures are that instance's
     const sampler = new ServerSampler(target, generatorCores(options));
     await sampler.begin();
     const users: UserPicks = { kind: 'zipf', keys: options.keys, hotShare: 0 };
-    const run = await offerSpread(target, options, users, log, progress, options.durationS, true);
-    clearTimeout(schedule);
+    const run = await offerSpread(instances, options, users, log, progress, options.durationS, true);
     const usage = await sampler.end(log.count);
-    const result = limiterResult('degrade', target, options, run, log);
+    // the phases by the servers' clocks (the same wall clock on one machine)
+    const accuracy = log.replay([epochMs + third, epochMs + 2 * third]);
+    const result = limiterResult('degrade', target, options, run, log, accuracy);
     const redisVersion = redisServerVersion();
     if (result.provenance && redisVersion) result.provenance.redis = redisVersion;
     if (usage) result.server = usage;
@@ -304,17 +307,30 @@ export async function runDegrade(
     const inFault = timeline.filter((d) => d.at >= third && d.at < 2 * third);
     const fallback = inFault.filter((d) => d.store === 'memory' || d.store === 'none').length;
     const backToRedis = timeline.find((d) => d.at >= 2 * third && d.store === 'redis');
+    result.details.instances = count;
+    result.details.requestsByInstance = run.requestsByUrl;
+    const [before, during, after] = accuracy.byPhase;
+    result.details.accuracyByPhase = { before, during, after };
     result.details.faultPhase = {
       decisions: inFault.length,
       fallbackHitRatioPct: inFault.length ? Number(((fallback / inFault.length) * 100).toFixed(2)) : 0,
     };
     result.details.returnToRedisMs = backToRedis ? Math.round(backToRedis.at - 2 * third) : 'never';
     if (!backToRedis) result.failures.push('decisions never returned to Redis after the fault');
+    const bound = count === 1 ? FAIL_OVER_BOUND_PCT.one : FAIL_OVER_BOUND_PCT.more;
+    for (const [what, pct] of [
+      ['false allows', accuracy.falseAllowPct],
+      ['false denies', accuracy.falseDenyPct],
+    ] as const) {
+      if (pct > bound)
+        result.failures.push(
+          `${what} ${pct.toFixed(3)}% of all decisions, above the ${bound}% bound for ${count} instance(s)`,
+        );
+    }
     return result;
   } finally {
-    if (faulting) clearInterval(faulting);
     progress.stop();
-    await target.stop();
+    await Promise.all(instances.map((t) => t.stop()));
     await proxy.close();
     await redis.stop();
   }
