@@ -92,32 +92,41 @@ describe('decideTokenBucket', () => {
 describe('mergeTokenBuckets', () => {
   const policy = { capacity: 10, refillPerSec: 2 };
 
-  it('keeps the fewer tokens, both refilled to the later time', () => {
+  it('keeps the state with fewer tokens once both are refilled to the later time, as it is', () => {
     // mine: 4 at 1000 -> 6 at 2000; theirs: 5 at 2000
     expect(mergeTokenBuckets({ tokens: 4, ts: 1000 }, { tokens: 5, ts: 2000 }, policy, 1500)).toEqual({
       tokens: 5,
       ts: 2000,
     });
+    // at 2500: mine 6, theirs 5 + 1 = 6: a tie keeps mine
     expect(mergeTokenBuckets({ tokens: 5, ts: 2000 }, { tokens: 4, ts: 1000 }, policy, 2500)).toEqual({
-      tokens: 6,
-      ts: 2500,
+      tokens: 5,
+      ts: 2000,
+    });
+    expect(mergeTokenBuckets({ tokens: 5, ts: 2000 }, { tokens: 2, ts: 1000 }, policy, 2500)).toEqual({
+      tokens: 2,
+      ts: 1000,
     });
   });
 
-  it('is the other state refilled, to the last bit, when that one spent more on top of this one', () => {
-    const mine = { tokens: 10, ts: 0 };
+  it('is the other state, so that the next decision refills it in one step as the reference does', () => {
+    const policy3 = { capacity: 10, refillPerSec: 3 };
     const theirs = { tokens: 10, ts: 0 };
-    decideTokenBucket(theirs, { capacity: 10, refillPerSec: 3 }, 333, 7, true);
-    const merged = mergeTokenBuckets(mine, theirs, { capacity: 10, refillPerSec: 3 }, 777);
+    decideTokenBucket(theirs, policy3, 333, 7, true);
+    const merged = mergeTokenBuckets({ tokens: 10, ts: 0 }, theirs, policy3, 500);
+    expect(merged).toEqual(theirs);
+    expect(merged).not.toBe(theirs);
     const reference = { ...theirs };
-    decideTokenBucket(reference, { capacity: 10, refillPerSec: 3 }, 777, 0, true);
+    expect(decideTokenBucket(merged, policy3, 777, 1, true)).toEqual(
+      decideTokenBucket(reference, policy3, 777, 1, true),
+    );
     expect(merged).toEqual(reference);
   });
 
-  it('never refills past the capacity', () => {
-    expect(mergeTokenBuckets({ tokens: 9, ts: 0 }, { tokens: 10, ts: 0 }, policy, 60_000)).toEqual({
-      tokens: 10,
-      ts: 60_000,
+  it('compares at the capacity: a full bucket is no more restrictive for being recent', () => {
+    expect(mergeTokenBuckets({ tokens: 9, ts: 0 }, { tokens: 10, ts: 50_000 }, policy, 60_000)).toEqual({
+      tokens: 9,
+      ts: 0,
     });
   });
 });

@@ -65,11 +65,11 @@ export function fullBucket(policy: TokenBucketPolicy, now: number): TokenBucketS
 }
 
 /**
- * Two views of one key's bucket made one, keeping the more restrictive: both refilled to the
- * later of `now` and their times, then the fewer tokens. Commutative and idempotent, so an
- * instance may hand its state back more than once. When `theirs` is `mine` with calls spent on
- * top of it, the result is `theirs` refilled, to the last bit (the same expression a decision
- * evaluates). The Redis script merges with the same arithmetic.
+ * Two views of one key's bucket made one, keeping the more restrictive: the one with fewer
+ * tokens once both are refilled to the later of `now` and their times, kept as it is (a copy), so
+ * that the next decision refills it in one step, as the reference would, to the last bit.
+ * Commutative and idempotent (a tie keeps `mine`, the same state either way), so an instance may
+ * hand its state back more than once. The Redis script merges with the same arithmetic.
  */
 export function mergeTokenBuckets(
   mine: TokenBucketState,
@@ -80,5 +80,6 @@ export function mergeTokenBuckets(
   const { capacity, refillPerSec } = policy;
   const at = Math.max(now, mine.ts, theirs.ts);
   const refilled = (s: TokenBucketState) => Math.min(capacity, s.tokens + ((at - s.ts) * refillPerSec) / 1000);
-  return { tokens: Math.min(refilled(mine), refilled(theirs)), ts: at };
+  const kept = refilled(theirs) < refilled(mine) ? theirs : mine;
+  return { tokens: kept.tokens, ts: kept.ts };
 }

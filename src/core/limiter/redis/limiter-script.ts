@@ -10,7 +10,7 @@
  *          could not (tokens, ts | start, cur, prev): merged first, keeping the more
  *          restrictive of the two (fewer tokens, larger counts), and written even by a peek
  * Returns  { allowed (1 | 0), remaining, retryAfterMs, resetMs, now, then the key's exact state
- *          after the call: tokens and ts as strings (17 digits) | start, cur, prev }
+ *          as stored after the call: tokens and ts as strings (17 digits) | start, cur, prev }
  *
  * Token-bucket tokens are stored with %.17g: Lua's default number format keeps 14 digits and
  * would round the state between calls.
@@ -44,8 +44,7 @@ if algo == 'tb' then
     local m = math.max(now, ts, lts)
     local mine = math.min(C, tokens + (m - ts) * R / 1000)
     local theirs = math.min(C, lt + (m - lts) * R / 1000)
-    tokens = math.min(mine, theirs)
-    ts = m
+    if theirs < mine then tokens, ts = lt, lts end
   end
   local elapsed = 0
   if now > ts then elapsed = now - ts end
@@ -58,12 +57,13 @@ if algo == 'tb' then
   local reset = math.ceil((C - after) * 1000 / R)
   if consume then
     if now > ts then ts = now end
+    tokens = after
   end
   if consume or merge then
-    redis.call('HSET', key, 't', num(after), 'ts', num(ts))
+    redis.call('HSET', key, 't', num(tokens), 'ts', num(ts))
     redis.call('PEXPIRE', key, reset + slack)
   end
-  return { allowed and 1 or 0, math.floor(after), retry, reset, now, num(after), num(ts) }
+  return { allowed and 1 or 0, math.floor(after), retry, reset, now, num(tokens), num(ts) }
 end
 
 local L, W = p1, p2
