@@ -207,7 +207,7 @@ describe('Redis store: exact state out, handed-back state in', () => {
     for (let t = 0; t < 3000; t += 41) {
       now = 2_000_000 + t;
       const d = await red.decide(key, bucket, 1, true);
-      mem.adopt(key, bucket, d.state, d.now, d.now + d.resetMs, 1, mem.stamp(key), 1);
+      mem.adopt(key, bucket, d, mem.stamp(key), t + 1, 1, 1);
       // the next call decided in memory equals the one Redis would decide
       now += 17;
       const local = mem.decide(key, bucket, 1, false);

@@ -35,6 +35,7 @@ export function createRedisLimiterStore(settings: Settings, hooks: LimiterStoreH
       breaker: { failureThreshold: settings.breakerFailures, openMs: settings.breakerOpenMs },
       denyCacheMs: settings.denyCacheMs,
       heartbeatMs: INSTANCE_HEARTBEAT_MS,
+      callTimeoutMs: settings.redisTimeoutMs,
       onDegradedChange: hooks.onDegradedChange,
     },
   );

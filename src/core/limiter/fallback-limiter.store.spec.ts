@@ -171,6 +171,7 @@ describe('FallbackLimiterStore', () => {
       cachedDenials: 2,
       primaryFailures: 0,
       handedBack: 0,
+      lateDecisions: 0,
     });
     primary.healthy = false;
     await store.decide('j', policy, 1, true);
@@ -182,6 +183,7 @@ describe('FallbackLimiterStore', () => {
       cachedDenials: 2,
       primaryFailures: 2,
       handedBack: 0,
+      lateDecisions: 0,
     });
     advance(1000);
     // the cached denial is past, and the fallback goes on from Redis' state: k is spent (the
@@ -194,6 +196,7 @@ describe('FallbackLimiterStore', () => {
       cachedDenials: 2,
       primaryFailures: 2,
       handedBack: 0,
+      lateDecisions: 0,
     });
   });
 

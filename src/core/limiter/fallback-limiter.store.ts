@@ -29,6 +29,11 @@ export interface FallbackLimiterStoreOptions {
    * three periods after its last heartbeat.
    */
   heartbeatMs?: number;
+  /**
+   * fail-over: the shared store's call timeout, the longest a local decision waits for its key's
+   * calls already on their way there (default 1 s).
+   */
+  callTimeoutMs?: number;
 }
 
 /** Keys handed back per round trip when the shared store returns. */
@@ -42,6 +47,8 @@ export interface FallbackStats {
   primaryFailures: number;
   /** States handed back to the shared store when it returned (fail-over). */
   handedBack: number;
+  /** Calls that timed out whose reply came while their answer waited (fail-over): Redis' answer. */
+  lateDecisions: number;
 }
 
 /**
@@ -66,6 +73,7 @@ export class FallbackLimiterStore implements LimiterStore {
     cachedDenials: 0,
     primaryFailures: 0,
     handedBack: 0,
+    lateDecisions: 0,
   };
   /** Live instances as last counted through the shared store (this one included). */
   instances = 1;
@@ -75,8 +83,13 @@ export class FallbackLimiterStore implements LimiterStore {
   private epoch = 1;
   private readonly id = randomUUID();
   private readonly heartbeat: NodeJS.Timeout | undefined;
+  /** Calls sent to Redis so far: each one's place in that order (MemoryLimiterStore.adopt). */
+  private sent = 0;
   /** Cost of the consuming calls on their way to Redis, by key (see failureAnswer). */
   private readonly inFlight = new Map<string, number>();
+  /** Local decisions waiting for a key's calls on their way to Redis to come back (landing). */
+  private readonly waiting = new Map<string, (() => void)[]>();
+  private readonly callTimeoutMs: number;
   /** The latest return's hand-back (an earlier one stops at its next batch). */
   handingBack: Promise<void> = Promise.resolve();
 
@@ -88,6 +101,7 @@ export class FallbackLimiterStore implements LimiterStore {
     this.clock = options.clock ?? Date.now;
     this.breaker = new CircuitBreaker({ clock: this.clock, ...options.breaker });
     this.denials = new DeniedCache(options.denyCacheMs, undefined, this.clock);
+    this.callTimeoutMs = options.callTimeoutMs ?? 1_000;
     const every = options.heartbeatMs ?? 0;
     if (options.mode === 'fail-over' && every > 0) {
       this.heartbeat = setInterval(() => void this.countInstances(every * 3), every);
@@ -160,10 +174,11 @@ export class FallbackLimiterStore implements LimiterStore {
   /** One key's state merged into Redis (a zero-cost call), and Redis' answer adopted. */
   private async handBack(key: string, policy: Policy, state: AlgorithmState, epoch: number): Promise<void> {
     const stamp = this.fallback.stamp(key);
+    const seq = ++this.sent;
     try {
       const d = await this.primary.decide(key, policy, 0, true, state);
       this.stats.handedBack++;
-      this.fallback.adopt(key, policy, d.state, d.now, d.now + d.resetMs, epoch, stamp, 0);
+      this.fallback.adopt(key, policy, d, stamp, seq, epoch, 0);
     } catch {
       // Redis failed again: the key stays owed, and the next return hands it back
     }
@@ -177,54 +192,137 @@ export class FallbackLimiterStore implements LimiterStore {
     }
     // while degraded, the probe is a PING in the background (probe()), never a decision: a
     // decision sent to Redis while others are answered here could miss their calls
-    if (this.degraded) void this.probe();
-    else {
+    if (this.degraded) {
+      void this.probe();
+      return this.answerHere(key, policy, cost, consume);
+    }
+    if (this.options.mode !== 'fail-over') {
       try {
-        const askedAt = this.clock();
-        const epoch = this.epoch;
-        const failOver = this.options.mode === 'fail-over';
-        const stamp = failOver ? this.fallback.stamp(key) : 0;
-        const handBack = failOver ? this.fallback.unsyncedState(key, epoch) : undefined;
-        if (failOver && consume) this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + cost);
-        let decision: RemoteDecision;
-        try {
-          decision = await this.primary.decide(key, policy, cost, consume, handBack);
-        } finally {
-          if (failOver && consume) this.landed(key, cost);
-        }
-        this.settle(true);
-        this.stats.primaryDecisions++;
-        // the copy fail-over goes on from; if calls on this key were decided here meanwhile (the
-        // breaker opened while this one was on its way), this one is counted into theirs
-        if (failOver && (consume || handBack !== undefined)) {
-          const served = consume && decision.allowed ? cost : 0;
-          const { state, now, resetMs } = decision;
-          this.fallback.adopt(key, policy, state, now, now + resetMs, epoch, stamp, served);
-        }
-        if (!decision.allowed) this.denials.put(key, cost, decision, askedAt);
-        return decision;
+        return await this.fromRedis(key, policy, cost, consume, undefined);
       } catch {
-        this.stats.primaryFailures++;
-        this.settle(false);
+        return this.answerHere(key, policy, cost, consume);
       }
     }
+    // fail-over: what the call leaves with, to keep the copy exact when its answer comes
+    const epoch = this.epoch;
+    const stamp = this.fallback.stamp(key);
+    const seq = ++this.sent;
+    const handBack = this.fallback.unsyncedState(key, epoch);
+    if (consume) this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + cost);
+    let decision: RemoteDecision;
+    try {
+      decision = await this.fromRedis(key, policy, cost, consume, handBack);
+    } catch (err) {
+      if (consume) this.landed(key, cost);
+      return this.failedOver(key, policy, cost, consume, err, stamp, seq, epoch);
+    }
+    if (consume) this.landed(key, cost);
+    // the copy fail-over goes on from; if calls on this key were decided here meanwhile (the
+    // breaker opened while this one was on its way), this one is counted into theirs
+    if (consume || handBack !== undefined) {
+      this.fallback.adopt(key, policy, decision, stamp, seq, epoch, consume && decision.allowed ? cost : 0);
+    }
+    return decision;
+  }
+
+  /** One decision in Redis; a failure is told to the breaker and thrown. */
+  private async fromRedis(
+    key: string,
+    policy: Policy,
+    cost: number,
+    consume: boolean,
+    handBack: AlgorithmState | undefined,
+  ): Promise<RemoteDecision> {
+    const askedAt = this.clock();
+    let decision: RemoteDecision;
+    try {
+      decision = await this.primary.decide(key, policy, cost, consume, handBack);
+    } catch (err) {
+      this.stats.primaryFailures++;
+      this.settle(false);
+      throw err;
+    }
+    this.settle(true);
+    this.stats.primaryDecisions++;
+    if (!decision.allowed) this.denials.put(key, cost, decision, askedAt);
+    return decision;
+  }
+
+  /**
+   * fail-over, after the call failed in Redis (`err`). Calls on this key still on their way to
+   * Redis may yet be allowed there: their answers (or timeouts) come within the timeout, and this
+   * decision counts them in. Redis replies in order, so if one of them is answered, this call's
+   * own reply came before it, late: the call was applied in Redis after all, and Redis' answer is
+   * the one given (counted once, here too). Otherwise the fallback decides.
+   */
+  private async failedOver(
+    key: string,
+    policy: Policy,
+    cost: number,
+    consume: boolean,
+    err: unknown,
+    stamp: number,
+    seq: number,
+    epoch: number,
+  ): Promise<StoreDecision> {
+    if (this.inFlight.has(key)) await this.landing(key);
+    const applied = isLate(err) ? err.late() : undefined;
+    if (applied === undefined) return this.answerHere(key, policy, cost, consume);
+    this.stats.lateDecisions++;
+    if (consume) this.fallback.adopt(key, policy, applied, stamp, seq, epoch, applied.allowed ? cost : 0);
+    return applied;
+  }
+
+  /** The failure mode's answer (after waiting for the key's calls on their way to Redis, in fail-over). */
+  private async answerHere(key: string, policy: Policy, cost: number, consume: boolean): Promise<StoreDecision> {
+    if (this.options.mode === 'fail-over' && this.inFlight.has(key)) await this.landing(key);
     this.stats.fallbackDecisions++;
     return this.failureAnswer(key, policy, cost, consume);
+  }
+
+  /**
+   * Resolves once the consuming calls on `key` now on their way to Redis have come back or timed
+   * out: when none is left on its way, or at the latest one call timeout from now (calls sent
+   * later do not hold it back).
+   */
+  private landing(key: string): Promise<void> {
+    return new Promise((resolve) => {
+      const waiters = this.waiting.get(key) ?? [];
+      const done = () => {
+        clearTimeout(timer);
+        const at = waiters.indexOf(done);
+        if (at >= 0) waiters.splice(at, 1);
+        if (waiters.length === 0 && this.waiting.get(key) === waiters) this.waiting.delete(key);
+        resolve();
+      };
+      // as withinTimeout: the timer, then the rest of that turn of the loop, where replies are read
+      const timer = setTimeout(() => setImmediate(done), this.callTimeoutMs);
+      waiters.push(done);
+      this.waiting.set(key, waiters);
+    });
   }
 
   /** A consuming call of `cost` on `key` came back from Redis (answered or failed). */
   private landed(key: string, cost: number): void {
     const left = (this.inFlight.get(key) ?? cost) - cost;
-    if (left > 0) this.inFlight.set(key, left);
-    else this.inFlight.delete(key);
+    if (left > 0) {
+      this.inFlight.set(key, left);
+      return;
+    }
+    this.inFlight.delete(key);
+    if (this.waiting.size === 0) return;
+    const waiters = this.waiting.get(key);
+    if (waiters === undefined) return;
+    this.waiting.delete(key);
+    for (const done of [...waiters]) done();
   }
 
   private failureAnswer(key: string, policy: Policy, cost: number, consume: boolean): StoreDecision {
     switch (this.options.mode) {
       case 'fail-over': {
         // this instance's share of what is left: each call costs N times its cost here. Calls on
-        // this key still on their way to Redis may yet be allowed there: this one is allowed only
-        // if it fits after them too (their answers count them in when they come: adopt)
+        // this key sent to Redis after this one waited (decide) may yet be allowed there: this
+        // one is allowed only if it fits after them too (their answers count them in: adopt)
         const n = this.instances;
         const pending = this.inFlight.get(key) ?? 0;
         const wait = pending > 0 && !this.fallback.decide(key, policy, (cost + pending) * n, false).allowed;
@@ -269,6 +367,11 @@ export class FallbackLimiterStore implements LimiterStore {
     await this.primary.close();
     this.fallback.close();
   }
+}
+
+/** An error that may yet tell the decision of the call that failed (RedisTimeoutError). */
+function isLate(err: unknown): err is { late(): RemoteDecision | undefined } {
+  return typeof (err as { late?: unknown } | undefined)?.late === 'function';
 }
 
 function fixed(allowed: boolean, remaining: number, now: number, retryAfterMs = 0): StoreDecision {

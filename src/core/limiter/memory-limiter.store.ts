@@ -14,6 +14,8 @@ interface Entry {
   mark: number;
   /** Which call decided here last changed the state (0: none): see `stamp`. */
   stamp: number;
+  /** The place, in the order calls left for the shared store, of the last call adopted (adopt). */
+  seq: number;
 }
 
 const MEMORY_UP: StoreHealth = { status: 'up', store: 'memory' };
@@ -62,7 +64,8 @@ export class MemoryLimiterStore implements LimiterStore {
     const d = decide(state, policy, now, cost, consume);
     if (consume) {
       const stamp = ++this.calls;
-      if (entry === undefined) this.entries.set(key, { state, policy, expiresAt: now + d.resetMs, mark: 0, stamp });
+      if (entry === undefined)
+        this.entries.set(key, { state, policy, expiresAt: now + d.resetMs, mark: 0, stamp, seq: 0 });
       else {
         entry.expiresAt = now + d.resetMs;
         entry.mark = 0;
@@ -92,36 +95,42 @@ export class MemoryLimiterStore implements LimiterStore {
   }
 
   /**
-   * Takes `state`, the shared store's exact state after a call it decided at `now`, as `key`'s
-   * state until `expiresAt`, marked `mark`: a fallback store keeps a copy of what Redis last
-   * answered for each key, to go on from it when Redis fails. `stamp` is `key`'s stamp when the
-   * call left: if calls were decided here since, Redis' state misses them, so the state here is
-   * kept and the call Redis allowed (`served`, its cost; 0 if denied) is counted into it instead.
+   * Takes a state the shared store decided, `reply` (its exact state after a call at `now`, full
+   * again after `resetMs`), as `key`'s state, marked `mark`: a fallback store keeps a copy of
+   * what Redis last answered for each key, to go on from it when Redis fails. `stamp` is the
+   * key's stamp here when the call left and `seq` the call's place in the order calls left:
+   * - a state from a call that left before the one this state came from is already in it: kept;
+   * - if calls were decided here since the call left, Redis' state misses them: the state here
+   *   is kept and the call's own cost there (`served`; 0 if it was denied) is counted into it;
+   * - otherwise Redis' state is taken as it is.
    */
   adopt(
     key: string,
     policy: Policy,
-    state: AlgorithmState,
-    now: number,
-    expiresAt: number,
-    mark: number,
+    reply: { readonly state: AlgorithmState; readonly now: number; readonly resetMs: number },
     stamp: number,
+    seq: number,
+    mark: number,
     served: number,
   ): void {
+    const { state, now, resetMs } = reply;
     const entry = this.entries.get(key);
     if (entry === undefined) {
-      this.entries.set(key, { state, policy, expiresAt, mark, stamp: 0 });
+      this.entries.set(key, { state, policy, expiresAt: now + resetMs, mark, stamp: 0, seq });
       return;
     }
+    if (entry.seq > seq && entry.expiresAt > now) return;
+    entry.seq = seq;
     if (entry.stamp !== stamp && entry.expiresAt > now) {
       if (served > 0) spend(entry.state, policy, now, served);
       // (a bucket spent below what it held refills for longer than either state says)
-      entry.expiresAt = Math.max(entry.expiresAt, expiresAt, now + decide(entry.state, policy, now, 0, false).resetMs);
+      const refilledBy = now + decide(entry.state, policy, now, 0, false).resetMs;
+      entry.expiresAt = Math.max(entry.expiresAt, now + resetMs, refilledBy);
       return;
     }
     entry.state = state;
     entry.policy = policy;
-    entry.expiresAt = expiresAt;
+    entry.expiresAt = now + resetMs;
     entry.mark = mark;
   }
 

@@ -26,6 +26,15 @@ export const INSTANCES_KEY = 'rl:instances';
 /** Why a decision failed when Redis did not answer in time (RedisLimiterStoreOptions.commandTimeoutMs). */
 export class RedisTimeoutError extends Error {
   override readonly name = 'RedisTimeoutError';
+  /** The call's reply, filled in if it comes after the timeout (the call was applied after all). */
+  reply: unknown;
+  /** Reads `reply` as its caller's result (RedisLimiterStore: a decision). */
+  decode: ((reply: unknown) => RemoteDecision) | undefined;
+
+  /** The decision of a call that timed out, if its reply has come since; else undefined. */
+  late(): RemoteDecision | undefined {
+    return this.reply === undefined || this.decode === undefined ? undefined : this.decode(this.reply);
+  }
 }
 
 /**
@@ -34,23 +43,28 @@ export class RedisTimeoutError extends Error {
  * after the poll phase, where sockets are read): a reply that reached the socket while this
  * process was busy elsewhere is read first. So a timeout means Redis was slow, never that this
  * process was (ioredis' own `commandTimeout` fires before such a reply is read, and an
- * overloaded app would open its breaker with Redis healthy).
+ * overloaded app would open its breaker with Redis healthy). A reply that comes later still is
+ * kept on the error (RedisTimeoutError.reply).
  */
 export function withinTimeout<T>(command: Promise<T>, timeoutMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let settled = false;
+    let timedOut: RedisTimeoutError | undefined;
     const timer = setTimeout(
       () =>
         setImmediate(() => {
           if (settled) return;
           settled = true;
-          reject(new RedisTimeoutError(`no reply from Redis within ${timeoutMs} ms`));
+          timedOut = new RedisTimeoutError(`no reply from Redis within ${timeoutMs} ms`);
+          reject(timedOut);
         }),
       timeoutMs,
     );
     command.then(
       (value) => {
         clearTimeout(timer);
+        // (the first callback on the reply: filled in before anything else hears of later replies)
+        if (timedOut) timedOut.reply = value;
         if (settled) return;
         settled = true;
         resolve(value);
@@ -170,7 +184,14 @@ export class RedisLimiterStore implements RemoteLimiterStore {
               handBack.cur,
               handBack.prev,
             );
-    const reply = await withinTimeout(command, this.timeoutMs);
+    let reply: ScriptReply;
+    try {
+      reply = await withinTimeout(command, this.timeoutMs);
+    } catch (err) {
+      // a late reply is still this call's decision, applied in Redis: readable as one
+      if (err instanceof RedisTimeoutError) err.decode = (r) => decision(r as ScriptReply, tb);
+      throw err;
+    }
     this.onLatency?.((performance.now() - started) / 1000);
     return decision(reply, tb);
   }
