@@ -86,7 +86,9 @@ export async function compare(scenario: string, overrides: Overrides, rounds: nu
     Math.max(3, rounds),
     (profile) => `profile ${profile.toUpperCase()}`,
   );
-  const dir = join(outRoot, `${new Date().toISOString().slice(0, 10)}-${scenario}`);
+  const instances =
+    overrides.instances !== undefined && overrides.instances > 1 ? `-${overrides.instances}-instances` : '';
+  const dir = join(outRoot, `${new Date().toISOString().slice(0, 10)}-${scenario}${instances}`);
   const rows = writeReports(dir, scenario, bRuns, aRuns);
   const summary = rows
     .map(

@@ -42,6 +42,7 @@ export interface Accuracy {
   overLimitAllows: number;
   falseAllowPct: number;
   falseDenyPct: number;
+  overLimitPct: number;
 }
 
 /** The same counts, by phase of the run: phase i holds the decisions from boundary i - 1 to i. */
@@ -142,7 +143,12 @@ export class DecisionLog {
   }
 }
 
-function withShares(counts: Omit<Accuracy, 'falseAllowPct' | 'falseDenyPct'>): Accuracy {
+function withShares(counts: Omit<Accuracy, 'falseAllowPct' | 'falseDenyPct' | 'overLimitPct'>): Accuracy {
   const pct = (n: number) => (counts.decisions ? (n / counts.decisions) * 100 : 0);
-  return { ...counts, falseAllowPct: pct(counts.falseAllows), falseDenyPct: pct(counts.falseDenies) };
+  return {
+    ...counts,
+    falseAllowPct: pct(counts.falseAllows),
+    falseDenyPct: pct(counts.falseDenies),
+    overLimitPct: pct(counts.overLimitAllows),
+  };
 }

@@ -90,6 +90,34 @@ const METRICS: MetricDef[] = [
   // the limiter scenarios
   { metric: 'false allows', unit: '%', higherIsBetter: false, read: (r) => detail(r, 'accuracy', 'falseAllowPct') },
   { metric: 'false denies', unit: '%', higherIsBetter: false, read: (r) => detail(r, 'accuracy', 'falseDenyPct') },
+  {
+    metric: 'over-limit allowances',
+    unit: '%',
+    higherIsBetter: false,
+    read: (r) => detail(r, 'accuracy', 'overLimitPct'),
+  },
+  // degrade, by phase of the run
+  ...(['before', 'during', 'after'] as const).flatMap((phase): MetricDef[] => [
+    {
+      metric: `false allows ${phase} the fault`,
+      unit: '%',
+      higherIsBetter: false,
+      read: (r) => detail(r, 'accuracyByPhase', phase, 'falseAllowPct'),
+    },
+    {
+      metric: `false denies ${phase} the fault`,
+      unit: '%',
+      higherIsBetter: false,
+      read: (r) => detail(r, 'accuracyByPhase', phase, 'falseDenyPct'),
+    },
+  ]),
+  {
+    metric: 'fallback share during the fault',
+    unit: '%',
+    higherIsBetter: false,
+    judged: false,
+    read: (r) => detail(r, 'faultPhase', 'fallbackHitRatioPct'),
+  },
   { metric: 'HTTP errors', unit: '%', higherIsBetter: false, read: (r) => detail(r, 'errorRatePct') },
   {
     metric: 'Redis round trip mean',
