@@ -30,7 +30,7 @@ export interface Settings {
   readonly failureMode: 'fail-over' | 'fail-open' | 'fail-closed';
   /** Consecutive Redis failures that open the circuit breaker. */
   readonly breakerFailures: number;
-  /** How long the open breaker skips Redis before one probe is let through. */
+  /** The open breaker probes Redis at the next multiple of this on the clock (at most this long after it opened). */
   readonly breakerOpenMs: number;
   /** Longest time a denial from Redis is answered from the local cache (0: no cache). */
   readonly denyCacheMs: number;
@@ -146,7 +146,7 @@ export const INTEGER_SETTINGS: readonly IntegerSpec[] = [
     default: 1000,
     min: 10,
     max: 600000,
-    doc: 'open breaker skips Redis this long, then probes',
+    doc: 'open breaker probes Redis at the next multiple of this',
   },
   {
     env: 'DENY_CACHE_MS',

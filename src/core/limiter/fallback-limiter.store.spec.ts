@@ -441,3 +441,89 @@ describe('FallbackLimiterStore: fail-over keeps the limits', () => {
     }
   });
 });
+
+describe('FallbackLimiterStore: calls on their way', () => {
+  const bucket: Policy = { name: 'b', algorithm: 'token_bucket', scope: ['user'], capacity: 2, refillPerSec: 1 };
+
+  /** A primary whose calls the test answers or times out, one by one, in the order they left. */
+  class ManualStore extends SwitchableStore {
+    readonly pending: { settle: (answer: 'reply' | 'timeout' | 'late') => void; late?: () => void }[] = [];
+    override decide(key: string, p: Policy, cost: number, consume: boolean, handBack?: AlgorithmState) {
+      if (!this.healthy) return super.decide(key, p, cost, consume, handBack); // fails at once
+      return new Promise<RemoteDecision>((resolve, reject) => {
+        // decided in order, as Redis does, whatever happens to the replies
+        const decided = super.decide(key, p, cost, consume, handBack);
+        this.pending.push({
+          settle: (answer) => {
+            if (answer === 'reply') void decided.then(resolve);
+            else {
+              const err = { late: (): RemoteDecision | undefined => undefined };
+              if (answer === 'late') void decided.then((d) => (err.late = () => d));
+              reject(err);
+            }
+          },
+        });
+      });
+    }
+  }
+
+  function manual() {
+    const primary = new ManualStore(() => 0);
+    const fallback = new MemoryLimiterStore({ clock: () => 0, sweepIntervalMs: 0 });
+    const store = new FallbackLimiterStore(primary, fallback, {
+      mode: 'fail-over',
+      breaker: { failureThreshold: 100, openMs: 1000 },
+      denyCacheMs: 0,
+      clock: () => 0,
+      callTimeoutMs: 50,
+    });
+    return { store, primary };
+  }
+
+  it("takes Redis' answer for a call that timed out when its reply came while it waited for a later call", async () => {
+    const { store, primary } = manual();
+    const first = store.decide('k', bucket, 1, true);
+    const second = store.decide('k', bucket, 1, true);
+    const third = store.decide('k', bucket, 1, true);
+    // the first times out, but its reply comes late; the second is answered in time; the
+    // third is denied by Redis, which applied all three
+    primary.pending[0]?.settle('late');
+    await new Promise(setImmediate);
+    primary.pending[1]?.settle('reply');
+    primary.pending[2]?.settle('reply');
+    expect((await first).store).toBe('redis');
+    expect(await Promise.all([second, third])).toMatchObject([
+      { allowed: true, store: 'redis' },
+      { allowed: false, store: 'redis' },
+    ]);
+    expect(store.stats).toMatchObject({ lateDecisions: 1, fallbackDecisions: 0 });
+    // the copy holds both calls once: none left
+    primary.healthy = false;
+    expect(await store.decide('k', bucket, 1, true)).toMatchObject({ allowed: false, store: 'memory' });
+  });
+
+  it('decides a call that timed out here only once the calls sent after it have come back', async () => {
+    const { store, primary } = manual();
+    const first = store.decide('k', bucket, 1, true);
+    const second = store.decide('k', bucket, 1, true);
+    primary.pending[0]?.settle('timeout');
+    let firstDone = false;
+    void first.then(() => (firstDone = true));
+    await new Promise(setImmediate);
+    expect(firstDone).toBe(false); // waiting for the second
+    primary.pending[1]?.settle('timeout');
+    expect(await Promise.all([first, second])).toMatchObject([
+      { allowed: true, store: 'memory' },
+      { allowed: true, store: 'memory' },
+    ]);
+    expect(store.stats).toMatchObject({ lateDecisions: 0, fallbackDecisions: 2 });
+  });
+
+  it('stops waiting after one call timeout when a call on its way never comes back', async () => {
+    const { store, primary } = manual();
+    const first = store.decide('k', bucket, 1, true);
+    void store.decide('k', bucket, 1, true); // never answered, never timed out
+    primary.pending[0]?.settle('timeout');
+    expect(await first).toMatchObject({ allowed: true, store: 'memory' });
+  });
+});
