@@ -54,8 +54,9 @@ export interface FallbackStats {
 /**
  * The shared store (Redis) with a way out: when it errors or is slower than its timeout, the
  * circuit breaker opens and decisions are answered by the failure mode (the in-memory store by
- * default) without trying Redis; after the open period one probe goes to Redis, and decisions
- * return to it when the probe succeeds. Denials from Redis are cached locally (DeniedCache).
+ * default) without trying Redis; at the next multiple of the open period a PING probes Redis, and
+ * decisions return to it when the probe succeeds. Denials from Redis are cached locally
+ * (DeniedCache).
  *
  * fail-over keeps the limits (docs/LIMITER.md, "Fail-over"): the memory store holds a copy of
  * the exact state Redis returned for every key this instance decided, and goes on from it; with
@@ -63,7 +64,8 @@ export interface FallbackStats {
  * there, so that the instances share what is left. A key decided here owes Redis a hand-back:
  * its next decision in Redis carries the local state, merged into Redis' (the more restrictive
  * wins), and when Redis returns every key held here is handed back, so that a Redis restarted
- * empty gets back the state it lost.
+ * empty gets back the state it lost. A call that fails waits for its key's calls still on their
+ * way to Redis before the fallback decides it (failedOver).
  */
 export class FallbackLimiterStore implements LimiterStore {
   readonly breaker: CircuitBreaker;
@@ -85,7 +87,7 @@ export class FallbackLimiterStore implements LimiterStore {
   private readonly heartbeat: NodeJS.Timeout | undefined;
   /** Calls sent to Redis so far: each one's place in that order (MemoryLimiterStore.adopt). */
   private sent = 0;
-  /** Cost of the consuming calls on their way to Redis, by key (see failureAnswer). */
+  /** Cost of the consuming calls on their way to Redis, by key (see failedOver). */
   private readonly inFlight = new Map<string, number>();
   /** Local decisions waiting for a key's calls on their way to Redis to come back (landing). */
   private readonly waiting = new Map<string, (() => void)[]>();
@@ -130,8 +132,8 @@ export class FallbackLimiterStore implements LimiterStore {
   }
 
   /**
-   * Lets a probe through to the shared store when the breaker's open period is over, so that a
-   * server without traffic (only health checks) also returns to it.
+   * Probes the shared store with a PING when the open breaker lets one through. Decisions call it
+   * while degraded, and so do health checks, so that a server without traffic also returns.
    */
   async probe(): Promise<void> {
     if (!this.degraded || !this.breaker.allow()) return;

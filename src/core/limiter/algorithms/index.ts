@@ -48,3 +48,15 @@ export function spend(state: AlgorithmState, policy: Policy, now: number, cost: 
   else (state as SlidingWindowState).cur += cost;
   return false;
 }
+
+/** Copies `source` into `target`, a state of the same algorithm. */
+export function assignState(target: AlgorithmState, source: AlgorithmState): void {
+  if ('tokens' in source) {
+    (target as TokenBucketState).tokens = source.tokens;
+    (target as TokenBucketState).ts = source.ts;
+  } else {
+    (target as SlidingWindowState).start = source.start;
+    (target as SlidingWindowState).cur = source.cur;
+    (target as SlidingWindowState).prev = source.prev;
+  }
+}
