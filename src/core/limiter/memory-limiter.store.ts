@@ -128,8 +128,8 @@ export class MemoryLimiterStore implements LimiterStore {
       entry.expiresAt = Math.max(entry.expiresAt, now + resetMs, refilledBy);
       return;
     }
-    // into the entry's own state object: replacing it would leave the old one, often old enough to
-    // have been promoted, to the major collector (measured: B's CPU per check on Redis +19%)
+    // into the entry's own state object: a replaced one, often old enough to have been promoted,
+    // would be left to the major collector
     assignState(entry.state, state);
     entry.policy = policy;
     entry.expiresAt = now + resetMs;
