@@ -95,8 +95,9 @@ describe.each(POLICIES.map((p) => p.name))('fail-over through a Redis restart on
     [1600, () => redis.restart()],
   ];
 
-  it.each(PROFILES)('one instance, $name, decides as one limiter would have', async (profile: Profile) => {
-    const server = await ServerProcess.start(profile, { ...SETTINGS, REDIS_URL: redis.url });
+  /** One instance of `profile` through the fault: it decides as one limiter would have. */
+  async function alone(profile: Profile, settings: Record<string, string> = {}): Promise<void> {
+    const server = await ServerProcess.start(profile, { ...SETTINGS, ...settings, REDIS_URL: redis.url });
     try {
       const user = `solo-${Math.random()}`;
       const { accuracy, stores } = replay(policy, await burst([server], policy, user, 3000, fault()));
@@ -107,25 +108,14 @@ describe.each(POLICIES.map((p) => p.name))('fail-over through a Redis restart on
     } finally {
       await server.stop();
     }
-  });
+  }
+
+  it.each(PROFILES)('one instance, $name, decides as one limiter would have', (profile: Profile) => alone(profile));
 
   it('hands a key back with its next decision when the outage was too short to open the breaker', async () => {
     // the breaker never opens: each decision tries Redis, fails over alone, and no return (and no
     // hand-back of every key) ever happens; only the key's own next decision can bring it back
-    const server = await ServerProcess.start(PROFILES[0] as Profile, {
-      ...SETTINGS,
-      BREAKER_FAILURES: '1000',
-      REDIS_URL: redis.url,
-    });
-    try {
-      const user = `short-${Math.random()}`;
-      const { accuracy, stores } = replay(policy, await burst([server], policy, user, 3000, fault()));
-      expect(stores).toContain('memory');
-      expect(stores).toContain('redis');
-      expect(accuracy).toMatchObject({ falseAllows: 0, falseDenies: 0, overLimitAllows: 0 });
-    } finally {
-      await server.stop();
-    }
+    await alone(PROFILES[0] as Profile, { BREAKER_FAILURES: '1000' });
   });
 
   it('two instances (A and B) on one Redis never allow a key past its limit', async () => {

@@ -79,6 +79,8 @@ export function withinTimeout<T>(command: Promise<T>, timeoutMs: number): Promis
   });
 }
 
+const NOTHING_HANDED_BACK: readonly (string | number)[] = [];
+
 /** The script's reply as a decision with the key's state after it. */
 function decision(reply: ScriptReply, tb: boolean): RemoteDecision {
   const [allowed, remaining, retryAfterMs, resetMs, now, a, b, c] = reply;
@@ -155,35 +157,13 @@ export class RedisLimiterStore implements RemoteLimiterStore {
     const p2 = tb ? policy.refillPerSec : policy.windowMs;
     const now = this.clock ? this.clock() : -1;
     const flag = consume ? 1 : 0;
-    const command =
+    const handedBack =
       handBack === undefined
-        ? this.redis.rateLimit(key, algorithm, p1, p2, cost, flag, now, this.slack)
+        ? NOTHING_HANDED_BACK
         : 'tokens' in handBack
-          ? this.redis.rateLimit(
-              key,
-              algorithm,
-              p1,
-              p2,
-              cost,
-              flag,
-              now,
-              this.slack,
-              String(handBack.tokens),
-              handBack.ts,
-            )
-          : this.redis.rateLimit(
-              key,
-              algorithm,
-              p1,
-              p2,
-              cost,
-              flag,
-              now,
-              this.slack,
-              handBack.start,
-              handBack.cur,
-              handBack.prev,
-            );
+          ? [String(handBack.tokens), handBack.ts]
+          : [handBack.start, handBack.cur, handBack.prev];
+    const command = this.redis.rateLimit(key, algorithm, p1, p2, cost, flag, now, this.slack, ...handedBack);
     let reply: ScriptReply;
     try {
       reply = await withinTimeout(command, this.timeoutMs);
