@@ -218,3 +218,32 @@ describe('MemoryLimiterStore: health', () => {
     store.close();
   });
 });
+
+describe('MemoryLimiterStore.adopt', () => {
+  const bucket = { name: 'b', algorithm: 'token_bucket', scope: ['user'], capacity: 10, refillPerSec: 1 } as const;
+  const reply = (tokens: number, now = 0) => ({ state: { tokens, ts: now }, now, resetMs: 1000 });
+
+  it('takes Redis state as it is when nothing was decided here since the call left', () => {
+    const store = new MemoryLimiterStore({ clock: () => 0, sweepIntervalMs: 0 });
+    store.adopt('k', bucket, reply(7), store.stamp('k'), 1, 1, 1);
+    store.adopt('k', bucket, reply(6), store.stamp('k'), 2, 1, 1);
+    expect(store.decide('k', bucket, 1, false).remaining).toBe(6);
+  });
+
+  it('keeps a state taken from a later call, which holds the earlier one', () => {
+    const store = new MemoryLimiterStore({ clock: () => 0, sweepIntervalMs: 0 });
+    store.adopt('k', bucket, reply(5), 0, 2, 1, 1);
+    store.adopt('k', bucket, reply(6), 0, 1, 1, 1); // the earlier call's answer, come late
+    expect(store.decide('k', bucket, 1, false).remaining).toBe(5);
+  });
+
+  it('counts the call into the state here when calls were decided here since it left, and each late one too', () => {
+    const store = new MemoryLimiterStore({ clock: () => 0, sweepIntervalMs: 0 });
+    store.adopt('k', bucket, reply(8), 0, 1, 1, 1);
+    const sent = store.stamp('k');
+    store.decide('k', bucket, 1, true); // decided here: 7
+    store.adopt('k', bucket, reply(6), sent, 3, 1, 1); // a call that left before it: 6 here
+    store.adopt('k', bucket, reply(7), sent, 2, 1, 1); // an even earlier one, answered late: 5
+    expect(store.decide('k', bucket, 1, false).remaining).toBe(5);
+  });
+});

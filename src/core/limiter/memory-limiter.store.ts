@@ -99,7 +99,8 @@ export class MemoryLimiterStore implements LimiterStore {
    * again after `resetMs`), as `key`'s state, marked `mark`: a fallback store keeps a copy of
    * what Redis last answered for each key, to go on from it when Redis fails. `stamp` is the
    * key's stamp here when the call left and `seq` the call's place in the order calls left:
-   * - a state from a call that left before the one this state came from is already in it: kept;
+   * - a state taken from a call that left later already holds this one (Redis applies calls in
+   *   the order they leave): kept;
    * - if calls were decided here since the call left, Redis' state misses them: the state here
    *   is kept and the call's own cost there (`served`; 0 if it was denied) is counted into it;
    * - otherwise Redis' state is taken as it is.
@@ -120,8 +121,8 @@ export class MemoryLimiterStore implements LimiterStore {
       return;
     }
     if (entry.seq > seq && entry.expiresAt > now) return;
-    entry.seq = seq;
     if (entry.stamp !== stamp && entry.expiresAt > now) {
+      // (the state here does not hold Redis' history up to this call: `seq` stays as it was)
       if (served > 0) spend(entry.state, policy, now, served);
       // (a bucket spent below what it held refills for longer than either state says)
       const refilledBy = now + decide(entry.state, policy, now, 0, false).resetMs;
@@ -131,6 +132,7 @@ export class MemoryLimiterStore implements LimiterStore {
     // into the entry's own state object: a replaced one, often old enough to have been promoted,
     // would be left to the major collector
     assignState(entry.state, state);
+    entry.seq = seq;
     entry.policy = policy;
     entry.expiresAt = now + resetMs;
     entry.mark = mark;
