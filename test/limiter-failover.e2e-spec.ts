@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecisionLog } from '../bench/limiter/accuracy.js';
 import type { Policy } from '../src/core/index.js';
+import { parsePrometheus } from './support/prometheus.js';
 import { RedisServer } from './support/redis-server.js';
 import { type Profile, PROFILES, ServerProcess } from './support/server-process.js';
 
@@ -122,8 +123,12 @@ describe.each(POLICIES.map((p) => p.name))('fail-over through a Redis restart on
     const pair = [PROFILES[0], PROFILES[PROFILES.length - 1]] as Profile[];
     const servers = await Promise.all(pair.map((p) => ServerProcess.start(p, { ...SETTINGS, REDIS_URL: redis.url })));
     try {
-      // each instance has counted the other in Redis (heartbeats every second)
+      // each instance has counted the other in Redis (heartbeats every second); A says so
       await new Promise((r) => setTimeout(r, 1_200));
+      if (pair[0]?.name.startsWith('A')) {
+        const metrics = parsePrometheus(await (await fetch(`${servers[0]?.httpUrl}/metrics`)).text());
+        expect(metrics.byKey.get('limiter_instances')).toBe(2);
+      }
       const user = `pair-${Math.random()}`;
       const { accuracy, stores } = replay(policy, await burst(servers, policy, user, 3000, fault()));
       expect(stores).toContain('memory');

@@ -177,6 +177,9 @@ describe.each(PROFILES_A)('observability: profile $name', (profileA) => {
     expect(delta('limiter_decisions_total{policy="per-ip",store="redis",outcome="allowed"}')).toBe(1);
     expect(delta('limiter_decisions_total{policy="per-ip",store="redis",outcome="denied"}')).toBe(1);
     expect(during.get('limiter_fallback_active')).toBe(0);
+    expect(during.get('limiter_instances')).toBe(1); // this server alone (two: limiter-failover)
+    expect(during.has('limiter_handed_back_total')).toBe(true);
+    expect(during.has('limiter_late_decisions_total')).toBe(true);
     expect(during.get('limiter_redis_command_seconds_count')).toBeGreaterThan(0);
     expect(during.has('nodejs_eventloop_lag_seconds')).toBe(true);
     await Promise.all([a.close(), b.close()]);

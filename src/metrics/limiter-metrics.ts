@@ -57,5 +57,23 @@ export class LimiterMetrics {
       'Denials answered from the local cache of Redis denials.',
       () => store.stats.cachedDenials,
     );
+    fallbackCounter(
+      'limiter_handed_back_total',
+      'Key states handed back to Redis when it returned (fail-over).',
+      () => store.stats.handedBack,
+    );
+    fallbackCounter(
+      'limiter_late_decisions_total',
+      'Calls that timed out whose reply came while their answer waited, answered from Redis (fail-over).',
+      () => store.stats.lateDecisions,
+    );
+    new Gauge({
+      name: 'limiter_instances',
+      help: 'Live instances sharing the limit, as last counted in Redis: fail-over takes 1/N of what is left.',
+      registers: [this.registry],
+      collect() {
+        this.set(store.instances);
+      },
+    });
   }
 }

@@ -323,7 +323,7 @@ export class FallbackLimiterStore implements LimiterStore {
     switch (this.options.mode) {
       case 'fail-over': {
         // this instance's share of what is left: each call costs N times its cost here. Calls on
-        // this key sent to Redis after this one waited (decide) may yet be allowed there: this
+        // this key sent to Redis after this one waited (answerHere) may yet be allowed there: this
         // one is allowed only if it fits after them too (their answers count them in: adopt)
         const n = this.instances;
         const pending = this.inFlight.get(key) ?? 0;
