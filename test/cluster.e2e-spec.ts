@@ -11,6 +11,7 @@ import { Nginx } from './support/nginx.js';
 import { getOnNewConnection, parsePrometheus, promtoolProblems, type Scrape, sumOf } from './support/prometheus.js';
 import { RedisServer } from './support/redis-server.js';
 import { CLUSTER, PROFILE_A, runToExit, ServerProcess } from './support/server-process.js';
+import { BusLink } from '../src/core/index.js';
 
 /** Small, so that a killed process is reaped quickly; the bound below follows from it. */
 const NODE_TIMEOUT_MS = 600;
@@ -537,5 +538,49 @@ describe('docker/nginx.conf: the compose load balancer in front of two processes
     for (const frames of seen) expect(frames).toEqual(seen[0]);
     expect(seen[0]?.map((f) => f.seq)).toEqual([1, 2, 3, 4]);
     await Promise.all(clients.map((c) => c.close()));
+  });
+});
+
+describe('the bus: a timeout means Redis was slow', () => {
+  let redis: RedisServer;
+  let link: BusLink;
+  let admin: Redis;
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    const none = () => {};
+    link = new BusLink(
+      { url: redis.url, nodeId: 'timing', nodeTimeoutMs: 60_000 },
+      { message: none, ready: none, closed: none },
+    );
+    await link.connect();
+    admin = new Redis(redis.url);
+  });
+  afterAll(async () => {
+    link?.disconnect();
+    admin?.disconnect();
+    await redis?.stop();
+  });
+
+  /** Keeps this process's event loop busy for `ms`, as an overloaded process does. */
+  const busy = (ms: number) => {
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+  };
+
+  it("keeps the bus when this process's own event loop was blocked past the command timeout (2 s)", async () => {
+    const beat = link.heartbeat(0);
+    // the command goes out, then the loop is blocked past the timeout while the reply arrives
+    await new Promise<void>((resolve) =>
+      setImmediate(() => {
+        busy(2_300);
+        resolve();
+      }),
+    );
+    await expect(beat).resolves.toHaveLength(2); // [registered, reaped]: answered, not timed out
+  });
+
+  it('still loses it when Redis itself does not answer in time', async () => {
+    await admin.call('CLIENT', 'PAUSE', '2500', 'ALL');
+    await expect(link.heartbeat(0)).rejects.toThrow(/no reply from Redis within 2000 ms/);
   });
 });

@@ -10,6 +10,7 @@ export {
   mergeStates,
   spend,
 } from './limiter/algorithms/index.js';
+export { BusLink } from './bus/bus-link.js';
 export { type ServerStats } from './chat/server-stats.js';
 export { loadSettings, type Settings, settingNames } from './config/settings.js';
 export type { LimiterStore, StoreDecision } from './limiter/limiter-store.js';

@@ -7,6 +7,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { EVENTS_SCRIPT, HEARTBEAT_SCRIPT, SYNC_SCRIPT, UNREGISTER_SCRIPT } from './bus-scripts.js';
 import { NODES_KEY } from './bus-protocol.js';
+import { withinTimeout } from '../redis/within-timeout.js';
 
 interface BusCommands {
   chatEvents(node: string, timeoutMs: number, ...events: (string | number)[]): Promise<number>;
@@ -35,7 +36,11 @@ export interface BusLinkHandlers {
 
 /** Most room events sent to Redis in one call (a longer script would hold Redis longer). */
 const MAX_EVENTS_PER_CALL = 256;
-/** A bus command slower than this counts as losing Redis. */
+/**
+ * A bus command without a reply read this long counts as losing Redis; a reply already in the
+ * socket when it passes still counts (withinTimeout: an overloaded process does not lose its bus
+ * to its own event loop's delay, as it did with ioredis' commandTimeout).
+ */
 const COMMAND_TIMEOUT_MS = 2_000;
 const noop = (): void => {};
 
@@ -59,7 +64,6 @@ export class BusLink {
       // (it was delivered locally when the bus was lost).
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 0,
-      commandTimeout: COMMAND_TIMEOUT_MS,
       retryStrategy: (times) => Math.min(50 * times, 1_000),
       ...options.redis,
     }) as Redis & BusCommands;
@@ -92,12 +96,12 @@ export class BusLink {
   }
 
   subscribe(...channels: string[]): Promise<unknown> {
-    return this.subscriber.subscribe(...channels);
+    return withinTimeout(this.subscriber.subscribe(...channels), COMMAND_TIMEOUT_MS);
   }
 
   /** Unsubscribes from `channels`, or from every channel when none is given. */
   unsubscribe(...channels: string[]): Promise<unknown> {
-    return this.subscriber.unsubscribe(...channels);
+    return withinTimeout(this.subscriber.unsubscribe(...channels), COMMAND_TIMEOUT_MS);
   }
 
   /** Queues a chat (EVENTS_SCRIPT's `c` event) for the call that ends this turn of the event loop. */
@@ -119,17 +123,22 @@ export class BusLink {
 
   /** Renews this process's registration and reaps up to `maxReaped` dead ones: [registered, reaped]. */
   heartbeat(maxReaped: number): Promise<[number, number]> {
-    return this.commands.chatHeartbeat(NODES_KEY, this.options.nodeId, this.options.nodeTimeoutMs, maxReaped);
+    const { nodeId, nodeTimeoutMs } = this.options;
+    return withinTimeout(this.commands.chatHeartbeat(NODES_KEY, nodeId, nodeTimeoutMs, maxReaped), COMMAND_TIMEOUT_MS);
   }
 
   /** Registers this process with what its rooms hold (SYNC_SCRIPT's arguments). */
   sync(rooms: (string | number)[]): Promise<number> {
-    return this.commands.chatSync(NODES_KEY, this.options.nodeId, this.options.nodeTimeoutMs, ...rooms);
+    const { nodeId, nodeTimeoutMs } = this.options;
+    return withinTimeout(this.commands.chatSync(NODES_KEY, nodeId, nodeTimeoutMs, ...rooms), COMMAND_TIMEOUT_MS);
   }
 
   /** Leaves the bus: members still registered are announced as gone. */
   unregister(): Promise<number> {
-    return this.commands.chatUnregister(this.options.nodeId, this.options.nodeTimeoutMs);
+    return withinTimeout(
+      this.commands.chatUnregister(this.options.nodeId, this.options.nodeTimeoutMs),
+      COMMAND_TIMEOUT_MS,
+    );
   }
 
   /** Sends the events of this turn, in order, in as few calls as MAX_EVENTS_PER_CALL allows. */
@@ -142,13 +151,17 @@ export class BusLink {
     let count = 0;
     for (let i = 0; i < events.length; i += events[i] === 'c' ? 4 : 5) {
       if (++count > MAX_EVENTS_PER_CALL) {
-        this.commands.chatEvents(nodeId, nodeTimeoutMs, ...events.slice(from, i)).catch(this.onFailure);
+        withinTimeout(
+          this.commands.chatEvents(nodeId, nodeTimeoutMs, ...events.slice(from, i)),
+          COMMAND_TIMEOUT_MS,
+        ).catch(this.onFailure);
         from = i;
         count = 1;
       }
     }
-    this.commands
-      .chatEvents(nodeId, nodeTimeoutMs, ...(from === 0 ? events : events.slice(from)))
-      .catch(this.onFailure);
+    withinTimeout(
+      this.commands.chatEvents(nodeId, nodeTimeoutMs, ...(from === 0 ? events : events.slice(from))),
+      COMMAND_TIMEOUT_MS,
+    ).catch(this.onFailure);
   };
 }

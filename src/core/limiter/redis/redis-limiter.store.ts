@@ -3,6 +3,7 @@ import type { AlgorithmState } from '../algorithms/index.js';
 import type { Clock, RemoteDecision, RemoteLimiterStore, StoreHealth } from '../limiter-store.js';
 import type { Policy } from '../policy.js';
 import { INSTANCES_SCRIPT, LIMITER_SCRIPT } from './limiter-script.js';
+import { RedisTimeoutError, withinTimeout } from '../../redis/within-timeout.js';
 
 /**
  * The buckets (seconds) in which both profiles publish each decision's Redis round trip on
@@ -22,62 +23,6 @@ interface LimiterCommands {
 
 /** The sorted set of live instances (member: an instance's id, score: when it stops counting). */
 export const INSTANCES_KEY = 'rl:instances';
-
-/** Why a decision failed when Redis did not answer in time (RedisLimiterStoreOptions.commandTimeoutMs). */
-export class RedisTimeoutError extends Error {
-  override readonly name = 'RedisTimeoutError';
-  /** The call's reply, filled in if it comes after the timeout (the call was applied after all). */
-  reply: unknown;
-  /** Reads `reply` as its caller's result (RedisLimiterStore: a decision). */
-  decode: ((reply: unknown) => RemoteDecision) | undefined;
-
-  /** The decision of a call that timed out, if its reply has come since; else undefined. */
-  late(): RemoteDecision | undefined {
-    return this.reply === undefined || this.decode === undefined ? undefined : this.decode(this.reply);
-  }
-}
-
-/**
- * `command`'s reply, or a RedisTimeoutError once `timeoutMs` has passed without one. When the
- * timer fires, the verdict waits for the rest of this turn of the event loop (setImmediate runs
- * after the poll phase, where sockets are read): a reply that reached the socket while this
- * process was busy elsewhere is read first. So a timeout means Redis was slow, never that this
- * process was (ioredis' own `commandTimeout` fires before such a reply is read, and an
- * overloaded app would open its breaker with Redis healthy). A reply that comes later still is
- * kept on the error (RedisTimeoutError.reply).
- */
-export function withinTimeout<T>(command: Promise<T>, timeoutMs: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let settled = false;
-    let timedOut: RedisTimeoutError | undefined;
-    const timer = setTimeout(
-      () =>
-        setImmediate(() => {
-          if (settled) return;
-          settled = true;
-          timedOut = new RedisTimeoutError(`no reply from Redis within ${timeoutMs} ms`);
-          reject(timedOut);
-        }),
-      timeoutMs,
-    );
-    command.then(
-      (value) => {
-        clearTimeout(timer);
-        // (the first callback on the reply: filled in before anything else hears of later replies)
-        if (timedOut) timedOut.reply = value;
-        if (settled) return;
-        settled = true;
-        resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        if (settled) return;
-        settled = true;
-        reject(err);
-      },
-    );
-  });
-}
 
 const NOTHING_HANDED_BACK: readonly (string | number)[] = [];
 
@@ -169,7 +114,8 @@ export class RedisLimiterStore implements RemoteLimiterStore {
       reply = await withinTimeout(command, this.timeoutMs);
     } catch (err) {
       // a late reply is still this call's decision, applied in Redis: readable as one
-      if (err instanceof RedisTimeoutError) err.decode = (r) => decision(r as ScriptReply, tb);
+      if (err instanceof RedisTimeoutError)
+        (err as RedisTimeoutError<RemoteDecision>).decode = (r) => decision(r as ScriptReply, tb);
       throw err;
     }
     this.onLatency?.((performance.now() - started) / 1000);
