@@ -10,6 +10,7 @@ import { ChatClient, type Frame } from './support/chat-client.js';
 import { Nginx } from './support/nginx.js';
 import { getOnNewConnection, parsePrometheus, promtoolProblems, type Scrape, sumOf } from './support/prometheus.js';
 import { RedisServer } from './support/redis-server.js';
+import { blockEventLoop } from './support/block-event-loop.js';
 import { CLUSTER, PROFILE_A, runToExit, ServerProcess } from './support/server-process.js';
 import { BusLink } from '../src/core/index.js';
 
@@ -561,18 +562,12 @@ describe('the bus: a timeout means Redis was slow', () => {
     await redis?.stop();
   });
 
-  /** Keeps this process's event loop busy for `ms`, as an overloaded process does. */
-  const busy = (ms: number) => {
-    const until = performance.now() + ms;
-    while (performance.now() < until);
-  };
-
   it("keeps the bus when this process's own event loop was blocked past the command timeout (2 s)", async () => {
     const beat = link.heartbeat(0);
     // the command goes out, then the loop is blocked past the timeout while the reply arrives
     await new Promise<void>((resolve) =>
       setImmediate(() => {
-        busy(2_300);
+        blockEventLoop(2_300);
         resolve();
       }),
     );

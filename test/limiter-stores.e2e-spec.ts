@@ -17,6 +17,7 @@ import {
   RedisLimiterStore,
 } from '../src/core/index.js';
 import { RedisServer } from './support/redis-server.js';
+import { blockEventLoop } from './support/block-event-loop.js';
 
 interface Step {
   now: number;
@@ -232,18 +233,12 @@ describe('Redis store: a timeout means Redis was slow', () => {
     admin.disconnect();
   });
 
-  /** Keeps this process's event loop busy for `ms`, as an overloaded app does. */
-  const busy = (ms: number) => {
-    const until = performance.now() + ms;
-    while (performance.now() < until);
-  };
-
   it("decides on a healthy Redis when this process's own event loop was blocked past the timeout", async () => {
     const decision = store.decide(`rl:{t:${Math.random()}}`, policy, 1, true);
     // the command goes out, then the loop is blocked four timeouts long while the reply arrives
     await new Promise<void>((resolve) =>
       setImmediate(() => {
-        busy(200);
+        blockEventLoop(200);
         resolve();
       }),
     );

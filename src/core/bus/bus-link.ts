@@ -43,6 +43,8 @@ const MAX_EVENTS_PER_CALL = 256;
  */
 const COMMAND_TIMEOUT_MS = 2_000;
 const noop = (): void => {};
+/** A bus command's reply, or a RedisTimeoutError after COMMAND_TIMEOUT_MS (withinTimeout). */
+const timed = <T>(command: Promise<T>): Promise<T> => withinTimeout(command, COMMAND_TIMEOUT_MS);
 
 export class BusLink {
   private readonly commands: Redis & BusCommands;
@@ -96,12 +98,12 @@ export class BusLink {
   }
 
   subscribe(...channels: string[]): Promise<unknown> {
-    return withinTimeout(this.subscriber.subscribe(...channels), COMMAND_TIMEOUT_MS);
+    return timed(this.subscriber.subscribe(...channels));
   }
 
   /** Unsubscribes from `channels`, or from every channel when none is given. */
   unsubscribe(...channels: string[]): Promise<unknown> {
-    return withinTimeout(this.subscriber.unsubscribe(...channels), COMMAND_TIMEOUT_MS);
+    return timed(this.subscriber.unsubscribe(...channels));
   }
 
   /** Queues a chat (EVENTS_SCRIPT's `c` event) for the call that ends this turn of the event loop. */
@@ -124,21 +126,18 @@ export class BusLink {
   /** Renews this process's registration and reaps up to `maxReaped` dead ones: [registered, reaped]. */
   heartbeat(maxReaped: number): Promise<[number, number]> {
     const { nodeId, nodeTimeoutMs } = this.options;
-    return withinTimeout(this.commands.chatHeartbeat(NODES_KEY, nodeId, nodeTimeoutMs, maxReaped), COMMAND_TIMEOUT_MS);
+    return timed(this.commands.chatHeartbeat(NODES_KEY, nodeId, nodeTimeoutMs, maxReaped));
   }
 
   /** Registers this process with what its rooms hold (SYNC_SCRIPT's arguments). */
   sync(rooms: (string | number)[]): Promise<number> {
     const { nodeId, nodeTimeoutMs } = this.options;
-    return withinTimeout(this.commands.chatSync(NODES_KEY, nodeId, nodeTimeoutMs, ...rooms), COMMAND_TIMEOUT_MS);
+    return timed(this.commands.chatSync(NODES_KEY, nodeId, nodeTimeoutMs, ...rooms));
   }
 
   /** Leaves the bus: members still registered are announced as gone. */
   unregister(): Promise<number> {
-    return withinTimeout(
-      this.commands.chatUnregister(this.options.nodeId, this.options.nodeTimeoutMs),
-      COMMAND_TIMEOUT_MS,
-    );
+    return timed(this.commands.chatUnregister(this.options.nodeId, this.options.nodeTimeoutMs));
   }
 
   /** Sends the events of this turn, in order, in as few calls as MAX_EVENTS_PER_CALL allows. */
@@ -146,22 +145,21 @@ export class BusLink {
     const events = this.outbox;
     this.outbox = [];
     if (events.length === 0) return; // dropped meanwhile
-    const { nodeId, nodeTimeoutMs } = this.options;
     let from = 0;
     let count = 0;
     for (let i = 0; i < events.length; i += events[i] === 'c' ? 4 : 5) {
       if (++count > MAX_EVENTS_PER_CALL) {
-        withinTimeout(
-          this.commands.chatEvents(nodeId, nodeTimeoutMs, ...events.slice(from, i)),
-          COMMAND_TIMEOUT_MS,
-        ).catch(this.onFailure);
+        this.sendEvents(events.slice(from, i));
         from = i;
         count = 1;
       }
     }
-    withinTimeout(
-      this.commands.chatEvents(nodeId, nodeTimeoutMs, ...(from === 0 ? events : events.slice(from))),
-      COMMAND_TIMEOUT_MS,
-    ).catch(this.onFailure);
+    this.sendEvents(from === 0 ? events : events.slice(from));
   };
+
+  /** One EVENTS_SCRIPT call; its failure is told to `onFailure`. */
+  private sendEvents(events: (string | number)[]): void {
+    const { nodeId, nodeTimeoutMs } = this.options;
+    timed(this.commands.chatEvents(nodeId, nodeTimeoutMs, ...events)).catch(this.onFailure);
+  }
 }

@@ -22,7 +22,7 @@ interface LimiterCommands {
 }
 
 /** The sorted set of live instances (member: an instance's id, score: when it stops counting). */
-export const INSTANCES_KEY = 'rl:instances';
+const INSTANCES_KEY = 'rl:instances';
 
 const NOTHING_HANDED_BACK: readonly (string | number)[] = [];
 
