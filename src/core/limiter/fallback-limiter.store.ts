@@ -269,15 +269,16 @@ export class FallbackLimiterStore implements LimiterStore {
   ): Promise<StoreDecision> {
     if (this.inFlight.has(key)) await this.landing(key);
     const applied = isLate(err) ? err.late() : undefined;
-    if (applied === undefined) return this.failureAnswer(key, policy, cost, consume);
+    if (applied === undefined) return this.answerHere(key, policy, cost, consume);
     this.stats.lateDecisions++;
     if (consume) this.fallback.adopt(key, policy, applied, stamp, seq, epoch, applied.allowed ? cost : 0);
     return applied;
   }
 
-  /** The failure mode's answer, after waiting for the key's calls on their way to Redis (fail-over). */
+  /** The failure mode's answer (after waiting for the key's calls on their way to Redis, in fail-over). */
   private async answerHere(key: string, policy: Policy, cost: number, consume: boolean): Promise<StoreDecision> {
     if (this.options.mode === 'fail-over' && this.inFlight.has(key)) await this.landing(key);
+    this.stats.fallbackDecisions++;
     return this.failureAnswer(key, policy, cost, consume);
   }
 
@@ -318,13 +319,11 @@ export class FallbackLimiterStore implements LimiterStore {
     for (const done of [...waiters]) done();
   }
 
-  /** The failure mode's answer, now. */
   private failureAnswer(key: string, policy: Policy, cost: number, consume: boolean): StoreDecision {
-    this.stats.fallbackDecisions++;
     switch (this.options.mode) {
       case 'fail-over': {
         // this instance's share of what is left: each call costs N times its cost here. Calls on
-        // this key sent to Redis after this one began to wait may yet be allowed there: this
+        // this key sent to Redis after this one waited (answerHere) may yet be allowed there: this
         // one is allowed only if it fits after them too (their answers count them in: adopt)
         const n = this.instances;
         const pending = this.inFlight.get(key) ?? 0;
