@@ -16,6 +16,9 @@ export { loadSettings, type Settings, settingNames } from './config/settings.js'
 export type { LimiterStore, StoreDecision } from './limiter/limiter-store.js';
 export { loadPolicies } from './limiter/load-policies.js';
 export { MemoryLimiterStore } from './limiter/memory-limiter.store.js';
-export { defaultPolicies, type Policy } from './limiter/policy.js';
+export { DEFAULT_DOMAINS, defaultPolicies, type Policy } from './limiter/policy.js';
 export { RedisLimiterStore } from './limiter/redis/redis-limiter.store.js';
+export { type Domains, matchDescriptor, parseDomains } from './limiter/rls/descriptors.js';
+export { grpcAddress, loadRlsService } from './limiter/rls/proto.js';
+export type { RateLimitRequest, RateLimitResponse } from './limiter/rls/rate-limit-service.js';
 export { PROFILE_ENTRIES, profileArgs, type ProfileName } from './runtime/profiles.js';

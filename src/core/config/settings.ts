@@ -40,6 +40,8 @@ export interface Settings {
   readonly httpThrottlePolicy: string | undefined;
   /** Profile A: the least severe log level written (JSON lines on stdout). */
   readonly logLevel: 'info' | 'debug' | 'warn' | 'error' | 'silent';
+  /** Port of Envoy's rate limit service over gRPC on HOST; undefined: not served. */
+  readonly grpcPort: number | undefined;
   /** Profile A: the HTTP platform under Nest (src/app.setup.ts); Profile B ignores it. */
   readonly httpPlatform: 'express' | 'fastify';
 
@@ -217,10 +219,14 @@ export function settingNames(): string[] {
     'REDIS_URL',
     'POLICIES_FILE',
     'HTTP_THROTTLE_POLICY',
+    'GRPC_PORT',
     ...INTEGER_SETTINGS.map((s) => s.env),
     ...CHOICE_SETTINGS.map((s) => s.env),
   ];
 }
+
+/** Envoy's rate limit service's port when GRPC_PORT is unset (envoyproxy/ratelimit's too). */
+export const DEFAULT_GRPC_PORT = 8081;
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -281,6 +287,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     problems.push(`HTTP_THROTTLE_POLICY must be a policy name, got '${env.HTTP_THROTTLE_POLICY}'`);
   }
   values.httpThrottlePolicy = throttle;
+  const grpc = env.GRPC_PORT?.trim() || String(DEFAULT_GRPC_PORT);
+  const grpcPort = /^[0-9]+$/.test(grpc) ? Number(grpc) : NaN;
+  if (grpc === 'off') values.grpcPort = undefined;
+  else if (grpcPort >= 1 && grpcPort <= 65535) values.grpcPort = grpcPort;
+  else problems.push(`GRPC_PORT must be a port from 1 to 65535, or off, got '${env.GRPC_PORT}'`);
   if (problems.length > 0) {
     throw new SettingsError(`invalid settings:\n  ${problems.join('\n  ')}`);
   }

@@ -135,16 +135,26 @@ function response(policy: Policy, d: StoreDecision): DecisionResponse {
 /**
  * `RateLimit-Policy` and `RateLimit` header fields (IETF draft-ietf-httpapi-ratelimit-headers-10):
  * `"<policy>";q=<limit>;w=<window s>` and `"<policy>";r=<remaining>;t=<s until reset or retry>`.
- * A token bucket's window is the time it takes to refill from empty.
  */
 export function rateLimitHeaders(policy: Policy, d: DecisionResponse): [string, string][] {
+  const [policyField, limitField] = rateLimitFields(policy, d.remaining, d.allowed ? d.resetMs : d.retryAfterMs);
+  return [
+    ['RateLimit-Policy', policyField],
+    ['RateLimit', limitField],
+  ];
+}
+
+/**
+ * One policy's items of the two header fields, `t` from `waitMs` (until reset when allowed,
+ * until a retry when denied). A token bucket's window is the time it takes to refill from empty.
+ */
+export function rateLimitFields(policy: Policy, remaining: number, waitMs: number): [string, string] {
   const windowSec =
     policy.algorithm === 'token_bucket'
       ? Math.ceil(policy.capacity / policy.refillPerSec)
       : Math.ceil(policy.windowMs / 1000);
-  const t = Math.ceil((d.allowed ? d.resetMs : d.retryAfterMs) / 1000);
   return [
-    ['RateLimit-Policy', `"${policy.name}";q=${d.limit};w=${windowSec}`],
-    ['RateLimit', `"${policy.name}";r=${d.remaining};t=${t}`],
+    `"${policy.name}";q=${policyLimit(policy)};w=${windowSec}`,
+    `"${policy.name}";r=${remaining};t=${Math.ceil(waitMs / 1000)}`,
   ];
 }

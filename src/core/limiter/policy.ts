@@ -128,6 +128,26 @@ export function defaultPolicies(settings: ChatLimitSettings): Policy[] {
 }
 
 /**
+ * The built-in domain of the gRPC rate limit service (docs/LIMITER.md), on the built-in policies:
+ * `edge`, with a per-IP, a per-user, a per-route and a per-user-and-route descriptor.
+ */
+export const DEFAULT_DOMAINS = [
+  {
+    domain: 'edge',
+    descriptors: [
+      { key: 'remote_address', subject: 'ip', policy: 'per-ip' },
+      {
+        key: 'user_id',
+        subject: 'user',
+        policy: 'per-user',
+        descriptors: [{ key: 'path', subject: 'route', policy: 'per-user-route' }],
+      },
+      { key: 'path', subject: 'route', policy: 'per-route' },
+    ],
+  },
+];
+
+/**
  * The storage key of one policy and subject: `rl:{<policy>:<value>[:<value>...]}`, values
  * percent-encoded so that no two (policy, subject) pairs share a key. The whole key is a Redis
  * Cluster hash tag, so each key maps to one slot.
