@@ -39,11 +39,12 @@ module.exports = {
     },
     {
       name: 'baseline-imports-core-ws-node-only',
-      comment: 'Profile B is the minimal baseline: the core, ws and node, nothing else.',
+      comment:
+        "Profile B is the minimal baseline: the core, ws, @grpc/grpc-js (Envoy's rate limit service) and node, nothing else.",
       severity: 'error',
       from: { path: '^src/baseline/', pathNot: '\\.spec\\.ts$' },
       to: {
-        pathNot: ['^src/(core|baseline)/', '^node_modules/(ws|@types/ws)/'],
+        pathNot: ['^src/(core|baseline)/', '^node_modules/(ws|@types/ws|@grpc/grpc-js)/'],
         dependencyTypesNot: ['core'],
       },
     },

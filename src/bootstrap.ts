@@ -25,7 +25,15 @@ const grpcPort = settings.grpcPort;
 if (grpcPort !== undefined) {
   app.connectMicroservice(grpcTransport({ ...settings, grpcPort }));
   await app.startAllMicroservices();
-  logger.log({ msg: 'grpc listening', host: settings.host, port: grpcPort, service: 'envoy.service.ratelimit.v3.RateLimitService' }, 'ChatApp');
+  logger.log(
+    {
+      msg: 'grpc listening',
+      host: settings.host,
+      port: grpcPort,
+      service: 'envoy.service.ratelimit.v3.RateLimitService',
+    },
+    'ChatApp',
+  );
 }
 await app.listen(settings.port, settings.host);
 const address = app.getHttpServer().address() as AddressInfo;

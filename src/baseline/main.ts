@@ -13,16 +13,12 @@ const log = (level: string, msg: string, fields: object = {}): void => {
 
 const settings = loadOrExit(() => loadSettings());
 const config = loadOrExit(() => loadLimiterConfig(settings));
-const server = new BaselineServer(
-  settings,
-  config.policies,
-  {
-    onDegradedChange: (degraded) =>
-      degraded
-        ? log('warn', 'Redis is failing; the failure mode answers', { mode: settings.failureMode })
-        : log('info', 'Redis decides again'),
-  },
-);
+const server = new BaselineServer(settings, config.policies, {
+  onDegradedChange: (degraded) =>
+    degraded
+      ? log('warn', 'Redis is failing; the failure mode answers', { mode: settings.failureMode })
+      : log('info', 'Redis decides again'),
+});
 if (server.limiter.store.whenReady && !(await server.limiter.store.whenReady(STORE_CONNECT_WAIT_MS))) {
   log('warn', 'the limiter store is not reachable yet; decisions fall back until it is');
 }

@@ -20,9 +20,13 @@ export class RlsServer {
   constructor(domains: Domains, store: LimiterStore) {
     this.service = new RateLimitService(domains, store);
     this.server.addService(loadRlsService().service, {
-      ShouldRateLimit: (call: ServerUnaryCall<RateLimitRequest, RateLimitResponse>, done: sendUnaryData<RateLimitResponse>) =>
+      ShouldRateLimit: (
+        call: ServerUnaryCall<RateLimitRequest, RateLimitResponse>,
+        done: sendUnaryData<RateLimitResponse>,
+      ) =>
         this.service.shouldRateLimit(call.request).then(
-          (answer) => (answer instanceof RlsError ? done({ code: answer.code, details: answer.details }) : done(null, answer)),
+          (answer) =>
+            answer instanceof RlsError ? done({ code: answer.code, details: answer.details }) : done(null, answer),
           (err: Error) => done(err),
         ),
     });

@@ -71,6 +71,8 @@ export class ServerProcess {
   private constructor(
     readonly child: ChildProcess,
     readonly port: number,
+    /** Envoy's rate limit service (GRPC_PORT): its own free port for every server. */
+    readonly grpcPort: number,
   ) {
     child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
@@ -83,19 +85,32 @@ export class ServerProcess {
 
   static async start(profile: Profile, env: Record<string, string> = {}): Promise<ServerProcess> {
     const port = await freePort();
+    const grpcPort = await freePort();
     const [cmd, ...args] = profile.command;
     const child = spawn(cmd as string, args, {
-      env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...profile.env, ...env },
+      env: {
+        ...process.env,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        GRPC_PORT: String(grpcPort),
+        ...profile.env,
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
       shell: profile.shell ?? false,
     });
-    const server = new ServerProcess(child, port);
+    const server = new ServerProcess(child, port, grpcPort);
     await server.waitHealthy(15_000);
     return server;
   }
 
   get httpUrl(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** `host:port` of its gRPC rate limit service. */
+  get grpcAddress(): string {
+    return `127.0.0.1:${this.grpcPort}`;
   }
 
   get wsUrl(): string {
@@ -163,7 +178,8 @@ export class ServerProcess {
 export async function runToExit(profile: Profile, env: Record<string, string>, timeoutMs = 10_000) {
   const [cmd, ...args] = profile.command;
   const child = spawn(cmd as string, args, {
-    env: { ...process.env, HOST: '127.0.0.1', ...profile.env, ...env },
+    // no gRPC unless asked: a default port shared by servers started at once would be taken
+    env: { ...process.env, HOST: '127.0.0.1', GRPC_PORT: 'off', ...profile.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     shell: profile.shell ?? false,
   });
