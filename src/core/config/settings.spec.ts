@@ -33,6 +33,7 @@ describe('loadSettings', () => {
       denyCacheMs: 250,
       policiesFile: undefined,
       httpThrottlePolicy: undefined,
+      grpcPort: 8081,
       logLevel: 'info',
       chatBus: 'local',
       httpPlatform: 'express',
@@ -62,6 +63,9 @@ describe('loadSettings', () => {
     ['HTTP_PLATFORM', 'koa'],
     ['CHAT_BUS', 'kafka'],
     ['CHAT_BUS_NODE_TIMEOUT_MS', '100'],
+    ['GRPC_PORT', '0'],
+    ['GRPC_PORT', '65536'],
+    ['GRPC_PORT', 'none'],
   ])('rejects %s=%s naming the variable', (name, value) => {
     expect(() => loadSettings({ [name]: value })).toThrow(new RegExp(`${name} must be`));
   });
@@ -183,6 +187,12 @@ describe('loadSettings, exactly', () => {
       policiesFile: undefined,
       httpThrottlePolicy: undefined,
     });
+  });
+
+  it('reads the gRPC port, trimmed; off turns the service off, blank is the default', () => {
+    expect(loadSettings({ GRPC_PORT: ' 9000 ' }).grpcPort).toBe(9000);
+    expect(loadSettings({ GRPC_PORT: 'off' }).grpcPort).toBeUndefined();
+    expect(loadSettings({ GRPC_PORT: ' ' }).grpcPort).toBe(8081);
   });
 
   it('names policies as the contract does', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadSettings, type Settings } from '../config/settings.js';
-import { loadPolicies } from './load-policies.js';
+import { loadLimiterConfig, loadPolicies } from './load-policies.js';
 import { defaultPolicies, PolicyError } from './policy.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'load-policies-'));
@@ -136,5 +136,31 @@ describe('loadPolicies', () => {
     expect(() => loadPolicies(settings({ policiesFile: path, httpThrottlePolicy: 'per-user' }))).toThrow(
       "HTTP_THROTTLE_POLICY names 'per-user', which is not a policy",
     );
+  });
+});
+
+describe('loadLimiterConfig', () => {
+  it('has the built-in edge domain on the built-in policies without a file', () => {
+    const { domains } = loadLimiterConfig(settings());
+    expect([...domains.keys()]).toEqual(['edge']);
+    const edge = domains.get('edge');
+    expect([...(edge?.any.keys() ?? [])]).toEqual(['remote_address', 'user_id', 'path']);
+  });
+
+  it("reads a file's domains, and a file without them has none", () => {
+    const domains = [{ domain: 'gw', descriptors: [{ key: 'user_id', subject: 'user', policy: 'tb' }] }];
+    const withDomains = loadLimiterConfig(
+      settings({ policiesFile: file('d.json', JSON.stringify({ policies: [tb], domains })) }),
+    );
+    expect([...withDomains.domains.keys()]).toEqual(['gw']);
+    expect(withDomains.domains.get('gw')?.any.get('user_id')?.policy).toEqual(tb);
+    const without = loadLimiterConfig(settings({ policiesFile: file('n.json', JSON.stringify({ policies: [tb] })) }));
+    expect(without.domains.size).toBe(0);
+  });
+
+  it('stops on a domain naming a policy the file does not have', () => {
+    const domains = [{ domain: 'gw', descriptors: [{ key: 'user_id', subject: 'user', policy: 'per-user' }] }];
+    const path = file('bad.yaml', JSON.stringify({ policies: [tb], domains }));
+    expect(thrown(() => loadPolicies(settings({ policiesFile: path })))).toBeInstanceOf(PolicyError);
   });
 });
