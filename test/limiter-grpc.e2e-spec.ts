@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecisionLog } from '../bench/limiter/accuracy.js';
 import { type Policy, type RateLimitResponse } from '../src/core/index.js';
 import { RedisServer } from './support/redis-server.js';
-import { decisionsOf, descriptor, RlsClient } from './support/rls-client.js';
+import { decisionsOf, descriptor, RlsClient, sendRawRequest } from './support/rls-client.js';
 import { type Profile, PROFILES, ServerProcess } from './support/server-process.js';
 
 const POLICIES: Policy[] = [
@@ -197,12 +197,20 @@ describe.each(PROFILES)('the gRPC rate limit service on $name', (profile: Profil
     expect((await httpDecide(server, 'per-user', { user: 'x' }, false)).remaining).toBe(5);
     expect((await fetch(`${server.httpUrl}/health`)).status).toBe(200);
   });
+
+  it('refuses bytes that are no RateLimitRequest (gRPC itself: INTERNAL), and goes on', async () => {
+    // a field tag whose varint never ends
+    const answer = await sendRawRequest(server.grpcAddress, Buffer.alloc(6, 0xff));
+    expect(answer.code).toBe(13);
+    expect(answer.details).toMatch(/deserializ/i);
+    expect((await rls.decide({ domain: 'gw', descriptors: [descriptor(['user_id', 'eve'])] })).overallCode).toBe('OK');
+  });
 });
 
 /**
- * `users` keys of `policy`, each driven by `loops` HTTP clients and `loops` gRPC clients at once
- * for `ms`, spread over `servers` (HTTP on one, gRPC on the next, in turn); every decision's
- * server time, outcome and store, by key.
+ * One key of `policy`, driven by 4 HTTP loops and 4 gRPC loops at once for `ms`, spread over
+ * `servers` (each loop's HTTP on one server, its gRPC on the next); every decision's server time,
+ * outcome and store.
  */
 async function driveBothApis(servers: readonly ServerProcess[], policy: string, descriptorKey: string, ms: number) {
   const decisions: { user: string; now: number; allowed: boolean; store: string }[] = [];

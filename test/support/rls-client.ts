@@ -2,7 +2,7 @@
  * A real gRPC client of Envoy's rate limit service (`ShouldRateLimit`), on the proto files both
  * profiles serve: an answer is the decoded response, or the gRPC status and details of a refusal.
  */
-import { credentials, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, type ServiceError } from '@grpc/grpc-js';
 import { loadRlsService, type RateLimitRequest, type RateLimitResponse } from '../../src/core/index.js';
 
 export type RlsAnswer = { ok: RateLimitResponse } | { code: number; details: string };
@@ -52,4 +52,22 @@ export function decisionsOf(response: RateLimitResponse): ({ now: number; store:
   return list.listValue.values.map(({ structValue: { fields } }) =>
     fields.now === undefined ? undefined : { now: fields.now.numberValue, store: fields.store.stringValue },
   );
+}
+
+/** Sends `bytes` as the request message of ShouldRateLimit, whatever they hold: its gRPC status and details. */
+export function sendRawRequest(address: string, bytes: Buffer): Promise<{ code: number; details: string }> {
+  const client = new Client(address, credentials.createInsecure());
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(
+      '/envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit',
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      bytes,
+      { deadline: Date.now() + 10_000 },
+      (err) => {
+        client.close();
+        resolve({ code: err?.code ?? 0, details: err?.details ?? '' });
+      },
+    );
+  });
 }
