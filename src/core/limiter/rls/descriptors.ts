@@ -59,7 +59,10 @@ const exactKey = (key: string, value: string) => `${key}\u0000${value}`;
  * goes to the child rule of its key and value, or else of its key with any value; the descriptor
  * is limited when every entry found a rule and the last one names a policy. Undefined: no limit.
  */
-export function matchDescriptor(rules: DescriptorRules, entries: readonly DescriptorEntry[]): DescriptorMatch | undefined {
+export function matchDescriptor(
+  rules: DescriptorRules,
+  entries: readonly DescriptorEntry[],
+): DescriptorMatch | undefined {
   let level = rules;
   let subject: Subject | undefined;
   let rule: DescriptorRule | undefined;
@@ -101,7 +104,8 @@ export function parseDomains(section: unknown, policies: readonly Policy[]): Map
       }
       const r = raw as Record<string, unknown>;
       const fail = (field: string, rule: string) => problems.push(`${here}.${field} ${rule}`);
-      for (const field of Object.keys(r)) if (!RULE_FIELDS.includes(field)) fail(field, 'is not a field of a descriptor');
+      for (const field of Object.keys(r))
+        if (!RULE_FIELDS.includes(field)) fail(field, 'is not a field of a descriptor');
       const key = r.key;
       if (typeof key !== 'string' || key.length === 0) fail('key', 'must be a non-empty string');
       const value = r.value;
@@ -110,8 +114,10 @@ export function parseDomains(section: unknown, policies: readonly Policy[]): Map
       }
       let subject: ScopeField | undefined;
       if (r.subject !== undefined) {
-        if (!(SCOPE_FIELDS as readonly unknown[]).includes(r.subject)) fail('subject', `must be one of ${SCOPE_FIELDS.join(', ')}`);
-        else if (assigned.includes(r.subject as ScopeField)) fail('subject', `'${r.subject}' is filled twice on this path`);
+        if (!(SCOPE_FIELDS as readonly unknown[]).includes(r.subject))
+          fail('subject', `must be one of ${SCOPE_FIELDS.join(', ')}`);
+        else if (assigned.includes(r.subject as ScopeField))
+          fail('subject', `'${r.subject}' is filled twice on this path`);
         else subject = r.subject as ScopeField;
       }
       const path = subject === undefined ? assigned : [...assigned, subject];
@@ -127,13 +133,18 @@ export function parseDomains(section: unknown, policies: readonly Policy[]): Map
         }
       }
       if (r.policy === undefined && r.descriptors === undefined) problems.push(`${here} needs a policy or descriptors`);
-      const children = r.descriptors === undefined ? { exact: new Map(), any: new Map() } : parseRules(r.descriptors, `${here}.descriptors`, path);
+      const children =
+        r.descriptors === undefined
+          ? { exact: new Map(), any: new Map() }
+          : parseRules(r.descriptors, `${here}.descriptors`, path);
       if (typeof key !== 'string' || key.length === 0) return;
       const rule: DescriptorRule = { key, value: value as string | undefined, subject, policy, children };
       const siblings = value === undefined ? any : exact;
       const id = value === undefined ? key : exactKey(key, value as string);
       if (siblings.has(id)) {
-        problems.push(`${here} repeats key '${key}' ${value === undefined ? 'with any value' : `and value '${value}'`}`);
+        problems.push(
+          `${here} repeats key '${key}' ${value === undefined ? 'with any value' : `and value '${value}'`}`,
+        );
       }
       siblings.set(id, rule);
     });

@@ -36,7 +36,10 @@ export interface DescriptorStatus {
 
 /** A `google.protobuf.Struct` as proto-loader encodes it. */
 export interface Struct {
-  fields: Record<string, { numberValue: number } | { stringValue: string } | { listValue: { values: { structValue: Struct }[] } }>;
+  fields: Record<
+    string,
+    { numberValue: number } | { stringValue: string } | { listValue: { values: { structValue: Struct }[] } }
+  >;
 }
 
 export interface RateLimitResponse {
@@ -80,8 +83,7 @@ const MAX_UINT32 = 4_294_967_295;
  */
 export function currentLimit(policy: Policy): RateLimit {
   const perMs = policy.algorithm === 'token_bucket' ? policy.refillPerSec / 1000 : policy.limit / policy.windowMs;
-  const whole =
-    policy.algorithm === 'sliding_window' ? UNITS.find(([, ms]) => ms === policy.windowMs) : undefined;
+  const whole = policy.algorithm === 'sliding_window' ? UNITS.find(([, ms]) => ms === policy.windowMs) : undefined;
   const [unit, ms] =
     whole ?? UNITS.find(([, ms]) => Number.isInteger(rate(perMs, ms))) ?? (UNITS[UNITS.length - 1] as [Unit, number]);
   return { name: policy.name, requestsPerUnit: Math.min(MAX_UINT32, Math.floor(rate(perMs, ms))), unit };
@@ -150,7 +152,10 @@ export class RateLimitService {
         for (const field of match.policy.scope) {
           if (!isSubjectValue(match.subject[field])) {
             const j = entries.findIndex((e) => e.value === match.subject[field]);
-            return new RlsError(GrpcStatus.INVALID_ARGUMENT, `descriptors[${i}].entries[${j}].value ${SUBJECT_VALUE_RULE}`);
+            return new RlsError(
+              GrpcStatus.INVALID_ARGUMENT,
+              `descriptors[${i}].entries[${j}].value ${SUBJECT_VALUE_RULE}`,
+            );
           }
         }
       }
