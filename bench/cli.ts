@@ -1,6 +1,7 @@
 /**
  * npm run bench -- <scenario> [--target a|b|ws://host:port/ws|http://host:port] [options]
  * npm run bench:compare -- <scenario> [--rounds 3] [options]
+ * npm run bench:compare -- normal|hotkey|degrade --protocols http,grpc [--targets b,a] [options]
  * npm run bench:compare -- --render results/<date>-<scenario>   (the reports again, from runs.json)
  *
  * The load generator pins itself to LOAD_CPU (CPU 1 on two cores: every CPU but 0) and started
@@ -10,7 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { compare, compareMany, renderAgain } from './compare.js';
+import { compare, compareMany, compareProtocols, renderAgain } from './compare.js';
+import { type Protocol, PROTOCOLS } from './limiter/offer.js';
 import { startOtlpSink } from './lib/otlp-sink.js';
 import { formatResult } from './lib/result.js';
 import { LOAD_CPU, tasksetAvailable } from './lib/target.js';
@@ -19,12 +21,18 @@ import { type Overrides, runScenario, SCENARIOS } from './run.js';
 const USAGE = `usage:
   npm run bench -- <scenario> [--target a|a-express|a-fastify|b|cluster|ledger:<rung>|ws://host:port/ws|http://host:port] [options]
   npm run bench:compare -- <scenario> [--rounds 3] [--targets b,a,ledger:pipe,http://host:port] [options]
+  npm run bench:compare -- normal|hotkey|degrade --protocols http,grpc [--targets b,a] [options]
+      (each target over each protocol in turn: b http, b grpc, a http, a grpc in one report)
   npm run bench:compare -- --render DIR   (report.md and report.html again from DIR/runs.json)
   npm run bench:ledger -- limiter|chat [--rounds 3] [--rate N --duration S ...]   (B to A, rung by rung)
 scenarios: ${SCENARIOS.join(', ')}
 options: --clients N --rate N --duration S --warmup S --payload N --rooms N --room-size N --seed N
          --connect S --churn F --step S --max-rate N --batch N --connections N --keys N --policy NAME
          --out DIR --quiet
+         --protocol http|grpc (normal, hotkey, degrade: the checks over the decision API, or over
+                               Envoy's rate limit service, ShouldRateLimit in domain edge, with
+                               --policy per-user; default http)
+         --grpc host:port (a URL target: its rate limit service, for --protocol grpc)
          --traced (a started Profile A exports every span to a local OTLP sink that discards them)
          --cpu-prof (a started a or b runs under node --cpu-prof: its profile is saved under
                      OUT/profiles, summarised as self time by package over the measured phase)
@@ -70,6 +78,9 @@ const { values, positionals } = parseArgs({
     connections: { type: 'string' },
     keys: { type: 'string' },
     policy: { type: 'string' },
+    protocol: { type: 'string' },
+    protocols: { type: 'string' },
+    grpc: { type: 'string' },
     out: { type: 'string', default: 'results' },
     quiet: { type: 'boolean', default: false },
     traced: { type: 'boolean', default: false },
@@ -94,6 +105,17 @@ const scenario = positionals[0];
 if (values.help || !scenario || (!values.ledger && !SCENARIOS.includes(scenario))) {
   process.stderr.write(`${USAGE}\n`);
   process.exit(values.help ? 0 : 2);
+}
+const protocols = values.protocols?.split(',').filter((p) => p !== '');
+for (const protocol of [values.protocol, ...(protocols ?? [])]) {
+  if (protocol !== undefined && !(PROTOCOLS as readonly string[]).includes(protocol)) {
+    process.stderr.write(`--protocol and --protocols take ${PROTOCOLS.join(', ')}, got ${protocol}\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
+if (protocols !== undefined && (!values.compare || values.protocol !== undefined || protocols.length === 0)) {
+  process.stderr.write(`--protocols is an option of bench:compare, instead of --protocol\n${USAGE}\n`);
+  process.exit(2);
 }
 if (values.store !== undefined && values.store !== 'memory' && values.store !== 'redis') {
   process.stderr.write(`--store must be memory or redis\n${USAGE}\n`);
@@ -126,6 +148,7 @@ const overrides: Overrides = {
   connections: num(values.connections),
   keys: num(values.keys),
   policy: values.policy,
+  protocol: values.protocol as Protocol | undefined,
   store: values.store as 'memory' | 'redis' | undefined,
   generators: num(values.generators),
   instances: num(values.instances),
@@ -143,13 +166,37 @@ if (values.ledger) {
   process.stdout.write(`report: ${result.dir}/report.md and report.html\n`);
   process.exit(0);
 }
-if (values.compare && values.targets !== undefined) {
+const urlTargetOptions = values.grpc !== undefined ? { grpc: values.grpc } : {};
+if (values.compare && protocols !== undefined) {
+  const targets = (values.targets ?? 'b,a').split(',').filter((t) => t !== '');
+  if (targets.length * protocols.length < 2) {
+    process.stderr.write(`--protocols compares two runs or more: two protocols, or two targets\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const report = await compareProtocols(
+    scenario,
+    targets,
+    protocols as Protocol[],
+    overrides,
+    Number(values.rounds),
+    values.out as string,
+    urlTargetOptions,
+  );
+  process.stdout.write(`${report.summary}\nreport: ${report.dir}/report.md and report.html\n`);
+} else if (values.compare && values.targets !== undefined) {
   const targets = values.targets.split(',').filter((t) => t !== '');
   if (targets.length < 2) {
     process.stderr.write(`--targets needs two targets or more, comma-separated\n${USAGE}\n`);
     process.exit(2);
   }
-  const report = await compareMany(scenario, targets, overrides, Number(values.rounds), values.out as string);
+  const report = await compareMany(
+    scenario,
+    targets,
+    overrides,
+    Number(values.rounds),
+    values.out as string,
+    urlTargetOptions,
+  );
   process.stdout.write(`${report.summary}\nreport: ${report.dir}/report.md and report.html\n`);
 } else if (values.compare) {
   const report = await compare(scenario, overrides, Number(values.rounds), values.out as string);
@@ -169,6 +216,7 @@ if (values.compare && values.targets !== undefined) {
     bus: values.bus as 'local' | 'redis' | undefined,
     workers: num(values.workers),
     serverCpus: values['server-cpus'],
+    ...urlTargetOptions,
     ...(values['cpu-prof'] ? { cpuProfileDir: resolve(values.out as string, 'profiles') } : {}),
   });
   await sink?.close();

@@ -1,7 +1,9 @@
 /**
  * bench:compare: Profile B and Profile A in turn (B, A, B, A, ...), the same scenario and load
  * each round, then a report of the B vs A delta with the spread across rounds; or, with
- * `--targets`, any list of targets in turn, each against the first.
+ * `--targets`, any list of targets in turn, each against the first; or, with `--protocols`, each
+ * target (B and A by default) over each protocol in turn (limiter scenarios), each against the
+ * first (`b http`).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +14,8 @@ import { renderLedgerHtml, renderLedgerMarkdown } from './report/ledger-report.j
 import { ledgerRows, variantRows } from './ledger.js';
 import { manyRows, renderManyHtml, renderManyMarkdown } from './report/many.js';
 import { compareRows, fmt, formatDelta, type Row } from './report/rows.js';
+import type { Protocol } from './limiter/offer.js';
+import type { TargetOptions } from './lib/target.js';
 import { interleavedRuns, type Overrides } from './run.js';
 
 /** Writes runs.json, report.md and report.html of a comparison into `dir`; returns its rows. */
@@ -62,11 +66,51 @@ export async function compareMany(
   overrides: Overrides,
   rounds: number,
   outRoot: string,
+  targetOptions: TargetOptions = {},
 ) {
-  const runs = await interleavedRuns(scenario, targets, overrides, Math.max(3, rounds));
-  const dir = join(outRoot, `${new Date().toISOString().slice(0, 10)}-${scenario}-${targets.length}-targets`);
+  const runs = await interleavedRuns(scenario, targets, overrides, Math.max(3, rounds), undefined, () => targetOptions);
+  const dir = join(
+    outRoot,
+    `${new Date().toISOString().slice(0, 10)}-${scenario}-${targets.length}-targets${grpcSuffix(overrides)}`,
+  );
   const rows = writeManyReports(dir, scenario, targets, runs);
-  const summary = rows
+  return { dir, summary: manySummary(targets, rows) };
+}
+
+/**
+ * Each target over each protocol (a limiter scenario), in turn each round: `b http`, `b grpc`,
+ * `a http`, `a grpc` by default, at least 3 rounds; the report sets each against the first.
+ */
+export async function compareProtocols(
+  scenario: string,
+  targets: string[],
+  protocols: Protocol[],
+  overrides: Overrides,
+  rounds: number,
+  outRoot: string,
+  targetOptions: TargetOptions = {},
+) {
+  const runsOf = targets.flatMap((target) => protocols.map((protocol) => ({ target, protocol })));
+  const labels = runsOf.map(({ target, protocol }) => `${target} ${protocol}`);
+  const runs = await interleavedRuns(
+    scenario,
+    runsOf.map((r) => r.target),
+    overrides,
+    Math.max(3, rounds),
+    (_, i) => labels[i] as string,
+    () => targetOptions,
+    (i) => ({ protocol: runsOf[i]?.protocol }),
+  );
+  const dir = join(
+    outRoot,
+    `${new Date().toISOString().slice(0, 10)}-${scenario}${instancesSuffix(overrides)}-${protocols.join('-vs-')}`,
+  );
+  const rows = writeManyReports(dir, scenario, labels, runs);
+  return { dir, summary: manySummary(labels, rows) };
+}
+
+function manySummary(targets: string[], rows: ReturnType<typeof manyRows>): string {
+  return rows
     .map(
       (r) =>
         `${r.metric.padEnd(28)} ${targets[0]} ${fmt(r.first.median)}  ` +
@@ -75,8 +119,14 @@ export async function compareMany(
           .join('  '),
     )
     .join('\n');
-  return { dir, summary };
 }
+
+/** `-N-instances` in a directory's name for degrade on N > 1 instances. */
+const instancesSuffix = (overrides: Overrides) =>
+  overrides.instances !== undefined && overrides.instances > 1 ? `-${overrides.instances}-instances` : '';
+
+/** `-grpc` in a directory's name for a comparison over gRPC. */
+const grpcSuffix = (overrides: Overrides) => (overrides.protocol === 'grpc' ? '-grpc' : '');
 
 export async function compare(scenario: string, overrides: Overrides, rounds: number, outRoot: string) {
   const [bRuns = [], aRuns = []] = await interleavedRuns(
@@ -86,9 +136,10 @@ export async function compare(scenario: string, overrides: Overrides, rounds: nu
     Math.max(3, rounds),
     (profile) => `profile ${profile.toUpperCase()}`,
   );
-  const instances =
-    overrides.instances !== undefined && overrides.instances > 1 ? `-${overrides.instances}-instances` : '';
-  const dir = join(outRoot, `${new Date().toISOString().slice(0, 10)}-${scenario}${instances}`);
+  const dir = join(
+    outRoot,
+    `${new Date().toISOString().slice(0, 10)}-${scenario}${instancesSuffix(overrides)}${grpcSuffix(overrides)}`,
+  );
   const rows = writeReports(dir, scenario, bRuns, aRuns);
   const summary = rows
     .map(

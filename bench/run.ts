@@ -12,6 +12,7 @@ import {
   runSteady,
 } from './chat/scenarios.js';
 import {
+  checkLimiterOptions,
   LIMITER_DEFAULTS,
   type LimiterOptions,
   runDegrade,
@@ -59,11 +60,15 @@ export async function runScenario(
   env: Record<string, string> = {},
   targetOptions: TargetOptions = {},
 ): Promise<BenchResult> {
-  if (scenario === 'degrade') return runDegrade(targetSpec, limiterOptions(overrides), env);
   const isChat = (CHAT_SCENARIOS as readonly string[]).includes(scenario);
   if (!isChat && !(LIMITER_SCENARIOS as readonly string[]).includes(scenario)) {
     throw new Error(`unknown scenario '${scenario}'; one of: ${SCENARIOS.join(', ')}`);
   }
+  // before anything starts: a protocol the scenario cannot run
+  if (isChat && overrides.protocol !== undefined && overrides.protocol !== 'http')
+    throw new Error(`--protocol ${overrides.protocol} is for the limiter scenarios (${LIMITER_SCENARIOS.join(', ')})`);
+  if (!isChat) checkLimiterOptions(limiterOptions(overrides));
+  if (scenario === 'degrade') return runDegrade(targetSpec, limiterOptions(overrides), env);
   // normal and hotkey on a started profile: the limiter on a private Redis unless --store memory
   const onRedis = !isChat && isStartedProfile(targetSpec) && limiterOptions(overrides).store === 'redis';
   const redis = onRedis ? await startLimiterRedis() : undefined;
@@ -131,7 +136,8 @@ function cpuProfiles(dir: string | undefined): string[] {
 /**
  * `rounds` rounds of `scenario`, each round every target once in the given order (a fresh
  * server each run): the runs of each target, in the targets' order. `label` names a target in
- * the progress line; `optionsOf` gives a target (by its index) its TargetOptions.
+ * the progress line; `optionsOf` gives a target (by its index) its TargetOptions, `overridesOf`
+ * its options over `overrides` (e.g. its protocol).
  */
 export async function interleavedRuns(
   scenario: string,
@@ -140,12 +146,14 @@ export async function interleavedRuns(
   rounds: number,
   label: (target: string, index: number) => string = (target) => target,
   optionsOf: (index: number) => TargetOptions = () => ({}),
+  overridesOf: (index: number) => Overrides = () => ({}),
 ): Promise<BenchResult[][]> {
   const runs: BenchResult[][] = targets.map(() => []);
   for (let round = 0; round < rounds; round++) {
     for (const [t, target] of targets.entries()) {
       process.stderr.write(`round ${round + 1}, ${label(target, t)}\n`);
-      (runs[t] as BenchResult[]).push(await runScenario(scenario, target, overrides, {}, optionsOf(t)));
+      const own = { ...overrides, ...overridesOf(t) };
+      (runs[t] as BenchResult[]).push(await runScenario(scenario, target, own, {}, optionsOf(t)));
     }
   }
   return runs;

@@ -5,6 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,7 +18,7 @@ import { runScenario } from '../bench/run.js';
 import { openTarget } from '../bench/lib/target.js';
 import type { BenchResult } from '../bench/lib/result.js';
 import { CHAT_LADDER, LIMITER_LADDER, ledger } from '../bench/ledger.js';
-import { compareMany } from '../bench/compare.js';
+import { compareMany, compareProtocols } from '../bench/compare.js';
 
 const tiny = { quiet: true, warmupS: 0.5, durationS: 2, connectS: 0.5 };
 const STANDARD_BLOCK =
@@ -63,6 +65,31 @@ describe.each(['b', 'a'])('harness against profile %s', (profile) => {
     expect(r.provenance?.redis).toMatch(/^\d+\.\d+\.\d+/);
     expect(formatResult(r)).toMatch(STANDARD_BLOCK);
     expect(formatResult(r)).toMatch(/^fallbackWhileRedisHealthy: 0$/m);
+  });
+
+  it('normal over gRPC: ShouldRateLimit in domain edge, every decision replayed from its metadata without a mismatch', async () => {
+    const r = await runScenario('normal', profile, {
+      quiet: true,
+      warmupS: 0.5,
+      durationS: 2,
+      rate: 2000,
+      keys: 50,
+      protocol: 'grpc',
+    });
+    expect(r.failures).toEqual([]);
+    expect(r.target).toBe(`${profile} grpc`);
+    expect(r.settings).toMatchObject({ protocol: 'grpc', policy: 'per-user' });
+    expect(r.total).toBeGreaterThan(0);
+    expect(r.details.accuracy).toMatchObject({ decisions: r.total, falseAllows: 0, falseDenies: 0 });
+    expect(r.details.errorRatePct).toBe(0);
+    expect(r.details.requests).toBe(r.latency.count);
+    // the same store as over HTTP: the Redis the harness started
+    expect((r.details.decidedBy as Record<string, number>).redis).toBeGreaterThan(0);
+    expect(r.details.fallbackWhileRedisHealthy).toBe(0);
+    // the gRPC port is the harness's own choice per run, as PORT is
+    expect(r.provenance?.serverSettings).not.toHaveProperty('GRPC_PORT');
+    expect(formatResult(r)).toMatch(STANDARD_BLOCK);
+    expect(formatResult(r)).toMatch(new RegExp(`^Scenario: normal {3}Target: ${profile} grpc$`, 'm'));
   });
 
   it("--cpu-prof saves the server's CPU profile and sums its self time by package over the measured phase", async () => {
@@ -217,6 +244,43 @@ describe('harness scenarios', () => {
     } finally {
       await server.stop();
     }
+  });
+
+  it('normal over gRPC against a URL target (--grpc host:port): the checks go over gRPC, none to the decision API', async () => {
+    const server = await openTarget('b');
+    // the URL target's HTTP side: healthy, and counting what comes to the decision API
+    let checks = 0;
+    const front = createServer((req, res) => {
+      if (req.url === '/health') res.end('{"status":"ok"}');
+      else {
+        if (req.url?.startsWith('/v1/')) checks++;
+        res.statusCode = 404;
+        res.end();
+      }
+    });
+    await new Promise<void>((done) => front.listen(0, '127.0.0.1', done));
+    try {
+      const url = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+      const options = { quiet: true, warmupS: 0.2, durationS: 1, rate: 1000, keys: 20, protocol: 'grpc' as const };
+      const r = await runScenario('normal', url, options, {}, { grpc: server.grpcAddress as string });
+      expect(r.target).toBe(`${url} grpc`);
+      expect(r.total).toBeGreaterThan(0);
+      expect(r.details.errorRatePct).toBe(0);
+      expect(r.details.decidedBy).toEqual({ memory: r.total }); // the server's own store
+      expect(r.details.accuracy).toMatchObject({ decisions: r.total, falseAllows: 0, falseDenies: 0 });
+      expect(checks).toBe(0);
+      // without --grpc a URL target has no gRPC address to send to
+      await expect(runScenario('normal', url, options)).rejects.toThrow(/needs --grpc host:port/);
+    } finally {
+      front.close();
+      await server.stop();
+    }
+  });
+
+  it('--protocol grpc refuses a policy the edge domain does not map user_id to, before starting anything', async () => {
+    await expect(runScenario('normal', 'b', { protocol: 'grpc', policy: 'per-ip' })).rejects.toThrow(
+      /--protocol grpc checks the policy that domain 'edge' maps 'user_id' to, per-user/,
+    );
   });
 
   it('hotkey sends most checks to one key', async () => {
@@ -452,5 +516,29 @@ describe('npm run bench', () => {
     const html = readFileSync(join(dir, 'report.html'), 'utf8');
     expect(html).toContain('aria-label="latency by percentile"');
     expect(html.match(/<polyline/g)?.length).toBe(6);
+  });
+
+  it('bench:compare --protocols http,grpc runs each target over each protocol in turn, in one report', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'protocols-'));
+    const load = { quiet: true, warmupS: 0.2, durationS: 0.5, rate: 1000, keys: 20, store: 'memory' as const };
+    const { dir } = await compareProtocols('normal', ['b'], ['http', 'grpc'], load, 1, out);
+    expect(dir).toMatch(/-normal-http-vs-grpc$/);
+    const saved = JSON.parse(readFileSync(join(dir, 'runs.json'), 'utf8'));
+    expect(saved.targets).toEqual(['b http', 'b grpc']);
+    expect(saved.runs.map((r: BenchResult[]) => r.map((run) => [run.target, run.settings.protocol]))).toEqual([
+      [
+        ['b', 'http'],
+        ['b', 'http'],
+        ['b', 'http'],
+      ],
+      [
+        ['b grpc', 'grpc'],
+        ['b grpc', 'grpc'],
+        ['b grpc', 'grpc'],
+      ],
+    ]);
+    for (const run of saved.runs.flat() as BenchResult[])
+      expect(run.details.accuracy).toMatchObject({ falseAllows: 0, falseDenies: 0 });
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toMatch(/^\| metric \| `b http` \| `b grpc` \|$/m);
   });
 });

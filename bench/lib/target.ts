@@ -5,7 +5,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { availableParallelism, cpus } from 'node:os';
-import { profileArgs, type ServerStats, settingNames } from '../../src/core/index.js';
+import { grpcAddress, profileArgs, type ServerStats, settingNames } from '../../src/core/index.js';
 import { cpuMicrosOfTree, processTreeUsage, procAvailable } from './proc-usage.js';
 import { freePort, waitHealthy } from '../../tools/processes.js';
 import { redisServerVersion, startRedis } from '../../tools/redis-process.js';
@@ -17,6 +17,11 @@ export interface Target {
   readonly name: string;
   readonly wsUrl: string;
   readonly httpUrl: string;
+  /**
+   * `host:port` of its Envoy rate limit service (gRPC): a started profile's GRPC_PORT, or a URL
+   * target's `--grpc`; undefined when the target serves none the harness knows of.
+   */
+  readonly grpcAddress?: string;
   /** GET /stats, or undefined when the server has none. */
   stats(): Promise<ServerStats | undefined>;
   /** CPU time of the target's Redis so far (µs), when the harness started one for it. */
@@ -71,10 +76,10 @@ async function fetchStats(httpUrl: string): Promise<ServerStats | undefined> {
 /**
  * The settings a started server takes from the harness's own environment (e.g.
  * `HTTP_PLATFORM=fastify npm run bench:ledger -- limiter`), recorded with its results; not those
- * the harness sets itself (PORT, HOST, LOG_LEVEL) nor REDIS_URL (a private Redis's port).
+ * the harness sets itself (PORT, GRPC_PORT, HOST, LOG_LEVEL) nor REDIS_URL (a private Redis's port).
  */
 function inheritedSettings(): Record<string, string> {
-  const own = new Set(['PORT', 'HOST', 'LOG_LEVEL', 'REDIS_URL']);
+  const own = new Set(['PORT', 'GRPC_PORT', 'HOST', 'LOG_LEVEL', 'REDIS_URL']);
   const inherited: Record<string, string> = {};
   for (const name of settingNames()) {
     const value = process.env[name];
@@ -95,6 +100,8 @@ export interface TargetOptions {
   cpuProfileDir?: string;
   /** Node's or V8's own flags for a started server (e.g. `--max-semi-space-size=1`), recorded as NODE_FLAGS. */
   nodeFlags?: readonly string[];
+  /** A URL target: `host:port` of its Envoy rate limit service over gRPC (`--grpc`), for `--protocol grpc`. */
+  grpc?: string;
 }
 
 /** Node arguments of `npm run start:cluster`. */
@@ -128,6 +135,9 @@ export async function openTarget(
     if (redis) Object.assign(serverEnv, { REDIS_URL: redis.url, CHAT_BUS: 'redis' });
     if (profile === 'cluster') serverEnv.CLUSTER_WORKERS = String(options.workers ?? 0);
     const port = await freePort();
+    // the profiles (and the cluster's workers) serve Envoy's rate limit service on GRPC_PORT, the
+    // ledger's rungs do not; a port of its own for every server (the default would be shared)
+    const grpcPort = rung === undefined ? await freePort() : undefined;
     const pin = cpus ? ['taskset', '-c', cpus] : [];
     if (options.cpuProfileDir && profile === 'cluster') throw new Error('--cpu-prof profiles a started a or b');
     const profiling = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
@@ -135,7 +145,14 @@ export async function openTarget(
     const nodeFlags = options.nodeFlags ?? [];
     const [cmd, ...args] = [...pin, process.execPath, ...nodeFlags, ...profiling, ...entry];
     const child = spawn(cmd as string, args, {
-      env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...serverEnv, PORT: String(port) },
+      env: {
+        ...process.env,
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        ...serverEnv,
+        PORT: String(port),
+        ...(grpcPort !== undefined ? { GRPC_PORT: String(grpcPort) } : {}),
+      },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const httpUrl = `http://127.0.0.1:${port}`;
@@ -163,6 +180,7 @@ export async function openTarget(
       name: targetName(spec, options),
       wsUrl: `ws://127.0.0.1:${port}/ws`,
       httpUrl,
+      ...(grpcPort !== undefined ? { grpcAddress: grpcAddress('127.0.0.1', grpcPort) } : {}),
       serverSettings: {
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
@@ -198,8 +216,17 @@ export async function openTarget(
   const hostPort = url.host;
   const httpUrl = `${secure ? 'https' : 'http'}://${hostPort}`;
   const wsUrl = url.protocol.startsWith('ws') ? spec : `${secure ? 'wss' : 'ws'}://${hostPort}/ws`;
+  if (options.grpc !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[^:\s/]+):[0-9]+$/.test(options.grpc))
+    throw new Error(`--grpc must be host:port (an IPv6 host in brackets), got ${options.grpc}`);
   await waitHealthy(httpUrl, undefined, 5_000);
-  return { name: spec, wsUrl, httpUrl, stats: () => fetchStats(httpUrl), stop: async () => {} };
+  return {
+    name: spec,
+    wsUrl,
+    httpUrl,
+    ...(options.grpc !== undefined ? { grpcAddress: options.grpc } : {}),
+    stats: () => fetchStats(httpUrl),
+    stop: async () => {},
+  };
 }
 
 /** `a`, `b`, `a+redis-bus`, `cluster-2` (workers), `@0,1` when not on the default CPU. */

@@ -1,7 +1,8 @@
 /**
- * Limiter scenarios against the decision API: `normal` (Zipf-like keys, single and batch
- * requests), `hotkey` (80% of checks on one key), `degrade` (Redis behind a fault-injecting
- * proxy). Every decision is replayed through the reference algorithms for accuracy.
+ * Limiter scenarios against the decision API (HTTP), or Envoy's rate limit service (gRPC,
+ * `--protocol grpc`): `normal` (Zipf-like keys, single and batch requests), `hotkey` (80% of
+ * checks on one key), `degrade` (Redis behind a fault-injecting proxy). Every decision is
+ * replayed through the reference algorithms for accuracy.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +18,17 @@ import { cpuMicrosOfTree, procAvailable } from '../lib/proc-usage.js';
 import { LOAD_CPU, loadCpuCount, openTarget, type Target, tasksetAvailable } from '../lib/target.js';
 import { DecisionLog, type PhasedAccuracy } from './accuracy.js';
 import { startFaultProxy } from './fault-proxy.js';
-import { type LoadRun, offer, type OfferPlan, type UserPicks } from './offer.js';
+import {
+  GRPC_DOMAIN,
+  GRPC_POLICY,
+  GRPC_USER_KEY,
+  type LoadRun,
+  offer,
+  type OfferPlan,
+  type Protocol,
+  PROTOCOLS,
+  type UserPicks,
+} from './offer.js';
 import type { WorkerDone, WorkerMessage } from './offer-worker.js';
 import { readRoundTrips, roundTripFigures } from './redis-round-trips.js';
 
@@ -32,6 +43,12 @@ export interface LimiterOptions {
   /** Distinct keys of the long tail. */
   keys: number;
   policy: string;
+  /**
+   * How the checks travel: `http` (the default), the decision API; `grpc`, Envoy's rate limit
+   * service (`ShouldRateLimit` in domain `edge`, one `user_id` descriptor per check, which selects
+   * the per-user policy), on the target's gRPC port. The result's target is then `<target> grpc`.
+   */
+  protocol: Protocol;
   /**
    * normal and hotkey on a started profile: where its limiter keeps state. `redis` (the default,
    * as the seed's service is Redis-backed): a private redis-server on the load generator's CPU,
@@ -59,6 +76,7 @@ export const LIMITER_DEFAULTS: Partial<LimiterOptions> = {
   connections: 32,
   keys: 10_000,
   policy: 'per-user',
+  protocol: 'http',
   store: 'redis',
   generators: loadCpuCount(),
   instances: 1,
@@ -70,6 +88,25 @@ function builtInPolicy(name: string): Policy {
   if (!policy) throw new Error(`--policy must be a built-in policy, got ${name}`);
   return policy;
 }
+
+/**
+ * Throws when the limiter options cannot run: an unknown protocol, or gRPC with a policy the
+ * rate limit service's descriptors do not select (only `user_id` is sent, which `edge` maps to
+ * per-user).
+ */
+export function checkLimiterOptions(options: LimiterOptions): void {
+  if (!PROTOCOLS.includes(options.protocol))
+    throw new Error(`--protocol must be ${PROTOCOLS.join(' or ')}, got ${options.protocol}`);
+  if (options.protocol === 'grpc' && options.policy !== GRPC_POLICY)
+    throw new Error(
+      `--protocol grpc checks the policy that domain '${GRPC_DOMAIN}' maps '${GRPC_USER_KEY}' to, ${GRPC_POLICY}: ` +
+        `--policy ${options.policy} runs over HTTP only`,
+    );
+}
+
+/** The target as results name it: `b`, or `b grpc` for a run over gRPC. */
+const named = (target: Target, options: LimiterOptions): Target =>
+  options.protocol === 'grpc' ? { ...target, name: `${target.name} grpc` } : target;
 
 /** The cores the generators can keep busy: one per thread, at most the load generator's CPUs. */
 const generatorCores = (options: LimiterOptions) =>
@@ -91,8 +128,13 @@ async function offerSpread(
   keepTimeline = false,
 ): Promise<LoadRun> {
   const n = Math.max(1, Math.floor(options.generators));
+  const grpc = options.protocol === 'grpc';
+  const missing = grpc ? instances.find((t) => t.grpcAddress === undefined) : undefined;
+  if (missing)
+    throw new Error(`--protocol grpc: ${missing.name} has no gRPC address (a URL target needs --grpc host:port)`);
   const plan = (i: number): OfferPlan => ({
     httpUrls: instances.map((t) => t.httpUrl),
+    ...(grpc ? { protocol: 'grpc' as const, grpcAddresses: instances.map((t) => t.grpcAddress as string) } : {}),
     rate: options.rate / n,
     connections: Math.max(1, Math.round(options.connections / n)),
     batchSize: options.batchSize,
@@ -162,7 +204,7 @@ function limiterResult(
 ): BenchResult {
   const { byPhase: _, ...accuracy } = phased;
   return {
-    ...resultBase(scenario, target, 'checks', options),
+    ...resultBase(scenario, named(target, options), 'checks', options),
     total: log.count,
     processingSeconds: run.seconds,
     throughputPerSec: log.count / run.seconds,
@@ -184,6 +226,7 @@ async function runOffered(
   hotShare: number,
   redis?: RedisProcess,
 ): Promise<BenchResult> {
+  checkLimiterOptions(options);
   const policy = builtInPolicy(options.policy);
   const progress = new Progress('checks', options.quiet);
   progress.start();
@@ -268,6 +311,7 @@ export async function runDegrade(
 ): Promise<BenchResult> {
   if (profile !== 'a' && profile !== 'b')
     throw new Error('degrade starts its own profile and Redis: --target must be a or b');
+  checkLimiterOptions(options);
   const count = Math.max(1, Math.floor(options.instances));
   const policy = builtInPolicy(options.policy);
   // Redis on the generator's CPU: the limiter's server CPU is measured without it

@@ -52,7 +52,7 @@ export function renderManyMarkdown(
       `${first.machine.cpus} CPUs (${first.machine.cpuModel}), Node ${first.machine.node}; ` +
       `commit \`${first.provenance?.commit ?? 'unknown'}\`${first.provenance?.dirty ? ' (with uncommitted changes)' : ''}.`,
     '',
-    `Settings: \`${JSON.stringify(first.settings)}\`. Medians (min..max across rounds); each target against \`${targets[0]}\`.`,
+    `Settings: \`${JSON.stringify(commonSettings(runs))}\`${perTarget(runs)}. Medians (min..max across rounds); each target against \`${targets[0]}\`.`,
     '',
     `| metric | ${targets.map((t) => `\`${t}\``).join(' | ')} |`,
     `|---|${targets.map(() => '---').join('|')}|`,
@@ -71,6 +71,24 @@ export function renderManyMarkdown(
   ];
   return `${lines.join('\n')}\n`;
 }
+
+/** The settings of the first target's first run, less those that differ between the targets. */
+function commonSettings(runs: BenchResult[][]): Record<string, unknown> {
+  const differing = new Set(settingsByTarget(runs));
+  return Object.fromEntries(Object.entries(runs[0]?.[0]?.settings ?? {}).filter(([k]) => !differing.has(k)));
+}
+
+/** The settings that differ between the targets (e.g. the protocol of bench:compare --protocols). */
+function settingsByTarget(runs: BenchResult[][]): string[] {
+  const firsts = runs.map((r) => r[0]?.settings ?? {});
+  const keys = new Set(firsts.flatMap((s) => Object.keys(s)));
+  return [...keys].filter((k) => new Set(firsts.map((s) => JSON.stringify(s[k]))).size > 1);
+}
+
+const perTarget = (runs: BenchResult[][]) => {
+  const keys = settingsByTarget(runs);
+  return keys.length === 0 ? '' : `; by target: ${keys.map((k) => `\`${k}\``).join(', ')}`;
+};
 
 /** One color per target, in order (Tableau 10, B's and A's blue and red first as in the two-target report). */
 const PALETTE = [

@@ -3,14 +3,30 @@
  * and how both profiles load it: Profile B hands the definition to @grpc/grpc-js, Profile A the
  * same files and options to @nestjs/microservices' gRPC transport.
  */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type GrpcObject, loadPackageDefinition, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync, type Options } from '@grpc/proto-loader';
 
-/** The proto/ folder of the repository (src/core/limiter/rls and dist/core/limiter/rls alike). */
-export const PROTO_DIR = fileURLToPath(new URL('../../../../proto/', import.meta.url));
-
 export const RLS_PROTO = 'envoy/service/ratelimit/v3/rls.proto';
+
+/**
+ * The repository's proto/ folder: the first one above this module that holds the service's file
+ * (src/core/limiter/rls and dist/core/limiter/rls are four folders down, the harness's compiled
+ * copy in dist-bench/src/core/limiter/rls five).
+ */
+function protoDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'proto', RLS_PROTO))) return join(dir, 'proto');
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no proto/${RLS_PROTO} above ${fileURLToPath(import.meta.url)}`);
+    dir = parent;
+  }
+}
+
+export const PROTO_DIR = protoDir();
 export const RLS_PACKAGE = 'envoy.service.ratelimit.v3';
 export const RLS_SERVICE = 'RateLimitService';
 
