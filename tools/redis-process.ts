@@ -43,11 +43,15 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** Starts `binary` (redis-server) on `port`, pinned to `cpus` when given, and waits until it answers. */
+/**
+ * Starts `binary` (redis-server) on `port`, pinned to `cpus` when given, with `extraArgs` (a
+ * cluster node's, say), and waits until it answers.
+ */
 export async function startRedis(
   port: number,
   cpus: string | undefined,
   binary = 'redis-server',
+  extraArgs: readonly string[] = [],
 ): Promise<RedisProcess> {
   const pin = cpus ? ['taskset', '-c', cpus] : [];
   const [cmd, ...args] = [
@@ -63,6 +67,7 @@ export async function startRedis(
     '',
     '--appendonly',
     'no',
+    ...extraArgs,
   ];
   const child = spawn(cmd as string, args, { stdio: 'ignore' });
   running.add(child);

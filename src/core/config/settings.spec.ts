@@ -26,6 +26,7 @@ describe('loadSettings', () => {
       shutdownGraceMs: 5000,
       limiterStore: 'memory',
       redisUrl: 'redis://127.0.0.1:6379',
+      redisClusterNodes: undefined,
       redisTimeoutMs: 50,
       failureMode: 'fail-over',
       breakerFailures: 5,
@@ -63,6 +64,9 @@ describe('loadSettings', () => {
     ['HTTP_PLATFORM', 'koa'],
     ['CHAT_BUS', 'kafka'],
     ['CHAT_BUS_NODE_TIMEOUT_MS', '100'],
+    ['REDIS_CLUSTER_NODES', '127.0.0.1'],
+    ['REDIS_CLUSTER_NODES', '127.0.0.1:7000,:7001'],
+    ['REDIS_CLUSTER_NODES', '127.0.0.1:70000'],
     ['GRPC_PORT', '0'],
     ['GRPC_PORT', '65536'],
     ['GRPC_PORT', 'none'],
@@ -193,6 +197,24 @@ describe('loadSettings, exactly', () => {
     expect(loadSettings({ GRPC_PORT: ' 9000 ' }).grpcPort).toBe(9000);
     expect(loadSettings({ GRPC_PORT: 'off' }).grpcPort).toBeUndefined();
     expect(loadSettings({ GRPC_PORT: ' ' }).grpcPort).toBe(8081);
+  });
+
+  it('reads Redis Cluster seeds, trimmed, IPv6 in brackets; blank is one Redis at REDIS_URL', () => {
+    expect(
+      loadSettings({ REDIS_CLUSTER_NODES: ' 127.0.0.1:7000, redis-b:7001 ,[::1]:7002' }).redisClusterNodes,
+    ).toEqual([
+      { host: '127.0.0.1', port: 7000 },
+      { host: 'redis-b', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    expect(loadSettings({ REDIS_CLUSTER_NODES: ' ' }).redisClusterNodes).toBeUndefined();
+  });
+
+  it('refuses the Redis chat bus on a cluster, which it does not run on yet', () => {
+    expect(() => loadSettings({ REDIS_CLUSTER_NODES: '127.0.0.1:7000', CHAT_BUS: 'redis' })).toThrow(
+      /CHAT_BUS=redis does not run on a Redis Cluster yet/,
+    );
+    expect(loadSettings({ REDIS_CLUSTER_NODES: '127.0.0.1:7000', CHAT_BUS: 'local' }).chatBus).toBe('local');
   });
 
   it('names policies as the contract does', () => {

@@ -24,6 +24,11 @@ export interface Settings {
   /** Where shared limiter state lives. */
   readonly limiterStore: 'memory' | 'redis';
   readonly redisUrl: string;
+  /**
+   * Seeds of a Redis Cluster (`host:port`, at least one): the limiter uses the cluster instead of
+   * REDIS_URL; undefined: one Redis at REDIS_URL.
+   */
+  readonly redisClusterNodes: readonly { host: string; port: number }[] | undefined;
   /** A Redis decision slower than this counts as a failure (and falls back). */
   readonly redisTimeoutMs: number;
   /** What answers while Redis cannot: the in-memory store, "allow all" or "deny all". */
@@ -220,6 +225,7 @@ export function settingNames(): string[] {
     'POLICIES_FILE',
     'HTTP_THROTTLE_POLICY',
     'GRPC_PORT',
+    'REDIS_CLUSTER_NODES',
     ...INTEGER_SETTINGS.map((s) => s.env),
     ...CHOICE_SETTINGS.map((s) => s.env),
   ];
@@ -247,7 +253,7 @@ export class SettingsError extends ConfigError {
 /** Reads settings from `env`; throws a SettingsError listing every bad variable. */
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const problems: string[] = [];
-  const values: Record<string, number | string | undefined> = {};
+  const values: Record<string, unknown> = {};
   for (const spec of INTEGER_SETTINGS) {
     const raw = env[spec.env];
     if (raw === undefined || raw === '') {
@@ -281,6 +287,14 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     problems.push(`REDIS_URL must be a redis:// or rediss:// URL, got '${env.REDIS_URL}'`);
   }
   values.redisUrl = redisUrl;
+  const seeds = env.REDIS_CLUSTER_NODES?.trim();
+  if (seeds) {
+    const nodes = seeds.split(',').map((seed) => /^\[?([A-Za-z0-9.:_-]+?)\]?:([0-9]{1,5})$/.exec(seed.trim()));
+    if (nodes.some((m) => m === null || Number(m[2]) < 1 || Number(m[2]) > 65535)) {
+      problems.push(`REDIS_CLUSTER_NODES must be host:port seeds, comma-separated, got '${env.REDIS_CLUSTER_NODES}'`);
+    }
+    values.redisClusterNodes = nodes.map((m) => ({ host: m?.[1] as string, port: Number(m?.[2]) }));
+  } else values.redisClusterNodes = undefined;
   values.policiesFile = env.POLICIES_FILE?.trim() || undefined;
   const throttle = env.HTTP_THROTTLE_POLICY?.trim() || undefined;
   if (throttle !== undefined && !POLICY_NAME_PATTERN.test(throttle)) {
@@ -292,6 +306,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (grpc === 'off') values.grpcPort = undefined;
   else if (grpcPort >= 1 && grpcPort <= 65535) values.grpcPort = grpcPort;
   else problems.push(`GRPC_PORT must be a port from 1 to 65535, or off, got '${env.GRPC_PORT}'`);
+  if (values.redisClusterNodes !== undefined && values.chatBus === 'redis') {
+    problems.push(
+      'CHAT_BUS=redis does not run on a Redis Cluster yet (docs/CLUSTER.md): with REDIS_CLUSTER_NODES, use CHAT_BUS=local',
+    );
+  }
   if (problems.length > 0) {
     throw new SettingsError(`invalid settings:\n  ${problems.join('\n  ')}`);
   }

@@ -26,6 +26,7 @@ export function createRedisLimiterStore(settings: Settings, hooks: LimiterStoreH
   return new FallbackLimiterStore(
     new RedisLimiterStore({
       url: settings.redisUrl,
+      clusterNodes: settings.redisClusterNodes,
       commandTimeoutMs: settings.redisTimeoutMs,
       onLatency: hooks.onRedisLatency,
     }),

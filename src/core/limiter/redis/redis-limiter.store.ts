@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { AlgorithmState } from '../algorithms/index.js';
 import type { Clock, RemoteDecision, RemoteLimiterStore, StoreHealth } from '../limiter-store.js';
 import type { Policy } from '../policy.js';
@@ -38,6 +38,11 @@ function decision(reply: ScriptReply, tb: boolean): RemoteDecision {
 export interface RedisLimiterStoreOptions {
   url: string;
   /**
+   * Seeds of a Redis Cluster: when given, the store uses ioredis' cluster client instead of
+   * `url`. Every decision is one script on one key, so on one slot; `rl:instances` is one key too.
+   */
+  clusterNodes?: readonly { host: string; port: number }[];
+  /**
    * A decision with no reply read within this time is rejected (and counts as a failure); a
    * reply already in the socket when it passes still counts (withinTimeout).
    */
@@ -62,6 +67,7 @@ export interface RedisLimiterStoreOptions {
  * once instead of waiting, and the caller falls back.
  */
 export class RedisLimiterStore implements RemoteLimiterStore {
+  /** One Redis, or a cluster: both answer the commands used here alike. */
   readonly redis: Redis & LimiterCommands;
   private readonly slack: number;
   private readonly clock: Clock | undefined;
@@ -69,15 +75,29 @@ export class RedisLimiterStore implements RemoteLimiterStore {
   private readonly timeoutMs: number;
 
   constructor(options: RedisLimiterStoreOptions) {
-    this.redis = new Redis(options.url, {
+    const connection = {
       enableAutoPipelining: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       // reconnect quickly, forever: the breaker decides when decisions come back to Redis
-      retryStrategy: (times) => Math.min(50 * times, 1_000),
+      retryStrategy: (times: number) => Math.min(50 * times, 1_000),
       lazyConnect: false,
       ...options.redis,
-    }) as Redis & LimiterCommands;
+    };
+    this.redis = (
+      options.clusterNodes === undefined
+        ? new Redis(options.url, connection)
+        : // a cluster: a command to a shard that is failing over fails at once (no offline queue,
+          // no retries), and the breaker answers meanwhile; decisions follow MOVED to the new master
+          new Cluster([...options.clusterNodes], {
+            enableAutoPipelining: true,
+            enableOfflineQueue: false,
+            clusterRetryStrategy: connection.retryStrategy,
+            retryDelayOnFailover: 0,
+            retryDelayOnClusterDown: 0,
+            redisOptions: { ...connection, enableAutoPipelining: false },
+          })
+    ) as Redis & LimiterCommands;
     // Connection errors are reported through failed decisions; without a listener ioredis logs them.
     this.redis.on('error', () => {});
     this.redis.defineCommand('rateLimit', { numberOfKeys: 1, lua: LIMITER_SCRIPT });
