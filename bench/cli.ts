@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { compare, compareMany, compareProtocols, renderAgain } from './compare.js';
+import { compare, compareMany, compareProtocols, compareRedises, renderAgain } from './compare.js';
 import { type Protocol, PROTOCOLS } from './limiter/offer.js';
 import { startOtlpSink } from './lib/otlp-sink.js';
 import { formatResult } from './lib/result.js';
@@ -41,6 +41,9 @@ options: --clients N --rate N --duration S --warmup S --payload N --rooms N --ro
          --instances N (degrade: N instances of the profile sharing one Redis, requests in turn; default 1)
          --store redis|memory (normal, hotkey on a started profile: the limiter's store; default
                                redis, a private Redis on the load generator's CPU)
+         --redis single|cluster (normal, hotkey with --store redis: one redis-server, or a Redis
+                                 Cluster of three masters, REDIS_CLUSTER_NODES; default single)
+         --redises single,cluster (bench:compare: each target on each, in turn, in one report)
          --bus redis (a started Profile A routes room events through a private Redis: CHAT_BUS=redis)
          --workers N (--target cluster: npm run start:cluster with N workers; default one per core)
          --server-cpus LIST (taskset CPUs of a started server and its Redis; default 0)`;
@@ -80,6 +83,8 @@ const { values, positionals } = parseArgs({
     policy: { type: 'string' },
     protocol: { type: 'string' },
     protocols: { type: 'string' },
+    redis: { type: 'string' },
+    redises: { type: 'string' },
     grpc: { type: 'string' },
     out: { type: 'string', default: 'results' },
     quiet: { type: 'boolean', default: false },
@@ -112,6 +117,19 @@ for (const protocol of [values.protocol, ...(protocols ?? [])]) {
     process.stderr.write(`--protocol and --protocols take ${PROTOCOLS.join(', ')}, got ${protocol}\n${USAGE}\n`);
     process.exit(2);
   }
+}
+const redises = values.redises?.split(',').filter((r) => r !== '');
+for (const kind of [values.redis, ...(redises ?? [])]) {
+  if (kind !== undefined && kind !== 'single' && kind !== 'cluster') {
+    process.stderr.write(`--redis and --redises take single, cluster, got ${kind}\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
+if (redises !== undefined && (!values.compare || values.redis !== undefined || protocols !== undefined)) {
+  process.stderr.write(
+    `--redises is an option of bench:compare, instead of --redis (and not with --protocols)\n${USAGE}\n`,
+  );
+  process.exit(2);
 }
 if (protocols !== undefined && (!values.compare || values.protocol !== undefined || protocols.length === 0)) {
   process.stderr.write(`--protocols is an option of bench:compare, instead of --protocol\n${USAGE}\n`);
@@ -150,6 +168,7 @@ const overrides: Overrides = {
   policy: values.policy,
   protocol: values.protocol as Protocol | undefined,
   store: values.store as 'memory' | 'redis' | undefined,
+  redis: values.redis as 'single' | 'cluster' | undefined,
   generators: num(values.generators),
   instances: num(values.instances),
   quiet: values.quiet,
@@ -167,7 +186,18 @@ if (values.ledger) {
   process.exit(0);
 }
 const urlTargetOptions = values.grpc !== undefined ? { grpc: values.grpc } : {};
-if (values.compare && protocols !== undefined) {
+if (values.compare && redises !== undefined) {
+  const targets = (values.targets ?? 'b,a').split(',').filter((t) => t !== '');
+  const report = await compareRedises(
+    scenario,
+    targets,
+    redises as ('single' | 'cluster')[],
+    overrides,
+    Number(values.rounds),
+    values.out as string,
+  );
+  process.stdout.write(`${report.summary}\nreport: ${report.dir}/report.md and report.html\n`);
+} else if (values.compare && protocols !== undefined) {
   const targets = (values.targets ?? 'b,a').split(',').filter((t) => t !== '');
   if (targets.length * protocols.length < 2) {
     process.stderr.write(`--protocols compares two runs or more: two protocols, or two targets\n${USAGE}\n`);

@@ -3,7 +3,7 @@
  * each round, then a report of the B vs A delta with the spread across rounds; or, with
  * `--targets`, any list of targets in turn, each against the first; or, with `--protocols`, each
  * target (B and A by default) over each protocol in turn (limiter scenarios), each against the
- * first (`b http`).
+ * first (`b http`); or, with `--redises`, each target on one Redis and on a Redis Cluster.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -105,6 +105,35 @@ export async function compareProtocols(
     outRoot,
     `${new Date().toISOString().slice(0, 10)}-${scenario}${instancesSuffix(overrides)}-${protocols.join('-vs-')}`,
   );
+  const rows = writeManyReports(dir, scenario, labels, runs);
+  return { dir, summary: manySummary(labels, rows) };
+}
+
+/**
+ * Each target on each kind of private Redis (normal, hotkey: one redis-server, a cluster of three
+ * masters), in turn each round: `b single`, `b cluster`, `a single`, `a cluster` by default, at
+ * least 3 rounds; the report sets each against the first.
+ */
+export async function compareRedises(
+  scenario: string,
+  targets: string[],
+  kinds: ('single' | 'cluster')[],
+  overrides: Overrides,
+  rounds: number,
+  outRoot: string,
+) {
+  const runsOf = targets.flatMap((target) => kinds.map((redis) => ({ target, redis })));
+  const labels = runsOf.map(({ target, redis }) => `${target} ${redis}`);
+  const runs = await interleavedRuns(
+    scenario,
+    runsOf.map((r) => r.target),
+    overrides,
+    Math.max(3, rounds),
+    (_, i) => labels[i] as string,
+    () => ({}),
+    (i) => ({ redis: runsOf[i]?.redis }),
+  );
+  const dir = join(outRoot, `${new Date().toISOString().slice(0, 10)}-${scenario}-${kinds.join('-vs-')}-redis`);
   const rows = writeManyReports(dir, scenario, labels, runs);
   return { dir, summary: manySummary(labels, rows) };
 }

@@ -68,11 +68,13 @@ export async function runScenario(
   if (isChat && overrides.protocol !== undefined && overrides.protocol !== 'http')
     throw new Error(`--protocol ${overrides.protocol} is for the limiter scenarios (${LIMITER_SCENARIOS.join(', ')})`);
   if (!isChat) checkLimiterOptions(limiterOptions(overrides));
+  if (overrides.redis === 'cluster' && (scenario === 'degrade' || isChat || !isStartedProfile(targetSpec)))
+    throw new Error('--redis cluster is for normal and hotkey on a started profile (a or b) with --store redis');
   if (scenario === 'degrade') return runDegrade(targetSpec, limiterOptions(overrides), env);
   // normal and hotkey on a started profile: the limiter on a private Redis unless --store memory
   const onRedis = !isChat && isStartedProfile(targetSpec) && limiterOptions(overrides).store === 'redis';
-  const redis = onRedis ? await startLimiterRedis() : undefined;
-  const storeEnv: Record<string, string> = redis ? { LIMITER_STORE: 'redis', REDIS_URL: redis.url } : {};
+  const redis = onRedis ? await startLimiterRedis(limiterOptions(overrides).redis) : undefined;
+  const storeEnv: Record<string, string> = redis?.env ?? {};
   let target: Target;
   try {
     target = await openTarget(targetSpec, { ...(CHAT_SERVER_ENV[scenario] ?? {}), ...storeEnv, ...env }, targetOptions);

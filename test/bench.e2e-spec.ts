@@ -92,6 +92,30 @@ describe.each(['b', 'a'])('harness against profile %s', (profile) => {
     expect(formatResult(r)).toMatch(new RegExp(`^Scenario: normal {3}Target: ${profile} grpc$`, 'm'));
   });
 
+  it('normal on a Redis Cluster (--redis cluster): three masters, every decision replayed without a mismatch', async () => {
+    const r = await runScenario('normal', profile, {
+      quiet: true,
+      warmupS: 0.5,
+      durationS: 2,
+      rate: 2000,
+      keys: 50,
+      redis: 'cluster',
+    });
+    expect(r.failures).toEqual([]);
+    expect(r.settings).toMatchObject({ redis: 'cluster', store: 'redis' });
+    expect(r.details.accuracy).toMatchObject({ decisions: r.total, falseAllows: 0, falseDenies: 0 });
+    expect((r.details.decidedBy as Record<string, number>).redis).toBeGreaterThan(0);
+    expect(r.details.fallbackWhileRedisHealthy).toBe(0);
+    // Redis' CPU is the three masters'
+    expect((r.details.redisCpu as { microsPerCheck: number }).microsPerCheck).toBeGreaterThan(0);
+    // the cluster's ports are the harness's own choice per run, as REDIS_URL's is
+    expect(r.provenance?.serverSettings).toMatchObject({ LIMITER_STORE: 'redis' });
+    expect(r.provenance?.serverSettings).not.toHaveProperty('REDIS_CLUSTER_NODES');
+    await expect(runScenario('degrade', profile, { quiet: true, redis: 'cluster' })).rejects.toThrow(
+      /--redis cluster is for normal and hotkey/,
+    );
+  });
+
   it("--cpu-prof saves the server's CPU profile and sums its self time by package over the measured phase", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-prof-'));
     const options = { quiet: true, warmupS: 0.5, durationS: 2, rate: 2000, keys: 50, store: 'memory' as const };

@@ -22,6 +22,8 @@ export interface ClusterOptions {
   nodeTimeoutMs?: number;
   redisServer?: string;
   redisCli?: string;
+  /** Pins every node to these CPUs (taskset's list), as a benchmark's private Redis is. */
+  cpus?: string;
 }
 
 /** True when nothing listens on 127.0.0.1:`port`. */
@@ -75,7 +77,7 @@ export class RedisCluster {
             '--dir',
             dir,
           ];
-          nodes.set(port, await startRedis(port, undefined, options.redisServer, args));
+          nodes.set(port, await startRedis(port, options.cpus, options.redisServer, args));
         }),
       );
       const addresses = ports.map((p) => `127.0.0.1:${p}`);
@@ -91,6 +93,11 @@ export class RedisCluster {
         { cause: err },
       );
     }
+  }
+
+  /** The nodes' process ids (their CPU time, for a benchmark). */
+  get pids(): number[] {
+    return [...this.nodes.values()].map((n) => n.child.pid as number);
   }
 
   /** `host:port,...` of every node: REDIS_CLUSTER_NODES. */

@@ -174,7 +174,7 @@ export async function openTarget(
     }
     const roots = [child.pid as number];
     const useProc = procAvailable();
-    const { REDIS_URL: _redisUrl, ...serverSettings } = serverEnv;
+    const { REDIS_URL: _redisUrl, REDIS_CLUSTER_NODES: _clusterNodes, ...serverSettings } = serverEnv;
     const redisVersion = redis ? redisServerVersion() : undefined;
     return {
       name: targetName(spec, options),

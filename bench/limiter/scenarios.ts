@@ -14,6 +14,7 @@ import { type BenchResult, resultBase } from '../lib/result.js';
 import { ServerSampler } from '../lib/server-sampler.js';
 import { freePort } from '../../tools/processes.js';
 import { type RedisProcess, redisServerVersion, startRedis } from '../../tools/redis-process.js';
+import { RedisCluster } from '../../tools/redis-cluster.js';
 import { cpuMicrosOfTree, procAvailable } from '../lib/proc-usage.js';
 import { LOAD_CPU, loadCpuCount, openTarget, type Target, tasksetAvailable } from '../lib/target.js';
 import { DecisionLog, type PhasedAccuracy } from './accuracy.js';
@@ -56,6 +57,12 @@ export interface LimiterOptions {
    */
   store: 'memory' | 'redis';
   /**
+   * normal and hotkey with `--store redis` on a started profile: one redis-server (`single`, the
+   * default) or a Redis Cluster of three masters (`cluster`: REDIS_CLUSTER_NODES), on the load
+   * generator's CPU either way.
+   */
+  redis: 'single' | 'cluster';
+  /**
    * Load generators: 1 offers the load from the harness's own thread; N > 1 splits the rate and
    * the connections over N worker threads (each with its own seed), for a load one thread cannot
    * offer. Default: one per CPU of the load generator (LOAD_CPU).
@@ -78,6 +85,7 @@ export const LIMITER_DEFAULTS: Partial<LimiterOptions> = {
   policy: 'per-user',
   protocol: 'http',
   store: 'redis',
+  redis: 'single',
   generators: loadCpuCount(),
   instances: 1,
 };
@@ -95,6 +103,8 @@ function builtInPolicy(name: string): Policy {
  * per-user).
  */
 export function checkLimiterOptions(options: LimiterOptions): void {
+  if (options.redis !== 'single' && options.redis !== 'cluster')
+    throw new Error(`--redis must be single or cluster, got ${String(options.redis)}`);
   if (!PROTOCOLS.includes(options.protocol))
     throw new Error(`--protocol must be ${PROTOCOLS.join(' or ')}, got ${options.protocol}`);
   if (options.protocol === 'grpc' && options.policy !== GRPC_POLICY)
@@ -219,12 +229,18 @@ function limiterResult(
   };
 }
 
+/** The private Redis of a run, one server or a cluster: its processes, for its CPU time. */
+export interface LimiterRedis {
+  readonly pids: readonly number[];
+  stop(): Promise<void>;
+}
+
 async function runOffered(
   scenario: string,
   target: Target,
   options: LimiterOptions,
   hotShare: number,
-  redis?: RedisProcess,
+  redis?: LimiterRedis,
 ): Promise<BenchResult> {
   checkLimiterOptions(options);
   const policy = builtInPolicy(options.policy);
@@ -245,7 +261,8 @@ async function runOffered(
     await sampler.begin();
     // the Redis round trips the target reports: a started profile on Redis, or any URL target
     const roundTripsBefore = redis || !target.serverSettings ? await readRoundTrips(target.httpUrl) : undefined;
-    const redisCpu = redis && procAvailable() ? () => cpuMicrosOfTree(redis.child.pid as number) : undefined;
+    const redisCpu =
+      redis && procAvailable() ? () => redis.pids.reduce((sum, pid) => sum + cpuMicrosOfTree(pid), 0) : undefined;
     const redisCpuBefore = redisCpu?.() ?? 0;
     const redisStarted = performance.now();
     const log = new DecisionLog(policy);
@@ -282,15 +299,33 @@ async function runOffered(
   }
 }
 
-export const runNormal = (t: Target, o: LimiterOptions, redis?: RedisProcess) => runOffered('normal', t, o, 0, redis);
-export const runHotkey = (t: Target, o: LimiterOptions, redis?: RedisProcess) => runOffered('hotkey', t, o, 0.8, redis);
+export const runNormal = (t: Target, o: LimiterOptions, redis?: LimiterRedis) => runOffered('normal', t, o, 0, redis);
+export const runHotkey = (t: Target, o: LimiterOptions, redis?: LimiterRedis) => runOffered('hotkey', t, o, 0.8, redis);
 
 /**
  * The private Redis a started profile's limiter uses for normal and hotkey with `--store redis`:
- * on the load generator's CPU (as in degrade), so the server's CPU is measured without it.
+ * one redis-server, or (`--redis cluster`) a cluster of three masters without replicas, on the
+ * load generator's CPU (as in degrade), so the server's CPU is measured without it; with the
+ * settings that point the server at it.
  */
-export async function startLimiterRedis(): Promise<RedisProcess> {
-  return startRedis(await freePort(), tasksetAvailable() ? LOAD_CPU : undefined);
+export async function startLimiterRedis(
+  kind: LimiterOptions['redis'] = 'single',
+): Promise<LimiterRedis & { env: Record<string, string> }> {
+  const cpus = tasksetAvailable() ? LOAD_CPU : undefined;
+  if (kind === 'cluster') {
+    const cluster = await RedisCluster.start({ masters: 3, replicasPerMaster: 0, cpus });
+    return {
+      pids: cluster.pids,
+      stop: () => cluster.stop(),
+      env: { LIMITER_STORE: 'redis', REDIS_CLUSTER_NODES: cluster.seeds },
+    };
+  }
+  const redis: RedisProcess = await startRedis(await freePort(), cpus);
+  return {
+    pids: [redis.child.pid as number],
+    stop: () => redis.stop(),
+    env: { LIMITER_STORE: 'redis', REDIS_URL: redis.url },
+  };
 }
 
 /** The most false allows and false denies (each, % of all decisions) fail-over may cost: docs/LIMITER.md. */
