@@ -505,6 +505,12 @@ describe('npm run start:cluster: two workers on one port', () => {
     expect(result.output).toContain(why);
     expect(result.output).toContain(`use ${name}=redis (or leave it unset)`);
   });
+
+  it('refuses a Redis Cluster, on which its chat bus does not run yet', async () => {
+    const result = await runToExit(CLUSTER, { PORT: '0', REDIS_URL: redis.url, REDIS_CLUSTER_NODES: '127.0.0.1:7000' });
+    expect(result.code).toBe(2);
+    expect(result.output).toContain('the Redis chat bus, which does not run on a Redis Cluster yet');
+  });
 });
 
 describe('docker/nginx.conf: the compose load balancer in front of two processes', () => {
