@@ -21,6 +21,7 @@ function busRooms(settings: Settings, connections: ConnectionRegistry, accountin
   const logger = new Logger('ChatBus');
   return new BusRooms(connections, accounting, {
     url: settings.redisUrl,
+    clusterNodes: settings.redisClusterNodes,
     maxRoomsPerConnection: settings.maxRoomsPerConnection,
     nodeTimeoutMs: settings.chatBusNodeTimeoutMs,
     onStateChange: (up, reason) =>

@@ -28,11 +28,6 @@ export function clusterWorkerEnv(env: NodeJS.ProcessEnv): Record<string, string>
     return value;
   };
   const result = { CHAT_BUS: pick('CHAT_BUS'), LIMITER_STORE: pick('LIMITER_STORE'), [CLUSTER_METRICS_ENV]: '1' };
-  if (env.REDIS_CLUSTER_NODES?.trim()) {
-    problems.push(
-      'REDIS_CLUSTER_NODES: the workers share their rooms through the Redis chat bus, which does not run on a Redis Cluster yet (docs/CLUSTER.md); use one Redis (REDIS_URL) for start:cluster',
-    );
-  }
   if (problems.length > 0) throw new SettingsError(`invalid settings for start:cluster:\n  ${problems.join('\n  ')}`);
   return result;
 }

@@ -113,5 +113,9 @@ export function registerChatBusMetrics(registry: Registry, bus: ChatBus): void {
     'Times this process registered its rooms on the bus (start-up included).',
     () => counters.resyncs,
   );
-  total('chat_bus_reaped_total', 'Dead processes whose members this process announced as gone.', () => counters.reaped);
+  total(
+    'chat_bus_reaped_total',
+    'Dead processes whose members this process announced as gone, once per room.',
+    () => counters.reaped,
+  );
 }

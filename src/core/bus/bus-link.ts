@@ -1,23 +1,31 @@
 /**
  * The chat bus's connection to Redis: a command connection (the Lua scripts of bus-scripts.ts,
- * auto-pipelined) and a subscriber connection, their lifecycle, and the batching of one turn's
- * room events into one script call. It knows nothing of rooms or members: BusRooms tells it what
- * to send and hears what Redis publishes, when both connections are ready and when one closes.
+ * auto-pipelined) and a subscriber connection (sharded pub/sub), their lifecycle, and the
+ * batching of one turn's events into one script call per room. One Redis, or a Redis Cluster
+ * (ioredis' cluster client, its sharded subscribers): every call is on one room's slot. It knows
+ * nothing of members: BusRooms tells it what to send and hears what Redis publishes, when both
+ * connections are ready and when one closes.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { EVENTS_SCRIPT, HEARTBEAT_SCRIPT, SYNC_SCRIPT, UNREGISTER_SCRIPT } from './bus-scripts.js';
-import { NODES_KEY } from './bus-protocol.js';
+import { roomChannel } from './bus-protocol.js';
 import { withinTimeout } from '../redis/within-timeout.js';
 
+/** Every script's one key is the room's channel, `chat:{<room>}`. */
 interface BusCommands {
-  chatEvents(node: string, timeoutMs: number, ...events: (string | number)[]): Promise<number>;
-  chatHeartbeat(nodes: string, node: string, timeoutMs: number, maxReaped: number): Promise<[number, number]>;
-  chatSync(nodes: string, node: string, timeoutMs: number, ...rooms: (string | number)[]): Promise<number>;
-  chatUnregister(node: string, timeoutMs: number): Promise<number>;
+  chatEvents(channel: string, node: string, timeoutMs: number, ...events: (string | number)[]): Promise<number>;
+  chatHeartbeat(channel: string, node: string, timeoutMs: number, maxReaped: number): Promise<[number, number]>;
+  chatSync(channel: string, node: string, timeoutMs: number, ...room: (string | number)[]): Promise<number>;
+  chatUnregister(channel: string, node: string, timeoutMs: number): Promise<number>;
 }
+
+/** What the bus uses of a client, one Redis's or a cluster's. */
+type Client = Redis & BusCommands;
 
 export interface BusLinkOptions {
   readonly url: string;
+  /** Seeds of a Redis Cluster: when given, the bus uses it instead of `url`. */
+  readonly clusterNodes?: readonly { host: string; port: number }[];
   readonly nodeId: string;
   /** A process that has not renewed its registration for this long is reaped by the others. */
   readonly nodeTimeoutMs: number;
@@ -47,10 +55,11 @@ const noop = (): void => {};
 const timed = <T>(command: Promise<T>): Promise<T> => withinTimeout(command, COMMAND_TIMEOUT_MS);
 
 export class BusLink {
-  private readonly commands: Redis & BusCommands;
-  private readonly subscriber: Redis;
-  /** Arguments of the events asked for in this turn of the event loop, sent together at its end. */
-  private outbox: (string | number)[] = [];
+  private readonly commands: Client;
+  /** The sharded subscriber: its own connection on one Redis; on a cluster, the cluster client's. */
+  private readonly subscriber: Client;
+  /** Arguments of the events asked for in this turn of the event loop, by room, sent together at its end. */
+  private outbox = new Map<string, (string | number)[]>();
   /** Told when a call fails; set per bus session, taken when each call is sent. */
   onFailure: (err: unknown) => void = noop;
 
@@ -58,7 +67,7 @@ export class BusLink {
     private readonly options: BusLinkOptions,
     handlers: BusLinkHandlers,
   ) {
-    this.commands = new Redis(options.url, {
+    const connection: RedisOptions = {
       lazyConnect: true,
       enableAutoPipelining: true,
       enableOfflineQueue: false,
@@ -68,19 +77,34 @@ export class BusLink {
       maxRetriesPerRequest: 0,
       retryStrategy: (times) => Math.min(50 * times, 1_000),
       ...options.redis,
-    }) as Redis & BusCommands;
-    this.subscriber = this.commands.duplicate({ autoResubscribe: false, enableAutoPipelining: false });
-    this.commands.defineCommand('chatEvents', { numberOfKeys: 0, lua: EVENTS_SCRIPT });
+    };
+    if (options.clusterNodes === undefined) {
+      this.commands = new Redis(options.url, connection) as Client;
+      this.subscriber = this.commands.duplicate({ autoResubscribe: false, enableAutoPipelining: false }) as Client;
+    } else {
+      this.commands = new Cluster([...options.clusterNodes], {
+        lazyConnect: true,
+        enableAutoPipelining: true,
+        enableOfflineQueue: false,
+        shardedSubscribers: true,
+        clusterRetryStrategy: connection.retryStrategy,
+        retryDelayOnFailover: 0,
+        retryDelayOnClusterDown: 0,
+        redisOptions: { ...connection, enableAutoPipelining: false },
+      }) as unknown as Client;
+      this.subscriber = this.commands;
+    }
+    this.commands.defineCommand('chatEvents', { numberOfKeys: 1, lua: EVENTS_SCRIPT });
     this.commands.defineCommand('chatHeartbeat', { numberOfKeys: 1, lua: HEARTBEAT_SCRIPT });
     this.commands.defineCommand('chatSync', { numberOfKeys: 1, lua: SYNC_SCRIPT });
-    this.commands.defineCommand('chatUnregister', { numberOfKeys: 0, lua: UNREGISTER_SCRIPT });
-    for (const client of [this.commands, this.subscriber]) {
+    this.commands.defineCommand('chatUnregister', { numberOfKeys: 1, lua: UNREGISTER_SCRIPT });
+    for (const client of new Set([this.commands, this.subscriber])) {
       // Failures are handled through 'close' and failed commands; without a listener ioredis logs.
       client.on('error', noop);
       client.on('ready', () => handlers.ready());
       client.on('close', () => handlers.closed('connection to Redis closed'));
     }
-    this.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => handlers.message(channel, message));
+    this.subscriber.on('smessageBuffer', (channel: Buffer, message: Buffer) => handlers.message(channel, message));
   }
 
   /** Both connections are ready for commands. */
@@ -89,77 +113,100 @@ export class BusLink {
   }
 
   async connect(): Promise<void> {
-    await Promise.all([this.commands.connect().catch(noop), this.subscriber.connect().catch(noop)]);
+    await Promise.all([...new Set([this.commands, this.subscriber])].map((c) => c.connect().catch(noop)));
   }
 
   disconnect(): void {
-    this.commands.disconnect();
-    this.subscriber.disconnect();
+    for (const client of new Set([this.commands, this.subscriber])) client.disconnect();
   }
 
   subscribe(...channels: string[]): Promise<unknown> {
-    return timed(this.subscriber.subscribe(...channels));
+    return timed(this.subscriber.ssubscribe(...channels));
   }
 
-  /** Unsubscribes from `channels`, or from every channel when none is given. */
+  /**
+   * Unsubscribes from `channels`, or from every channel when none is given (on a cluster, whose
+   * sharded subscribers do not resubscribe on their own, there is nothing to do then).
+   */
   unsubscribe(...channels: string[]): Promise<unknown> {
-    return timed(this.subscriber.unsubscribe(...channels));
+    if (channels.length === 0 && this.options.clusterNodes !== undefined) return Promise.resolve();
+    return timed(this.subscriber.sunsubscribe(...channels));
   }
 
-  /** Queues a chat (EVENTS_SCRIPT's `c` event) for the call that ends this turn of the event loop. */
+  /** Queues a chat (EVENTS_SCRIPT's `c` event) for the room's call that ends this turn of the event loop. */
   queueChat(room: string, op: number, head: string): void {
-    if (this.outbox.length === 0) setImmediate(this.flush);
-    this.outbox.push('c', room, op, head);
+    this.queue(room).push('c', op, head);
   }
 
-  /** Queues a join (`j`) or a leave (`l`) for the call that ends this turn of the event loop. */
+  /** Queues a join (`j`) or a leave (`l`) for the room's call that ends this turn of the event loop. */
   queueMember(kind: 'j' | 'l', room: string, op: number, conn: number, user: string): void {
-    if (this.outbox.length === 0) setImmediate(this.flush);
-    this.outbox.push(kind, room, op, conn, user);
+    this.queue(room).push(kind, op, conn, user);
+  }
+
+  private queue(room: string): (string | number)[] {
+    if (this.outbox.size === 0) setImmediate(this.flush);
+    let events = this.outbox.get(room);
+    if (events === undefined) this.outbox.set(room, (events = []));
+    return events;
   }
 
   /** Forgets the events queued in this turn (the bus was lost: they were settled locally). */
   dropQueued(): void {
-    this.outbox = [];
+    this.outbox = new Map();
   }
 
-  /** Renews this process's registration and reaps up to `maxReaped` dead ones: [registered, reaped]. */
-  heartbeat(maxReaped: number): Promise<[number, number]> {
+  /**
+   * Renews this process's registration in each of `rooms` and reaps, in each, up to `maxReaped`
+   * processes past their deadline: [registered in every room (1) or not (0), processes reaped].
+   */
+  async heartbeat(rooms: readonly string[], maxReaped: number): Promise<[number, number]> {
     const { nodeId, nodeTimeoutMs } = this.options;
-    return timed(this.commands.chatHeartbeat(NODES_KEY, nodeId, nodeTimeoutMs, maxReaped));
+    const beats = await Promise.all(
+      rooms.map((room) => timed(this.commands.chatHeartbeat(roomChannel(room), nodeId, nodeTimeoutMs, maxReaped))),
+    );
+    return [
+      beats.every(([registered]) => registered === 1) ? 1 : 0,
+      beats.reduce((sum, [, reaped]) => sum + reaped, 0),
+    ];
   }
 
-  /** Registers this process with what its rooms hold (SYNC_SCRIPT's arguments). */
-  sync(rooms: (string | number)[]): Promise<number> {
+  /** Registers this process in one room with what the room holds here (SYNC_SCRIPT's arguments). */
+  sync(room: string, lastSeq: number, members: (string | number)[]): Promise<number> {
     const { nodeId, nodeTimeoutMs } = this.options;
-    return timed(this.commands.chatSync(NODES_KEY, nodeId, nodeTimeoutMs, ...rooms));
+    return timed(
+      this.commands.chatSync(roomChannel(room), nodeId, nodeTimeoutMs, lastSeq, members.length / 2, ...members),
+    );
   }
 
-  /** Leaves the bus: members still registered are announced as gone. */
-  unregister(): Promise<number> {
-    return timed(this.commands.chatUnregister(this.options.nodeId, this.options.nodeTimeoutMs));
+  /** Leaves the bus in each of `rooms`: members still registered there are announced as gone. */
+  async unregister(rooms: readonly string[]): Promise<void> {
+    const { nodeId, nodeTimeoutMs } = this.options;
+    await Promise.all(
+      rooms.map((room) => timed(this.commands.chatUnregister(roomChannel(room), nodeId, nodeTimeoutMs))),
+    );
   }
 
-  /** Sends the events of this turn, in order, in as few calls as MAX_EVENTS_PER_CALL allows. */
+  /** Sends the events of this turn, one call per room (in order), at most MAX_EVENTS_PER_CALL each. */
   readonly flush = (): void => {
-    const events = this.outbox;
-    this.outbox = [];
-    if (events.length === 0) return; // dropped meanwhile
-    let from = 0;
-    let count = 0;
-    for (let i = 0; i < events.length; i += events[i] === 'c' ? 4 : 5) {
-      if (++count > MAX_EVENTS_PER_CALL) {
-        this.sendEvents(events.slice(from, i));
-        from = i;
-        count = 1;
+    const outbox = this.outbox;
+    this.outbox = new Map();
+    for (const [room, events] of outbox) {
+      let from = 0;
+      let count = 0;
+      for (let i = 0; i < events.length; i += events[i] === 'c' ? 3 : 4) {
+        if (++count > MAX_EVENTS_PER_CALL) {
+          this.sendEvents(room, events.slice(from, i));
+          from = i;
+          count = 1;
+        }
       }
+      this.sendEvents(room, from === 0 ? events : events.slice(from));
     }
-    this.sendEvents(from === 0 ? events : events.slice(from));
   };
 
-  /** One EVENTS_SCRIPT call; its failure is told to `onFailure`. */
-  private sendEvents(events: (string | number)[]): void {
+  /** One EVENTS_SCRIPT call for one room; its failure is told to `onFailure`. */
+  private sendEvents(room: string, events: (string | number)[]): void {
     const { nodeId, nodeTimeoutMs } = this.options;
-    timed(this.commands.chatEvents(nodeId, nodeTimeoutMs, ...events)).catch(this.onFailure);
+    timed(this.commands.chatEvents(roomChannel(room), nodeId, nodeTimeoutMs, ...events)).catch(this.onFailure);
   }
 }

@@ -9,7 +9,6 @@ import {
   FRAME_LEAVE,
   frameType,
   hasOrigin,
-  NODES_KEY,
   originEnd,
   originPrefix,
   roomChannel,
@@ -65,7 +64,6 @@ describe('bus messages', () => {
 
 describe('bus names', () => {
   it('names the live processes, a room channel and a process origin as the Lua scripts do', () => {
-    expect(NODES_KEY).toBe('chat:nodes');
     expect(roomChannel('a.b-c_9')).toBe('chat:{a.b-c_9}');
     expect(channelRoom(Buffer.from('chat:{a.b-c_9}'))).toBe('a.b-c_9');
     expect(channelRoom(Buffer.from(roomChannel('x')))).toBe('x');

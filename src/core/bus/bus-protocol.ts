@@ -4,21 +4,18 @@
  * over bytes). The Lua scripts (bus-scripts.ts) build the same names and messages.
  *
  * Keys (room names match `^[A-Za-z0-9_.-]{1,64}$`, so they need no escaping, and neither do
- * user names inside the JSON frames the scripts build):
- *   chat:{R}              pub/sub channel of room R
+ * user names inside the JSON frames the scripts build), all of one room, one hash tag, one slot:
+ *   chat:{R}              sharded pub/sub channel of room R
  *   chat:{R}:members      members of R across all processes (integer)
  *   chat:{R}:seq          last `seq` given out in R
  *   chat:{R}:node:N       members of R connected to process N (hash: connection id -> user)
- *   chat:node:N:rooms     rooms in which process N has members (set)
- *   chat:nodes            live processes (sorted set: node id -> deadline, Redis TIME in ms)
+ *   chat:{R}:nodes        processes with members in R (sorted set: node id -> deadline, Redis TIME ms)
+ *   chat:{R}:reaped:N     process N was presumed dead in R (told at its next heartbeat there)
  *
  * A message's origin is `<node>:<op>` for an event a process asked for (it recognises its own by
  * the node id), `-` for one a script made up (a leave for a dead process's members, a join
  * restored after an outage). The frame is the exact server frame of docs/CONTRACT.md.
  */
-
-/** The sorted set of live processes. */
-export const NODES_KEY = 'chat:nodes';
 
 /** The pub/sub channel of `room`. */
 export const roomChannel = (room: string): string => `chat:{${room}}`;

@@ -40,7 +40,7 @@ export class BusCounters {
   lost = 0;
   /** Times this process registered its rooms again (start-up included). */
   resyncs = 0;
-  /** Dead processes whose members this process announced as gone. */
+  /** Dead processes whose members this process announced as gone, once per room. */
   reaped = 0;
 }
 
@@ -61,6 +61,8 @@ export interface ChatBus {
 
 export interface BusRoomsOptions {
   readonly url: string;
+  /** Seeds of a Redis Cluster: when given, the bus uses it instead of `url`. */
+  readonly clusterNodes?: readonly { host: string; port: number }[];
   readonly maxRoomsPerConnection: number;
   /** A process that has not renewed its registration for this long is reaped by the others. */
   readonly nodeTimeoutMs: number;
@@ -93,8 +95,8 @@ const noop = (): void => {};
  * (the connections to Redis), bus-protocol.ts (names and message bytes). Handlers go to one of
  * two paths, switched when the bus is lost or regained: `onBus`, or the local registry. Events
  * asked for and not received back when Redis went away are delivered locally ("settled"). When
- * both connections are ready again it subscribes to its rooms and registers what they hold now
- * (SYNC_SCRIPT), then goes back to the bus. What members miss meanwhile: docs/CLUSTER.md.
+ * both connections are ready again it subscribes to its rooms and registers what each holds now
+ * (SYNC_SCRIPT, one call per room), then goes back to the bus. What members miss meanwhile: docs/CLUSTER.md.
  *
  * Rate limits, keepalive and the slow-consumer rule stay per connection, in ConnectionRegistry
  * and FrameAccounting, unchanged.
@@ -153,7 +155,13 @@ export class BusRooms implements Rooms, ChatBus {
       },
     });
     this.link = new BusLink(
-      { url: options.url, nodeId: this.nodeId, nodeTimeoutMs: options.nodeTimeoutMs, redis: options.redis },
+      {
+        url: options.url,
+        clusterNodes: options.clusterNodes,
+        nodeId: this.nodeId,
+        nodeTimeoutMs: options.nodeTimeoutMs,
+        redis: options.redis,
+      },
       { message: this.receive, ready: this.tryResync, closed: (reason) => this.lose(reason) },
     );
     this.onBus = {
@@ -232,7 +240,7 @@ export class BusRooms implements Rooms, ChatBus {
     clearInterval(this.heartbeat);
     // the disconnected members' leaves first, or the unregister would announce them too
     this.link.flush();
-    if (this.up) await this.link.unregister().catch(noop);
+    if (this.up) await this.link.unregister([...this.local.all()].map((room) => room.name)).catch(noop);
     this.closed = true;
     this.up = false;
     this.path = this.local;
@@ -415,11 +423,12 @@ export class BusRooms implements Rooms, ChatBus {
       return; // the next heartbeat tries again
     }
     if (this.up || this.closed || !this.link.ready) return;
-    const args: (string | number)[] = [];
+    const syncs: [room: string, lastSeq: number, members: (string | number)[]][] = [];
     for (const room of this.local.all()) {
       room.subscription = rooms.has(room) ? 'done' : 'none';
-      args.push(room.name, room.seq, room.members.size);
-      for (const member of room.members) args.push(member.id, member.user as string);
+      const members: (string | number)[] = [];
+      for (const member of room.members) members.push(member.id, member.user as string);
+      syncs.push([room.name, room.seq, members]);
     }
     const epoch = this.epoch;
     this.link.onFailure = (err: unknown) => {
@@ -428,7 +437,8 @@ export class BusRooms implements Rooms, ChatBus {
     this.up = true;
     this.path = this.onBus;
     this.busCounters.resyncs++;
-    this.link.sync(args).then(() => {
+    // each room's sync is sent now, ahead of any later event of the room
+    Promise.all(syncs.map(([room, lastSeq, members]) => this.link.sync(room, lastSeq, members))).then(() => {
       if (epoch !== this.epoch) return;
       this.failedResyncs = 0;
       this.options.onStateChange?.(true, 'registered on the bus');
@@ -446,7 +456,9 @@ export class BusRooms implements Rooms, ChatBus {
       return;
     }
     const epoch = this.epoch;
-    this.link.heartbeat(MAX_REAPED_PER_BEAT).then(([registered, reaped]) => {
+    // the rooms where this process has members registered in Redis
+    const rooms = [...this.local.all()].filter((room) => room.members.size > 0).map((room) => room.name);
+    this.link.heartbeat(rooms, MAX_REAPED_PER_BEAT).then(([registered, reaped]) => {
       this.busCounters.reaped += reaped;
       if (registered === 0 && epoch === this.epoch) this.lose('this process was presumed dead and reaped');
     }, this.link.onFailure);

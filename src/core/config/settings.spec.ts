@@ -210,11 +210,8 @@ describe('loadSettings, exactly', () => {
     expect(loadSettings({ REDIS_CLUSTER_NODES: ' ' }).redisClusterNodes).toBeUndefined();
   });
 
-  it('refuses the Redis chat bus on a cluster, which it does not run on yet', () => {
-    expect(() => loadSettings({ REDIS_CLUSTER_NODES: '127.0.0.1:7000', CHAT_BUS: 'redis' })).toThrow(
-      /CHAT_BUS=redis does not run on a Redis Cluster yet/,
-    );
-    expect(loadSettings({ REDIS_CLUSTER_NODES: '127.0.0.1:7000', CHAT_BUS: 'local' }).chatBus).toBe('local');
+  it('takes the Redis chat bus on a cluster', () => {
+    expect(loadSettings({ REDIS_CLUSTER_NODES: '127.0.0.1:7000', CHAT_BUS: 'redis' }).chatBus).toBe('redis');
   });
 
   it('names policies as the contract does', () => {

@@ -25,8 +25,8 @@ export interface Settings {
   readonly limiterStore: 'memory' | 'redis';
   readonly redisUrl: string;
   /**
-   * Seeds of a Redis Cluster (`host:port`, at least one): the limiter uses the cluster instead of
-   * REDIS_URL; undefined: one Redis at REDIS_URL.
+   * Seeds of a Redis Cluster (`host:port`, at least one): the limiter and the chat bus use the
+   * cluster instead of REDIS_URL; undefined: one Redis at REDIS_URL.
    */
   readonly redisClusterNodes: readonly { host: string; port: number }[] | undefined;
   /** A Redis decision slower than this counts as a failure (and falls back). */
@@ -306,11 +306,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (grpc === 'off') values.grpcPort = undefined;
   else if (grpcPort >= 1 && grpcPort <= 65535) values.grpcPort = grpcPort;
   else problems.push(`GRPC_PORT must be a port from 1 to 65535, or off, got '${env.GRPC_PORT}'`);
-  if (values.redisClusterNodes !== undefined && values.chatBus === 'redis') {
-    problems.push(
-      'CHAT_BUS=redis does not run on a Redis Cluster yet (docs/CLUSTER.md): with REDIS_CLUSTER_NODES, use CHAT_BUS=local',
-    );
-  }
   if (problems.length > 0) {
     throw new SettingsError(`invalid settings:\n  ${problems.join('\n  ')}`);
   }
