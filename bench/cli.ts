@@ -41,8 +41,9 @@ options: --clients N --rate N --duration S --warmup S --payload N --rooms N --ro
          --instances N (degrade: N instances of the profile sharing one Redis, requests in turn; default 1)
          --store redis|memory (normal, hotkey on a started profile: the limiter's store; default
                                redis, a private Redis on the load generator's CPU)
-         --redis single|cluster (normal, hotkey with --store redis: one redis-server, or a Redis
-                                 Cluster of three masters, REDIS_CLUSTER_NODES; default single)
+         --redis single|cluster (normal, hotkey with --store redis, and --bus redis: one
+                                 redis-server, or a Redis Cluster of three masters,
+                                 REDIS_CLUSTER_NODES; default single)
          --redises single,cluster (bench:compare: each target on each, in turn, in one report)
          --bus redis (a started Profile A routes room events through a private Redis: CHAT_BUS=redis)
          --workers N (--target cluster: npm run start:cluster with N workers; default one per core)
@@ -244,6 +245,8 @@ if (values.compare && redises !== undefined) {
   }
   const result = await runScenario(scenario, values.target as string, overrides, env, {
     bus: values.bus as 'local' | 'redis' | undefined,
+    // the chat scenarios: --redis cluster puts the bus's private Redis on a cluster
+    ...(values.redis === 'cluster' && values.bus === 'redis' ? { busRedis: 'cluster' as const } : {}),
     workers: num(values.workers),
     serverCpus: values['server-cpus'],
     ...urlTargetOptions,

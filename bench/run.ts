@@ -68,8 +68,13 @@ export async function runScenario(
   if (isChat && overrides.protocol !== undefined && overrides.protocol !== 'http')
     throw new Error(`--protocol ${overrides.protocol} is for the limiter scenarios (${LIMITER_SCENARIOS.join(', ')})`);
   if (!isChat) checkLimiterOptions(limiterOptions(overrides));
-  if (overrides.redis === 'cluster' && (scenario === 'degrade' || isChat || !isStartedProfile(targetSpec)))
-    throw new Error('--redis cluster is for normal and hotkey on a started profile (a or b) with --store redis');
+  const clusterFits = isChat
+    ? targetOptions.busRedis === 'cluster'
+    : scenario !== 'degrade' && isStartedProfile(targetSpec);
+  if (overrides.redis === 'cluster' && !clusterFits)
+    throw new Error(
+      '--redis cluster is for normal and hotkey on a started profile (a or b) with --store redis, or a chat scenario with --bus redis',
+    );
   if (scenario === 'degrade') return runDegrade(targetSpec, limiterOptions(overrides), env);
   // normal and hotkey on a started profile: the limiter on a private Redis unless --store memory
   const onRedis = !isChat && isStartedProfile(targetSpec) && limiterOptions(overrides).store === 'redis';

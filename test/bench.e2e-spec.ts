@@ -154,6 +154,8 @@ describe.each(['b', 'a'])('harness against profile %s', (profile) => {
 describe('harness scale-out targets', () => {
   it.each([
     ['a', { bus: 'redis' as const }, 'a+redis-bus', 2],
+    // the bus on a Redis Cluster of three masters: node and three redis-servers
+    ['a', { bus: 'redis' as const, busRedis: 'cluster' as const }, 'a+redis-cluster-bus', 4],
     ['cluster', { workers: 2 }, 'cluster-2', 4],
   ])(
     '%s %o: started with its own Redis, every delivery in order, Redis CPU counted apart',

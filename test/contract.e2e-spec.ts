@@ -7,6 +7,8 @@ import WebSocket from 'ws';
 import { ChatClient, connectAll, type Frame } from './support/chat-client.js';
 import { closeCodeIn, RawSocket, UPGRADE_HEADERS } from './support/raw-socket.js';
 import { RedisServer } from './support/redis-server.js';
+import { programCommand } from './support/system-programs.js';
+import { RedisCluster } from '../tools/redis-cluster.js';
 import { type Profile, PROFILES, PROFILES_A, runToExit, ServerProcess } from './support/server-process.js';
 
 interface Vector {
@@ -83,17 +85,27 @@ async function joinAll(clients: ChatClient[], room: string | undefined, prefix =
 
 /**
  * Every profile; and Profile A once more with its rooms on the Redis bus (CHAT_BUS=redis, one
- * process): the contract holds whichever way room events travel.
+ * process), on one Redis and on a Redis Cluster of three masters: the contract holds whichever
+ * way room events travel.
  */
 const profileA = PROFILES.find((p) => p.name.startsWith('A'));
-const CONTRACT_RUNS: { name: string; profile: Profile; redisBus: boolean }[] = [
-  ...PROFILES.map((profile) => ({ name: profile.name, profile, redisBus: false })),
-  ...(profileA ? [{ name: `${profileA.name}, CHAT_BUS=redis`, profile: profileA, redisBus: true }] : []),
+const CONTRACT_RUNS: { name: string; profile: Profile; redisBus: false | 'one' | 'cluster' }[] = [
+  ...PROFILES.map((profile) => ({ name: profile.name, profile, redisBus: false as const })),
+  ...(profileA
+    ? [
+        { name: `${profileA.name}, CHAT_BUS=redis`, profile: profileA, redisBus: 'one' as const },
+        {
+          name: `${profileA.name}, CHAT_BUS=redis on a Redis Cluster`,
+          profile: profileA,
+          redisBus: 'cluster' as const,
+        },
+      ]
+    : []),
 ];
 
 describe.each(CONTRACT_RUNS)('contract: profile $name', ({ profile, redisBus }) => {
   let server: ServerProcess;
-  let redis: RedisServer | undefined;
+  let redis: { stop(): Promise<void> } | undefined;
   const open: ChatClient[] = [];
   const connect = async (n = 1) => {
     const clients = await connectAll(server.wsUrl, n);
@@ -106,8 +118,16 @@ describe.each(CONTRACT_RUNS)('contract: profile $name', ({ profile, redisBus }) 
       server = await ServerProcess.start(profile);
       return;
     }
-    redis = await RedisServer.start();
-    server = await ServerProcess.start(profile, { CHAT_BUS: 'redis', REDIS_URL: redis.url });
+    if (redisBus === 'one') {
+      const one = await RedisServer.start();
+      redis = one;
+      server = await ServerProcess.start(profile, { CHAT_BUS: 'redis', REDIS_URL: one.url });
+    } else {
+      const [redisServer] = programCommand('redis-server');
+      const cluster = await RedisCluster.start({ masters: 3, replicasPerMaster: 0, redisServer });
+      redis = cluster;
+      server = await ServerProcess.start(profile, { CHAT_BUS: 'redis', REDIS_CLUSTER_NODES: cluster.seeds });
+    }
     await server.waitForBus();
   });
   // A failed test must not leave its clients in rooms that later tests count.

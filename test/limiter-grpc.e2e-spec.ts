@@ -142,8 +142,9 @@ describe.each(PROFILES)('the gRPC rate limit service on $name', (profile: Profil
     expect(res.statuses[0]).toMatchObject({ code: 'OVER_LIMIT', limitRemaining: 0 });
     // denied: until a retry may pass, as the RateLimit field's t says
     const wait = ms(res.statuses[0]?.durationUntilReset) as number;
+    // (a sliding window forgets every call within two windows: no retry is further away)
     expect(wait).toBeGreaterThan(0);
-    expect(wait).toBeLessThanOrEqual(60_000);
+    expect(wait).toBeLessThanOrEqual(2 * 60_000);
     const t = Number(/;t=(\d+)$/.exec(res.responseHeadersToAdd[1]?.value ?? '')?.[1]);
     expect(t).toBe(Math.ceil(wait / 1000));
   });

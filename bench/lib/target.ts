@@ -9,6 +9,7 @@ import { grpcAddress, profileArgs, type ServerStats, settingNames } from '../../
 import { cpuMicrosOfTree, processTreeUsage, procAvailable } from './proc-usage.js';
 import { freePort, waitHealthy } from '../../tools/processes.js';
 import { redisServerVersion, startRedis } from '../../tools/redis-process.js';
+import { RedisCluster } from '../../tools/redis-cluster.js';
 
 export type { ServerStats };
 
@@ -92,6 +93,11 @@ function inheritedSettings(): Record<string, string> {
 export interface TargetOptions {
   /** `a`: route room events through a private Redis (CHAT_BUS=redis). */
   bus?: 'local' | 'redis';
+  /**
+   * The private Redis of `--bus redis` and of `cluster`: one redis-server (default), or a Redis
+   * Cluster of three masters (REDIS_CLUSTER_NODES), on the server's CPUs either way.
+   */
+  busRedis?: 'single' | 'cluster';
   /** `cluster`: worker processes (default: one per core). */
   workers?: number;
   /** CPUs of the started server and its Redis (taskset list); default SERVER_CPU. */
@@ -105,6 +111,16 @@ export interface TargetOptions {
 }
 
 /** Node arguments of `npm run start:cluster`. */
+
+/** The private Redis of a bus: one redis-server or a cluster of three masters, its settings and processes. */
+async function startBusRedis(kind: 'single' | 'cluster', cpus: string | undefined) {
+  if (kind === 'cluster') {
+    const cluster = await RedisCluster.start({ masters: 3, replicasPerMaster: 0, cpus });
+    return { env: { REDIS_CLUSTER_NODES: cluster.seeds }, pids: cluster.pids, stop: () => cluster.stop() };
+  }
+  const redis = await startRedis(await freePort(), cpus);
+  return { env: { REDIS_URL: redis.url }, pids: [redis.child.pid as number], stop: () => redis.stop() };
+}
 
 /**
  * Starts profile `a` or `b` from dist/, or `cluster` (Profile A under `npm run start:cluster`),
@@ -126,13 +142,13 @@ export async function openTarget(
     const needsRedis = profile === 'cluster' || (profile === 'a' && options.bus === 'redis');
     if (profile === 'b' && options.bus === 'redis')
       throw new Error('--bus redis is a Profile A setting: use --target a or cluster');
-    const redis = needsRedis ? await startRedis(await freePort(), cpus) : undefined;
+    const redis = needsRedis ? await startBusRedis(options.busRedis ?? 'single', cpus) : undefined;
     const serverEnv: Record<string, string> = {
       ...env,
       ...(rung !== undefined ? { LEDGER_RUNG: rung } : {}),
       ...(platform !== undefined ? { HTTP_PLATFORM: platform } : {}),
     };
-    if (redis) Object.assign(serverEnv, { REDIS_URL: redis.url, CHAT_BUS: 'redis' });
+    if (redis) Object.assign(serverEnv, { ...redis.env, CHAT_BUS: 'redis' });
     if (profile === 'cluster') serverEnv.CLUSTER_WORKERS = String(options.workers ?? 0);
     const port = await freePort();
     // the profiles (and the cluster's workers) serve Envoy's rate limit service on GRPC_PORT, the
@@ -192,7 +208,7 @@ export async function openTarget(
       stats: async () => {
         const stats = await fetchStats(httpUrl);
         if (!stats || !useProc) return stats;
-        const usage = processTreeUsage(redis ? [...roots, redis.child.pid as number] : roots);
+        const usage = processTreeUsage(redis ? [...roots, ...redis.pids] : roots);
         return {
           ...stats,
           cpuUserMicros: usage.userMicros,
@@ -200,10 +216,9 @@ export async function openTarget(
           rssBytes: usage.rssBytes,
         };
       },
-      processes: useProc
-        ? () => processTreeUsage(redis ? [...roots, redis.child.pid as number] : roots).processes
-        : undefined,
-      redisCpuMicros: redis && useProc ? () => cpuMicrosOfTree(redis.child.pid as number) : undefined,
+      processes: useProc ? () => processTreeUsage(redis ? [...roots, ...redis.pids] : roots).processes : undefined,
+      redisCpuMicros:
+        redis && useProc ? () => redis.pids.reduce((sum, pid) => sum + cpuMicrosOfTree(pid), 0) : undefined,
       stop,
     };
   }
@@ -232,7 +247,8 @@ export async function openTarget(
 /** `a`, `b`, `a+redis-bus`, `cluster-2` (workers), `@0,1` when not on the default CPU. */
 function targetName(spec: string, options: TargetOptions): string {
   let name = spec;
-  if (spec === 'a' && options.bus === 'redis') name = 'a+redis-bus';
+  if (spec === 'a' && options.bus === 'redis')
+    name = options.busRedis === 'cluster' ? 'a+redis-cluster-bus' : 'a+redis-bus';
   if (spec === 'cluster') name = `cluster-${options.workers || availableParallelism()}`;
   if (options.serverCpus && options.serverCpus !== SERVER_CPU) name += `@${options.serverCpus}`;
   if (options.nodeFlags?.length) name += ` ${options.nodeFlags.join(' ')}`;
