@@ -3,8 +3,9 @@
  * masters and three replicas from Debian's redis-server, joined by `redis-cli --cluster create`.
  * Every profile decides on it with REDIS_CLUSTER_NODES, its keys spread over every master;
  * Profile A and Profile B sharing it decide one key as one limiter would have (every decision
- * replayed); and when a master is killed its replica takes over, decisions go on (the fallback
- * answers meanwhile) and come back to the cluster, never past a limit.
+ * replayed); `npm run start:cluster` shares its rooms through the bus on it; and when a master
+ * is killed its replica takes over, decisions go on (the fallback answers meanwhile) and come back
+ * to the cluster, never past a limit. (The chat bus's own suite on a cluster: cluster.e2e-spec.ts.)
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecisionLog } from '../bench/limiter/accuracy.js';
 import type { Policy } from '../src/core/index.js';
 import { RedisCluster } from '../tools/redis-cluster.js';
-import { type Profile, PROFILES, ServerProcess } from './support/server-process.js';
+import { ChatClient } from './support/chat-client.js';
+import { CLUSTER, type Profile, PROFILES, ServerProcess } from './support/server-process.js';
 import { programCommand } from './support/system-programs.js';
 
 const POLICIES: Policy[] = [
@@ -131,6 +133,34 @@ describe('Profile A and Profile B on one Redis Cluster', () => {
     expect(new Set(decisions.map((d) => d.store))).toEqual(new Set(['redis']));
     expect(decisions.filter((d) => !d.allowed).length).toBeGreaterThan(0);
     expect(replay(policy, decisions)).toMatchObject({ falseAllows: 0, falseDenies: 0, overLimitAllows: 0 });
+  });
+});
+
+describe('npm run start:cluster on the Redis Cluster', () => {
+  it('shares rooms between its workers through the bus on the cluster, and decides on it', async () => {
+    const server = await ServerProcess.start(CLUSTER, {
+      POLICIES_FILE,
+      REDIS_CLUSTER_NODES: cluster.seeds,
+      CLUSTER_WORKERS: '2',
+      LOG_LEVEL: 'warn',
+    });
+    const clients: ChatClient[] = [];
+    try {
+      // connections go to the workers in turn: members of one room on both
+      for (let i = 0; i < 4; i++) clients.push(await ChatClient.connect(server.wsUrl));
+      for (const [i, client] of clients.entries()) {
+        client.send({ type: 'join', room: 'workers', user: `w${i}` });
+        for (const member of clients.slice(0, i + 1))
+          expect(await member.next()).toEqual({ type: 'join', room: 'workers', user: `w${i}`, members: i + 1 });
+      }
+      (clients[3] as ChatClient).send({ type: 'chat', room: 'workers', text: 'hello all' });
+      for (const client of clients)
+        expect(await client.next()).toMatchObject({ type: 'chat', user: 'w3', text: 'hello all', seq: 1 });
+      expect((await consume(server, 'five', 'start-cluster')).store).toBe('redis');
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+      await server.stop();
+    }
   });
 });
 
