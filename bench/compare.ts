@@ -78,10 +78,42 @@ export async function compareMany(
 }
 
 /**
- * Each target over each protocol (a limiter scenario), in turn each round: `b http`, `b grpc`,
- * `a http`, `a grpc` by default, at least 3 rounds; the report sets each against the first.
+ * Each target in each variant (an option over `overrides`), in turn each round: `b http`,
+ * `b grpc`, `a http`, `a grpc`, at least 3 rounds; the report sets each against the first and is
+ * written to `<date>-<scenario><dirSuffix>`.
  */
-export async function compareProtocols(
+async function compareVariants<K extends 'protocol' | 'redis'>(
+  scenario: string,
+  targets: string[],
+  option: K,
+  variants: NonNullable<Overrides[K]>[],
+  overrides: Overrides,
+  rounds: number,
+  outRoot: string,
+  dirSuffix: string,
+  targetOptions: TargetOptions = {},
+) {
+  const runsOf = targets.flatMap((target) => variants.map((variant) => ({ target, variant })));
+  const labels = runsOf.map(({ target, variant }) => `${target} ${variant}`);
+  const runs = await interleavedRuns(
+    scenario,
+    runsOf.map((r) => r.target),
+    overrides,
+    Math.max(3, rounds),
+    (_, i) => labels[i] as string,
+    () => targetOptions,
+    (i) => ({ [option]: runsOf[i]?.variant }),
+  );
+  const dir = join(outRoot, `${new Date().toISOString().slice(0, 10)}-${scenario}${dirSuffix}`);
+  const rows = writeManyReports(dir, scenario, labels, runs);
+  return { dir, summary: manySummary(labels, rows) };
+}
+
+/**
+ * Each target over each protocol (a limiter scenario): `b http`, `b grpc`, `a http`, `a grpc` by
+ * default, in `<date>-<scenario>[-N-instances]-http-vs-grpc`.
+ */
+export function compareProtocols(
   scenario: string,
   targets: string[],
   protocols: Protocol[],
@@ -90,31 +122,16 @@ export async function compareProtocols(
   outRoot: string,
   targetOptions: TargetOptions = {},
 ) {
-  const runsOf = targets.flatMap((target) => protocols.map((protocol) => ({ target, protocol })));
-  const labels = runsOf.map(({ target, protocol }) => `${target} ${protocol}`);
-  const runs = await interleavedRuns(
-    scenario,
-    runsOf.map((r) => r.target),
-    overrides,
-    Math.max(3, rounds),
-    (_, i) => labels[i] as string,
-    () => targetOptions,
-    (i) => ({ protocol: runsOf[i]?.protocol }),
-  );
-  const dir = join(
-    outRoot,
-    `${new Date().toISOString().slice(0, 10)}-${scenario}${instancesSuffix(overrides)}-${protocols.join('-vs-')}`,
-  );
-  const rows = writeManyReports(dir, scenario, labels, runs);
-  return { dir, summary: manySummary(labels, rows) };
+  const suffix = `${instancesSuffix(overrides)}-${protocols.join('-vs-')}`;
+  return compareVariants(scenario, targets, 'protocol', protocols, overrides, rounds, outRoot, suffix, targetOptions);
 }
 
 /**
  * Each target on each kind of private Redis (normal, hotkey: one redis-server, a cluster of three
- * masters), in turn each round: `b single`, `b cluster`, `a single`, `a cluster` by default, at
- * least 3 rounds; the report sets each against the first.
+ * masters): `b single`, `b cluster`, `a single`, `a cluster` by default, in
+ * `<date>-<scenario>-single-vs-cluster-redis`.
  */
-export async function compareRedises(
+export function compareRedises(
   scenario: string,
   targets: string[],
   kinds: ('single' | 'cluster')[],
@@ -122,20 +139,7 @@ export async function compareRedises(
   rounds: number,
   outRoot: string,
 ) {
-  const runsOf = targets.flatMap((target) => kinds.map((redis) => ({ target, redis })));
-  const labels = runsOf.map(({ target, redis }) => `${target} ${redis}`);
-  const runs = await interleavedRuns(
-    scenario,
-    runsOf.map((r) => r.target),
-    overrides,
-    Math.max(3, rounds),
-    (_, i) => labels[i] as string,
-    () => ({}),
-    (i) => ({ redis: runsOf[i]?.redis }),
-  );
-  const dir = join(outRoot, `${new Date().toISOString().slice(0, 10)}-${scenario}-${kinds.join('-vs-')}-redis`);
-  const rows = writeManyReports(dir, scenario, labels, runs);
-  return { dir, summary: manySummary(labels, rows) };
+  return compareVariants(scenario, targets, 'redis', kinds, overrides, rounds, outRoot, `-${kinds.join('-vs-')}-redis`);
 }
 
 function manySummary(targets: string[], rows: ReturnType<typeof manyRows>): string {
