@@ -6,9 +6,10 @@
  * nothing of members: BusRooms tells it what to send and hears what Redis publishes, when both
  * connections are ready and when one closes.
  */
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { EVENTS_SCRIPT, HEARTBEAT_SCRIPT, SYNC_SCRIPT, UNREGISTER_SCRIPT } from './bus-scripts.js';
 import { roomChannel } from './bus-protocol.js';
+import { type ClusterSeeds, failFastClient } from '../redis/fail-fast-client.js';
 import { withinTimeout } from '../redis/within-timeout.js';
 
 /** Every script's one key is the room's channel, `chat:{<room>}`. */
@@ -25,7 +26,7 @@ type Client = Redis & BusCommands;
 export interface BusLinkOptions {
   readonly url: string;
   /** Seeds of a Redis Cluster: when given, the bus uses it instead of `url`. */
-  readonly clusterNodes?: readonly { host: string; port: number }[];
+  readonly clusterNodes?: ClusterSeeds;
   readonly nodeId: string;
   /** A process that has not renewed its registration for this long is reaped by the others. */
   readonly nodeTimeoutMs: number;
@@ -69,31 +70,20 @@ export class BusLink {
   ) {
     const connection: RedisOptions = {
       lazyConnect: true,
-      enableAutoPipelining: true,
-      enableOfflineQueue: false,
       // A script in flight when the connection broke may or may not have run: never run it again
       // (it was delivered locally when the bus was lost).
       autoResendUnfulfilledCommands: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: (times) => Math.min(50 * times, 1_000),
       ...options.redis,
     };
-    if (options.clusterNodes === undefined) {
-      this.commands = new Redis(options.url, connection) as Client;
-      this.subscriber = this.commands.duplicate({ autoResubscribe: false, enableAutoPipelining: false }) as Client;
-    } else {
-      this.commands = new Cluster([...options.clusterNodes], {
-        lazyConnect: true,
-        enableAutoPipelining: true,
-        enableOfflineQueue: false,
-        shardedSubscribers: true,
-        clusterRetryStrategy: connection.retryStrategy,
-        retryDelayOnFailover: 0,
-        retryDelayOnClusterDown: 0,
-        redisOptions: { ...connection, enableAutoPipelining: false },
-      }) as unknown as Client;
-      this.subscriber = this.commands;
-    }
+    // fails fast: the process serves its members alone while Redis cannot
+    this.commands = failFastClient(options.url, options.clusterNodes, connection, {
+      shardedSubscribers: true,
+    }) as Client;
+    // one Redis: a connection of its own for the subscriptions; a cluster: its sharded subscribers
+    this.subscriber =
+      options.clusterNodes === undefined
+        ? (this.commands.duplicate({ autoResubscribe: false, enableAutoPipelining: false }) as Client)
+        : this.commands;
     this.commands.defineCommand('chatEvents', { numberOfKeys: 1, lua: EVENTS_SCRIPT });
     this.commands.defineCommand('chatHeartbeat', { numberOfKeys: 1, lua: HEARTBEAT_SCRIPT });
     this.commands.defineCommand('chatSync', { numberOfKeys: 1, lua: SYNC_SCRIPT });

@@ -1,8 +1,9 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { AlgorithmState } from '../algorithms/index.js';
 import type { Clock, RemoteDecision, RemoteLimiterStore, StoreHealth } from '../limiter-store.js';
 import type { Policy } from '../policy.js';
 import { INSTANCES_SCRIPT, LIMITER_SCRIPT } from './limiter-script.js';
+import { type ClusterSeeds, failFastClient } from '../../redis/fail-fast-client.js';
 import { RedisTimeoutError, withinTimeout } from '../../redis/within-timeout.js';
 
 /**
@@ -41,7 +42,7 @@ export interface RedisLimiterStoreOptions {
    * Seeds of a Redis Cluster: when given, the store uses ioredis' cluster client instead of
    * `url`. Every decision is one script on one key, so on one slot; `rl:instances` is one key too.
    */
-  clusterNodes?: readonly { host: string; port: number }[];
+  clusterNodes?: ClusterSeeds;
   /**
    * A decision with no reply read within this time is rejected (and counts as a failure); a
    * reply already in the socket when it passes still counts (withinTimeout).
@@ -75,29 +76,11 @@ export class RedisLimiterStore implements RemoteLimiterStore {
   private readonly timeoutMs: number;
 
   constructor(options: RedisLimiterStoreOptions) {
-    const connection = {
-      enableAutoPipelining: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      // reconnect quickly, forever: the breaker decides when decisions come back to Redis
-      retryStrategy: (times: number) => Math.min(50 * times, 1_000),
+    // fails fast: the breaker answers while Redis cannot, and decides when decisions come back
+    this.redis = failFastClient(options.url, options.clusterNodes, {
       lazyConnect: false,
       ...options.redis,
-    };
-    this.redis = (
-      options.clusterNodes === undefined
-        ? new Redis(options.url, connection)
-        : // a cluster: a command to a shard that is failing over fails at once (no offline queue,
-          // no retries), and the breaker answers meanwhile; decisions follow MOVED to the new master
-          new Cluster([...options.clusterNodes], {
-            enableAutoPipelining: true,
-            enableOfflineQueue: false,
-            clusterRetryStrategy: connection.retryStrategy,
-            retryDelayOnFailover: 0,
-            retryDelayOnClusterDown: 0,
-            redisOptions: { ...connection, enableAutoPipelining: false },
-          })
-    ) as Redis & LimiterCommands;
+    }) as Redis & LimiterCommands;
     // Connection errors are reported through failed decisions; without a listener ioredis logs them.
     this.redis.on('error', () => {});
     this.redis.defineCommand('rateLimit', { numberOfKeys: 1, lua: LIMITER_SCRIPT });
