@@ -191,3 +191,21 @@ export class RedisCluster {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** A private Redis of a benchmark run: the settings that point a server at it, its processes. */
+export interface PrivateRedis {
+  /** REDIS_URL, or REDIS_CLUSTER_NODES. */
+  readonly env: Record<string, string>;
+  readonly pids: readonly number[];
+  stop(): Promise<void>;
+}
+
+/** One redis-server on a free port, or (`cluster`) a Redis Cluster of three masters without replicas, pinned to `cpus`. */
+export async function startPrivateRedis(kind: 'single' | 'cluster', cpus: string | undefined): Promise<PrivateRedis> {
+  if (kind === 'cluster') {
+    const cluster = await RedisCluster.start({ masters: 3, replicasPerMaster: 0, cpus });
+    return { env: { REDIS_CLUSTER_NODES: cluster.seeds }, pids: cluster.pids, stop: () => cluster.stop() };
+  }
+  const redis = await startRedis(await freePort(), cpus);
+  return { env: { REDIS_URL: redis.url }, pids: [redis.child.pid as number], stop: () => redis.stop() };
+}

@@ -8,8 +8,8 @@ import { availableParallelism, cpus } from 'node:os';
 import { grpcAddress, profileArgs, type ServerStats, settingNames } from '../../src/core/index.js';
 import { cpuMicrosOfTree, processTreeUsage, procAvailable } from './proc-usage.js';
 import { freePort, waitHealthy } from '../../tools/processes.js';
-import { redisServerVersion, startRedis } from '../../tools/redis-process.js';
-import { RedisCluster } from '../../tools/redis-cluster.js';
+import { redisServerVersion } from '../../tools/redis-process.js';
+import { startPrivateRedis } from '../../tools/redis-cluster.js';
 
 export type { ServerStats };
 
@@ -112,16 +112,6 @@ export interface TargetOptions {
 
 /** Node arguments of `npm run start:cluster`. */
 
-/** The private Redis of a bus: one redis-server or a cluster of three masters, its settings and processes. */
-async function startBusRedis(kind: 'single' | 'cluster', cpus: string | undefined) {
-  if (kind === 'cluster') {
-    const cluster = await RedisCluster.start({ masters: 3, replicasPerMaster: 0, cpus });
-    return { env: { REDIS_CLUSTER_NODES: cluster.seeds }, pids: cluster.pids, stop: () => cluster.stop() };
-  }
-  const redis = await startRedis(await freePort(), cpus);
-  return { env: { REDIS_URL: redis.url }, pids: [redis.child.pid as number], stop: () => redis.stop() };
-}
-
 /**
  * Starts profile `a` or `b` from dist/, or `cluster` (Profile A under `npm run start:cluster`),
  * pinned to CPU 0 where taskset exists; or wraps a URL. A Profile A on the Redis bus, and the
@@ -142,7 +132,7 @@ export async function openTarget(
     const needsRedis = profile === 'cluster' || (profile === 'a' && options.bus === 'redis');
     if (profile === 'b' && options.bus === 'redis')
       throw new Error('--bus redis is a Profile A setting: use --target a or cluster');
-    const redis = needsRedis ? await startBusRedis(options.busRedis ?? 'single', cpus) : undefined;
+    const redis = needsRedis ? await startPrivateRedis(options.busRedis ?? 'single', cpus) : undefined;
     const serverEnv: Record<string, string> = {
       ...env,
       ...(rung !== undefined ? { LEDGER_RUNG: rung } : {}),

@@ -13,8 +13,8 @@ import { Progress } from '../lib/progress.js';
 import { type BenchResult, resultBase } from '../lib/result.js';
 import { ServerSampler } from '../lib/server-sampler.js';
 import { freePort } from '../../tools/processes.js';
-import { type RedisProcess, redisServerVersion, startRedis } from '../../tools/redis-process.js';
-import { RedisCluster } from '../../tools/redis-cluster.js';
+import { redisServerVersion, startRedis } from '../../tools/redis-process.js';
+import { startPrivateRedis } from '../../tools/redis-cluster.js';
 import { cpuMicrosOfTree, procAvailable } from '../lib/proc-usage.js';
 import { LOAD_CPU, loadCpuCount, openTarget, type Target, tasksetAvailable } from '../lib/target.js';
 import { DecisionLog, type PhasedAccuracy } from './accuracy.js';
@@ -311,21 +311,8 @@ export const runHotkey = (t: Target, o: LimiterOptions, redis?: LimiterRedis) =>
 export async function startLimiterRedis(
   kind: LimiterOptions['redis'] = 'single',
 ): Promise<LimiterRedis & { env: Record<string, string> }> {
-  const cpus = tasksetAvailable() ? LOAD_CPU : undefined;
-  if (kind === 'cluster') {
-    const cluster = await RedisCluster.start({ masters: 3, replicasPerMaster: 0, cpus });
-    return {
-      pids: cluster.pids,
-      stop: () => cluster.stop(),
-      env: { LIMITER_STORE: 'redis', REDIS_CLUSTER_NODES: cluster.seeds },
-    };
-  }
-  const redis: RedisProcess = await startRedis(await freePort(), cpus);
-  return {
-    pids: [redis.child.pid as number],
-    stop: () => redis.stop(),
-    env: { LIMITER_STORE: 'redis', REDIS_URL: redis.url },
-  };
+  const redis = await startPrivateRedis(kind, tasksetAvailable() ? LOAD_CPU : undefined);
+  return { ...redis, env: { LIMITER_STORE: 'redis', ...redis.env } };
 }
 
 /** The most false allows and false denies (each, % of all decisions) fail-over may cost: docs/LIMITER.md. */
