@@ -78,6 +78,11 @@ export class BusLink {
     // fails fast: the process serves its members alone while Redis cannot
     this.commands = failFastClient(options.url, options.clusterNodes, connection, {
       shardedSubscribers: true,
+      // Auto-pipelining would put a subscription in one pipeline with the scripts bound for its
+      // node, and ioredis writes a cluster pipeline to one connection, its first command's: an
+      // SSUBSCRIBE behind a script lands on the command connection, where the channel's messages
+      // are never read. Subscriptions are sent on their own (test: cluster.e2e-spec.ts).
+      autoPipeliningIgnoredCommands: ['ssubscribe', 'sunsubscribe'],
     }) as Client;
     // one Redis: a connection of its own for the subscriptions; a cluster: its sharded subscribers
     this.subscriber =
@@ -110,8 +115,11 @@ export class BusLink {
     for (const client of new Set([this.commands, this.subscriber])) client.disconnect();
   }
 
+  /** Subscribes to `channels`; on a cluster, one SSUBSCRIBE per channel (one command's channels must share a slot). */
   subscribe(...channels: string[]): Promise<unknown> {
-    return timed(this.subscriber.ssubscribe(...channels));
+    if (this.options.clusterNodes === undefined || channels.length < 2)
+      return timed(this.subscriber.ssubscribe(...channels));
+    return Promise.all(channels.map((channel) => timed(this.subscriber.ssubscribe(channel))));
   }
 
   /**
