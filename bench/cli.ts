@@ -1,5 +1,5 @@
 /**
- * npm run bench -- <scenario> [--target a|b|ws://host:port/ws|http://host:port] [options]
+ * npm run bench -- <scenario> [--target a|b|go|ws://host:port/ws|http://host:port] [options]
  * npm run bench:compare -- <scenario> [--rounds 3] [options]
  * npm run bench:compare -- normal|hotkey|degrade --protocols http,grpc [--targets b,a] [options]
  * npm run bench:compare -- --render results/<date>-<scenario>   (the reports again, from runs.json)
@@ -19,8 +19,8 @@ import { LOAD_CPU, tasksetAvailable } from './lib/target.js';
 import { type Overrides, runScenario, SCENARIOS } from './run.js';
 
 const USAGE = `usage:
-  npm run bench -- <scenario> [--target a|a-express|a-fastify|b|cluster|ledger:<rung>|ws://host:port/ws|http://host:port] [options]
-  npm run bench:compare -- <scenario> [--rounds 3] [--targets b,a,ledger:pipe,http://host:port] [options]
+  npm run bench -- <scenario> [--target a|a-express|a-fastify|b|go|cluster|ledger:<rung>|ws://host:port/ws|http://host:port] [options]
+  npm run bench:compare -- <scenario> [--rounds 3] [--targets go,b,a,ledger:pipe,http://host:port] [options]
   npm run bench:compare -- normal|hotkey|degrade --protocols http,grpc [--targets b,a] [options]
       (each target over each protocol in turn: b http, b grpc, a http, a grpc in one report)
   npm run bench:compare -- --render DIR   (report.md and report.html again from DIR/runs.json)

@@ -4,8 +4,8 @@
  *
  * The differential fuzzer of the test suite (test/differential.e2e-spec.ts), run longer: N
  * sequences (default 10000) from seed S (default: a new one, printed), for at most M minutes if
- * given; against Profile B, Profile A on Express and Profile A on Fastify built from this checkout
- * (fresh processes, the same settings; each A must answer as B), or against two or more running
+ * given; against Profile B, Profile A on Express, Profile A on Fastify and the Go reference server
+ * built from this checkout (fresh processes, the same settings; each must answer as B), or against two or more running
  * servers that claim the contracts (`--targets http://127.0.0.1:3000,http://127.0.0.1:4000`, the
  * first the reference; each must have the fuzzer's policies loaded, see the spec file). A failure
  * prints the smallest sequence found and the seed that reproduces it.
@@ -36,8 +36,10 @@ if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(seed) || !(minutes 
   process.exit(2);
 }
 if (!values.targets) {
-  const build = spawnSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
-  if (build.status !== 0) process.exit(build.status ?? 1);
+  for (const script of ['build', 'build:go']) {
+    const build = spawnSync('npm', ['run', script, '--silent'], { stdio: 'inherit' });
+    if (build.status !== 0) process.exit(build.status ?? 1);
+  }
 }
 process.stdout.write(`fuzz: ${runs} sequences from seed ${seed}${minutes > 0 ? `, at most ${minutes} min` : ''}\n`);
 const env = {

@@ -9,7 +9,15 @@ import { closeCodeIn, RawSocket, UPGRADE_HEADERS } from './support/raw-socket.js
 import { RedisServer } from './support/redis-server.js';
 import { programCommand } from './support/system-programs.js';
 import { RedisCluster } from '../tools/redis-cluster.js';
-import { type Profile, PROFILES, PROFILES_A, runToExit, ServerProcess } from './support/server-process.js';
+import {
+  CONTRACT_PROFILES,
+  type Profile,
+  PROFILE_GO,
+  PROFILES,
+  PROFILES_A,
+  runToExit,
+  ServerProcess,
+} from './support/server-process.js';
 
 interface Vector {
   name: string;
@@ -84,13 +92,13 @@ async function joinAll(clients: ChatClient[], room: string | undefined, prefix =
 }
 
 /**
- * Every profile; and Profile A once more with its rooms on the Redis bus (CHAT_BUS=redis, one
+ * Every profile and the Go reference server; and Profile A once more with its rooms on the Redis bus (CHAT_BUS=redis, one
  * process), on one Redis and on a Redis Cluster of three masters: the contract holds whichever
  * way room events travel.
  */
 const profileA = PROFILES.find((p) => p.name.startsWith('A'));
 const CONTRACT_RUNS: { name: string; profile: Profile; redisBus: false | 'one' | 'cluster' }[] = [
-  ...PROFILES.map((profile) => ({ name: profile.name, profile, redisBus: false as const })),
+  ...CONTRACT_PROFILES.map((profile) => ({ name: profile.name, profile, redisBus: false as const })),
   ...(profileA
     ? [
         { name: `${profileA.name}, CHAT_BUS=redis`, profile: profileA, redisBus: 'one' as const },
@@ -104,6 +112,8 @@ const CONTRACT_RUNS: { name: string; profile: Profile; redisBus: false | 'one' |
 ];
 
 describe.each(CONTRACT_RUNS)('contract: profile $name', ({ profile, redisBus }) => {
+  /** The server's HTTP layer is Node's (a TypeScript profile): what its parser answers is pinned byte for byte. */
+  const nodeHttp = OWN_PROFILES && profile !== PROFILE_GO;
   let server: ServerProcess;
   let redis: { stop(): Promise<void> } | undefined;
   const open: ChatClient[] = [];
@@ -216,6 +226,9 @@ describe.each(CONTRACT_RUNS)('contract: profile $name', ({ profile, redisBus }) 
   it('routes HTTP requests by their exact path: nothing decoded, case-sensitive, no extra slash', async () => {
     for (const path of ['/%68ealth', '/health%3F', '/h%zzealth', '/health%', '/Health', '/health/', '//health']) {
       const res = await fetch(server.httpUrl + path);
+      // a malformed percent-escape: a path to Node's parser (404); an HTTP layer that refuses
+      // the request-target (Go's net/http: 400) meets the contract too (CONTRACT.md)
+      if (!nodeHttp && path.includes('%') && !/%[0-9A-Fa-f]{2}/.test(path) && res.status === 400) continue;
       expect(res.status, path).toBe(404);
       if (OWN_PROFILES) expect(await res.json(), path).toEqual({ error: 'not_found', message: `Cannot GET ${path}` });
     }
@@ -228,7 +241,7 @@ describe.each(CONTRACT_RUNS)('contract: profile $name', ({ profile, redisBus }) 
     await raw.closed;
     const answer = raw.data.toString('latin1');
     // Node's own answer in every TypeScript profile; another server is held to a 400
-    if (OWN_PROFILES) expect(answer).toBe('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    if (nodeHttp) expect(answer).toBe('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else expect(answer).toMatch(/^HTTP\/1\.1 400 /);
   });
 
@@ -237,17 +250,12 @@ describe.each(CONTRACT_RUNS)('contract: profile $name', ({ profile, redisBus }) 
     await joinAll(clients, 'fanout');
     const [a, b] = clients as [ChatClient, ChatClient, ChatClient];
     a.send({ type: 'chat', room: 'fanout', text: 'one', id: 'm1', ts: 1000.5 });
+    const one = { type: 'chat', room: 'fanout', user: 'u0', text: 'one', id: 'm1', ts: 1000.5, seq: 1 };
+    expect(await b.next()).toEqual(one);
+    // b sends once a's chat has reached it: the contract orders one sender's frames, not two connections'
     b.send({ type: 'chat', room: 'fanout', text: 'two' });
     for (const client of clients) {
-      expect(await client.next()).toEqual({
-        type: 'chat',
-        room: 'fanout',
-        user: 'u0',
-        text: 'one',
-        id: 'm1',
-        ts: 1000.5,
-        seq: 1,
-      });
+      if (client !== b) expect(await client.next()).toEqual(one);
       expect(await client.next()).toEqual({ type: 'chat', room: 'fanout', user: 'u1', text: 'two', seq: 2 });
     }
     await Promise.all(clients.map((c) => c.close()));
@@ -530,7 +538,7 @@ describe.each(CONTRACT_RUNS)('contract: profile $name', ({ profile, redisBus }) 
   });
 });
 
-describe.each(PROFILES)('keepalive: profile $name', (profile) => {
+describe.each(CONTRACT_PROFILES)('keepalive: profile $name', (profile) => {
   let server: ServerProcess;
   beforeAll(async () => {
     server = await ServerProcess.start(profile, { KEEPALIVE_INTERVAL_MS: '150' });
@@ -545,10 +553,11 @@ describe.each(PROFILES)('keepalive: profile $name', (profile) => {
     const chatty = await ChatClient.connect(server.wsUrl, { autoPong: false });
     let pings = 0;
     silent.ws.on('ping', () => pings++);
+    // one join after the other: the contract orders one sender's frames, not two connections'
     answering.send({ type: 'join', user: 'answering' });
+    expect(await answering.next()).toMatchObject({ type: 'join', user: 'answering' });
     silent.send({ type: 'join', user: 'silent' });
-    await answering.next();
-    await answering.next();
+    expect(await answering.next()).toMatchObject({ type: 'join', user: 'silent' });
     const chatter = setInterval(() => chatty.send({ type: 'pong' }), 50); // app frames count as liveness
     try {
       expect(await answering.next(3000)).toEqual({ type: 'leave', room: 'public', user: 'silent', members: 1 });
@@ -565,7 +574,7 @@ describe.each(PROFILES)('keepalive: profile $name', (profile) => {
   });
 });
 
-describe.each(PROFILES)('slow consumer: profile $name', (profile) => {
+describe.each(CONTRACT_PROFILES)('slow consumer: profile $name', (profile) => {
   let server: ServerProcess;
   beforeAll(async () => {
     server = await ServerProcess.start(profile, {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fuzz } from './fuzz/differential.js';
 import type { Target } from './fuzz/runner.js';
-import { PROFILE_A, PROFILE_A_FASTIFY, PROFILE_B, ServerProcess } from './support/server-process.js';
+import { PROFILE_A, PROFILE_A_FASTIFY, PROFILE_B, PROFILE_GO, ServerProcess } from './support/server-process.js';
 
 const env = process.env;
 const RUNS = Number(env.FUZZ_RUNS ?? 1_000_000);
@@ -30,7 +30,7 @@ function target(name: string, httpUrl: string): Target {
 }
 
 /** The reference first, then every server held to it. */
-const PROFILES = [PROFILE_B, PROFILE_A, PROFILE_A_FASTIFY];
+const PROFILES = [PROFILE_B, PROFILE_A, PROFILE_A_FASTIFY, PROFILE_GO];
 
 describe('differential fuzzer', () => {
   const servers: ServerProcess[] = [];

@@ -4,8 +4,9 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
-import { grpcAddress, profileArgs, type ServerStats, settingNames } from '../../src/core/index.js';
+import { GO_REFERENCE_BINARY, grpcAddress, profileArgs, type ServerStats, settingNames } from '../../src/core/index.js';
 import { cpuMicrosOfTree, processTreeUsage, procAvailable } from './proc-usage.js';
 import { freePort, waitHealthy } from '../../tools/processes.js';
 import { redisServerVersion } from '../../tools/redis-process.js';
@@ -14,7 +15,7 @@ import { startPrivateRedis } from '../../tools/redis-cluster.js';
 export type { ServerStats };
 
 export interface Target {
-  /** `a`, `b`, or the URL of an external server. */
+  /** `a`, `b`, `go`, or the URL of an external server. */
   readonly name: string;
   readonly wsUrl: string;
   readonly httpUrl: string;
@@ -39,9 +40,9 @@ export interface Target {
 /** Profile A on a given HTTP platform (the setting HTTP_PLATFORM): `a` runs it on its default. */
 export const PLATFORM_TARGETS: Readonly<Record<string, string>> = { 'a-express': 'express', 'a-fastify': 'fastify' };
 
-/** Whether the harness starts this target's profile with its own limiter store (`a`, `b`, `a-<platform>`). */
+/** Whether the harness starts this target's profile with its own limiter store (`a`, `b`, `go`, `a-<platform>`). */
 export function isStartedProfile(spec: string): boolean {
-  return spec === 'a' || spec === 'b' || spec in PLATFORM_TARGETS;
+  return spec === 'a' || spec === 'b' || spec === 'go' || spec in PLATFORM_TARGETS;
 }
 
 /** The rungs of the ledger (`ledger:<rung>`, src/ledger): bench-only Nest compositions between B and A. */
@@ -113,8 +114,9 @@ export interface TargetOptions {
 /** Node arguments of `npm run start:cluster`. */
 
 /**
- * Starts profile `a` or `b` from dist/, or `cluster` (Profile A under `npm run start:cluster`),
- * pinned to CPU 0 where taskset exists; or wraps a URL. A Profile A on the Redis bus, and the
+ * Starts profile `a` or `b` from dist/, `cluster` (Profile A under `npm run start:cluster`), or
+ * `go` (the Go reference server, reference/go, built by `npm run build:go`), pinned to CPU 0 where
+ * taskset exists; or wraps a URL. A Profile A on the Redis bus, and the
  * cluster, get a private redis-server on the same CPUs. For started targets, CPU time and RSS in
  * stats() are those of every server process (workers, Redis) from /proc, where /proc exists.
  */
@@ -127,11 +129,15 @@ export async function openTarget(
   // `a-express`, `a-fastify`: Profile A with HTTP_PLATFORM set, named as asked
   const platform = PLATFORM_TARGETS[spec];
   const profile = platform === undefined ? spec : 'a';
-  if (profile === 'a' || profile === 'b' || profile === 'cluster' || rung !== undefined) {
+  if (profile === 'a' || profile === 'b' || profile === 'go' || profile === 'cluster' || rung !== undefined) {
     const cpus = tasksetAvailable() ? (options.serverCpus ?? SERVER_CPU) : undefined;
     const needsRedis = profile === 'cluster' || (profile === 'a' && options.bus === 'redis');
-    if (profile === 'b' && options.bus === 'redis')
+    if ((profile === 'b' || profile === 'go') && options.bus === 'redis')
       throw new Error('--bus redis is a Profile A setting: use --target a or cluster');
+    if (profile === 'go' && !existsSync(GO_REFERENCE_BINARY))
+      throw new Error(`no ${GO_REFERENCE_BINARY}: build the Go reference server first (npm run build:go)`);
+    if (profile === 'go' && (options.cpuProfileDir || options.nodeFlags?.length))
+      throw new Error('--cpu-prof and Node flags apply to the Node.js profiles, not to go');
     const redis = needsRedis ? await startPrivateRedis(options.busRedis ?? 'single', cpus) : undefined;
     const serverEnv: Record<string, string> = {
       ...env,
@@ -142,14 +148,19 @@ export async function openTarget(
     if (profile === 'cluster') serverEnv.CLUSTER_WORKERS = String(options.workers ?? 0);
     const port = await freePort();
     // the profiles (and the cluster's workers) serve Envoy's rate limit service on GRPC_PORT, the
-    // ledger's rungs do not; a port of its own for every server (the default would be shared)
-    const grpcPort = rung === undefined ? await freePort() : undefined;
+    // ledger's rungs and the Go server do not; a port of its own for every server (the default
+    // would be shared)
+    const grpcPort = rung === undefined && profile !== 'go' ? await freePort() : undefined;
     const pin = cpus ? ['taskset', '-c', cpus] : [];
     if (options.cpuProfileDir && profile === 'cluster') throw new Error('--cpu-prof profiles a started a or b');
     const profiling = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
-    const entry = rung !== undefined ? [LEDGER_ENTRY] : profileArgs(profile as 'a' | 'b' | 'cluster');
+    const entry =
+      rung !== undefined ? [LEDGER_ENTRY] : profile === 'go' ? [] : profileArgs(profile as 'a' | 'b' | 'cluster');
     const nodeFlags = options.nodeFlags ?? [];
-    const [cmd, ...args] = [...pin, process.execPath, ...nodeFlags, ...profiling, ...entry];
+    const [cmd, ...args] =
+      profile === 'go'
+        ? [...pin, GO_REFERENCE_BINARY]
+        : [...pin, process.execPath, ...nodeFlags, ...profiling, ...entry];
     const child = spawn(cmd as string, args, {
       env: {
         ...process.env,
@@ -215,7 +226,7 @@ export async function openTarget(
   const url = new URL(spec);
   if (!['ws:', 'wss:', 'http:', 'https:'].includes(url.protocol))
     throw new Error(
-      `--target must be a, a-express, a-fastify, b, cluster, ledger:<rung> or a ws/http URL, got ${spec}`,
+      `--target must be a, a-express, a-fastify, b, go, cluster, ledger:<rung> or a ws/http URL, got ${spec}`,
     );
   const secure = url.protocol === 'wss:' || url.protocol === 'https:';
   const hostPort = url.host;

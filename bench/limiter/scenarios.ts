@@ -331,8 +331,8 @@ export async function runDegrade(
   options: LimiterOptions,
   env: Record<string, string> = {},
 ): Promise<BenchResult> {
-  if (profile !== 'a' && profile !== 'b')
-    throw new Error('degrade starts its own profile and Redis: --target must be a or b');
+  if (profile !== 'a' && profile !== 'b' && profile !== 'go')
+    throw new Error('degrade starts its own profile and Redis: --target must be a, b or go');
   checkLimiterOptions(options);
   const count = Math.max(1, Math.floor(options.instances));
   const policy = builtInPolicy(options.policy);

@@ -21,4 +21,4 @@ export { RedisLimiterStore } from './limiter/redis/redis-limiter.store.js';
 export { type Domains, matchDescriptor, parseDomains } from './limiter/rls/descriptors.js';
 export { grpcAddress, loadRlsService } from './limiter/rls/proto.js';
 export type { RateLimitRequest, RateLimitResponse } from './limiter/rls/rate-limit-service.js';
-export { PROFILE_ENTRIES, profileArgs, type ProfileName } from './runtime/profiles.js';
+export { GO_REFERENCE_BINARY, PROFILE_ENTRIES, profileArgs, type ProfileName } from './runtime/profiles.js';

@@ -6,7 +6,7 @@
  * that starts it; it must honour the settings variables of the README (PORT, HOST, ...).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { profileArgs } from '../../src/core/index.js';
+import { GO_REFERENCE_BINARY, profileArgs } from '../../src/core/index.js';
 import { freePort, waitHealthy } from '../../tools/processes.js';
 import { once } from 'node:events';
 import { programCommand } from './system-programs.js';
@@ -32,12 +32,22 @@ export const PROFILE_A_FASTIFY: Profile = {
   env: { HTTP_PLATFORM: 'fastify' },
 };
 export const PROFILE_B: Profile = { name: 'B (baseline)', command: [process.execPath, ...profileArgs('b')] };
+/** The Go reference server (reference/go, `npm run build:go`): net/http, gorilla/websocket, redigo. */
+export const PROFILE_GO: Profile = { name: 'Go (reference)', command: [GO_REFERENCE_BINARY] };
 export const CLUSTER: Profile = { name: 'A cluster', command: [process.execPath, ...profileArgs('cluster')] };
 
 /** Every suite's servers: Profile A on Express and on Fastify, Profile B; or the server of CONTRACT_SERVER_CMD. */
 export const PROFILES: readonly Profile[] = process.env.CONTRACT_SERVER_CMD
   ? [{ name: 'external', command: [process.env.CONTRACT_SERVER_CMD], shell: true }]
   : [PROFILE_A, PROFILE_A_FASTIFY, PROFILE_B];
+
+/**
+ * The shared suites of both contracts (the chat contract, the decision API, the differential
+ * fuzzer): every profile and the Go reference server; or the server of CONTRACT_SERVER_CMD.
+ */
+export const CONTRACT_PROFILES: readonly Profile[] = process.env.CONTRACT_SERVER_CMD
+  ? PROFILES
+  : [...PROFILES, PROFILE_GO];
 
 /** Profile A on each of its HTTP platforms (none for CONTRACT_SERVER_CMD). */
 export const PROFILES_A: readonly Profile[] = PROFILES.filter((p) => p.name.startsWith('A'));

@@ -19,3 +19,9 @@ export type ProfileName = keyof typeof PROFILE_ENTRIES;
 export function profileArgs(profile: ProfileName): string[] {
   return [`dist/${PROFILE_ENTRIES[profile]}`];
 }
+
+/**
+ * The Go reference server (reference/go, issue 19), from the package root: built by
+ * `npm run build:go`, started as it is, with the same settings variables.
+ */
+export const GO_REFERENCE_BINARY = 'reference/go/bin/chatbench-go';
