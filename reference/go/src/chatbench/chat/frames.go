@@ -1,6 +1,10 @@
 package chat
 
-import "strconv"
+import (
+	"strconv"
+
+	"chatbench/jsvalue"
+)
 
 // Server frames, written exactly as Profile B's JSON.stringify writes them (field order,
 // escaping, numbers). Each is serialised once, whatever the number of recipients.
@@ -16,9 +20,9 @@ func leaveFrame(room, user string, members int) []byte {
 func memberFrame(head, room, user string, members int) []byte {
 	b := make([]byte, 0, len(head)+len(room)+len(user)+32)
 	b = append(b, head...)
-	b = appendJSONString(b, room)
+	b = jsvalue.AppendString(b, room)
 	b = append(b, `,"user":`...)
-	b = appendJSONString(b, user)
+	b = jsvalue.AppendString(b, user)
 	b = append(b, `,"members":`...)
 	b = strconv.AppendInt(b, int64(members), 10)
 	return append(b, '}')
@@ -27,18 +31,18 @@ func memberFrame(head, room, user string, members int) []byte {
 func chatFrame(room, user string, m *message, seq int64) []byte {
 	b := make([]byte, 0, 64+len(room)+len(user)+len(m.text)+len(m.id))
 	b = append(b, `{"type":"chat","room":`...)
-	b = appendJSONString(b, room)
+	b = jsvalue.AppendString(b, room)
 	b = append(b, `,"user":`...)
-	b = appendJSONString(b, user)
+	b = jsvalue.AppendString(b, user)
 	b = append(b, `,"text":`...)
-	b = appendJSONString(b, m.text)
+	b = jsvalue.AppendString(b, m.text)
 	if m.hasID {
 		b = append(b, `,"id":`...)
-		b = appendJSONString(b, m.id)
+		b = jsvalue.AppendString(b, m.id)
 	}
 	if m.hasTS {
 		b = append(b, `,"ts":`...)
-		b = appendJSNumber(b, m.ts)
+		b = jsvalue.AppendJSONNumber(b, m.ts)
 	}
 	b = append(b, `,"seq":`...)
 	b = strconv.AppendInt(b, seq, 10)
@@ -48,19 +52,19 @@ func chatFrame(room, user string, m *message, seq int64) []byte {
 func pongFrame(ts float64) []byte {
 	b := make([]byte, 0, 40)
 	b = append(b, `{"type":"pong","ts":`...)
-	b = appendJSNumber(b, ts)
+	b = jsvalue.AppendJSONNumber(b, ts)
 	return append(b, '}')
 }
 
 func errorFrame(e *frameError) []byte {
 	b := make([]byte, 0, 96+len(e.message)+len(e.ref))
 	b = append(b, `{"type":"error","code":`...)
-	b = appendJSONString(b, e.code)
+	b = jsvalue.AppendString(b, e.code)
 	b = append(b, `,"message":`...)
-	b = appendJSONString(b, e.message)
+	b = jsvalue.AppendString(b, e.message)
 	if e.hasRef {
 		b = append(b, `,"ref":`...)
-		b = appendJSONString(b, e.ref)
+		b = jsvalue.AppendString(b, e.ref)
 	}
 	if e.code == "rate_limited" {
 		b = append(b, `,"retryAfterMs":`...)

@@ -1,6 +1,8 @@
 package chat
 
 import (
+	"chatbench/jsvalue"
+
 	"strconv"
 	"unicode/utf8"
 )
@@ -22,7 +24,7 @@ func NotFoundBody(method, path string) []byte {
 	msg = appendLatin1(msg, path)
 	b := make([]byte, 0, len(msg)+48)
 	b = append(b, `{"error":"not_found","message":`...)
-	b = appendJSONString(b, string(msg))
+	b = jsvalue.AppendString(b, string(msg))
 	return append(b, '}')
 }
 

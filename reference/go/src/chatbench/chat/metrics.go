@@ -1,6 +1,8 @@
 package chat
 
 import (
+	"chatbench/jsvalue"
+
 	"io"
 	"math"
 )
@@ -19,7 +21,7 @@ func (h *Hub) WriteMetrics(w io.Writer) {
 	}
 	sample := func(name, labels string, v float64) {
 		b = append(b, name+labels+" "...)
-		b = appendJSNumber(b, v)
+		b = jsvalue.AppendNumber(b, v)
 		b = append(b, '\n')
 	}
 	one := func(name, typ, help string, v float64) {

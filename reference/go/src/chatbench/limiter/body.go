@@ -1,6 +1,8 @@
 package limiter
 
 import (
+	"chatbench/jsvalue"
+
 	"errors"
 	"io"
 	"net/http"
@@ -95,14 +97,14 @@ func bodyEncodingError(r *http.Request) *apiError {
 	if cts := r.Header["Content-Type"]; len(cts) > 0 {
 		if charset, ok := charsetOf(cts[0]); ok && !strings.EqualFold(charset, "utf-8") {
 			return &apiError{415, "unsupported_media_type",
-				"charset " + string(appendJSONString(nil, latin1(charset))) + " is not supported: the body must be UTF-8"}
+				"charset " + string(jsvalue.AppendString(nil, latin1(charset))) + " is not supported: the body must be UTF-8"}
 		}
 	}
 	if codings := r.Header["Content-Encoding"]; len(codings) > 0 {
 		encoding := strings.Join(codings, ", ")
 		if encoding != "" && !strings.EqualFold(encoding, "identity") {
 			return &apiError{415, "unsupported_media_type",
-				"content encoding " + string(appendJSONString(nil, latin1(encoding))) + " is not supported: the body must not be encoded"}
+				"content encoding " + string(jsvalue.AppendString(nil, latin1(encoding))) + " is not supported: the body must not be encoded"}
 		}
 	}
 	return nil

@@ -1,6 +1,8 @@
 package limiter
 
 import (
+	"chatbench/jsvalue"
+
 	"net/http"
 	"strconv"
 )
@@ -57,8 +59,8 @@ func (s *Service) handleDecision(w http.ResponseWriter, r *http.Request, consume
 		}
 		h := w.Header()
 		h["RateLimit-Policy"] = []string{p.rateLimitPolicy}
-		limit := append(append(out, p.rateLimitPrefix...), formatNumber(d.Remaining)...)
-		limit = append(append(limit, ";t="...), formatNumber(jsCeil(wait/1000))...)
+		limit := append(append(out, p.rateLimitPrefix...), jsvalue.FormatNumber(d.Remaining)...)
+		limit = append(append(limit, ";t="...), jsvalue.FormatNumber(jsCeil(wait/1000))...)
 		h["RateLimit"] = []string{string(limit)}
 		out = appendDecision(out[:0], p, d)
 	} else {
@@ -81,19 +83,19 @@ func appendDecision(b []byte, p *Policy, d *StoreDecision) []byte {
 	} else {
 		b = append(b, `{"allowed":false,"policy":`...)
 	}
-	b = appendJSONString(b, p.Name)
+	b = jsvalue.AppendString(b, p.Name)
 	b = append(b, `,"algorithm":"`...)
 	b = append(b, p.Algorithm...)
 	b = append(b, `","limit":`...)
 	b = append(b, p.limitText...)
 	b = append(b, `,"remaining":`...)
-	b = appendNumber(b, d.Remaining)
+	b = jsvalue.AppendNumber(b, d.Remaining)
 	b = append(b, `,"retryAfterMs":`...)
-	b = appendNumber(b, d.RetryAfterMs)
+	b = jsvalue.AppendNumber(b, d.RetryAfterMs)
 	b = append(b, `,"resetMs":`...)
-	b = appendNumber(b, d.ResetMs)
+	b = jsvalue.AppendNumber(b, d.ResetMs)
 	b = append(b, `,"now":`...)
-	b = appendNumber(b, d.Now)
+	b = jsvalue.AppendNumber(b, d.Now)
 	b = append(b, `,"store":"`...)
 	b = append(b, d.Store...)
 	return append(b, `"}`...)
@@ -102,9 +104,9 @@ func appendDecision(b []byte, p *Policy, d *StoreDecision) []byte {
 func writeError(w http.ResponseWriter, e *apiError) {
 	b := make([]byte, 0, 64+len(e.message))
 	b = append(b, `{"error":`...)
-	b = appendJSONString(b, e.code)
+	b = jsvalue.AppendString(b, e.code)
 	b = append(b, `,"message":`...)
-	b = appendJSONString(b, e.message)
+	b = jsvalue.AppendString(b, e.message)
 	writeJSON(w, e.status, append(b, '}'))
 }
 

@@ -1,6 +1,8 @@
 package limiter
 
 import (
+	"chatbench/jsvalue"
+
 	"fmt"
 	"io"
 	"sync"
@@ -49,5 +51,5 @@ func (h *histogram) writeTo(w io.Writer, name, help string) {
 		cumulative += counts[i]
 		fmt.Fprintf(w, "%s_bucket{le=\"%s\"} %d\n", name, b.text, cumulative)
 	}
-	fmt.Fprintf(w, "%s_bucket{le=\"+Inf\"} %d\n%s_sum %s\n%s_count %d\n", name, count, name, formatNumber(sum), name, count)
+	fmt.Fprintf(w, "%s_bucket{le=\"+Inf\"} %d\n%s_sum %s\n%s_count %d\n", name, count, name, jsvalue.FormatNumber(sum), name, count)
 }

@@ -1,6 +1,8 @@
 package limiter
 
 import (
+	"chatbench/jsvalue"
+
 	"fmt"
 	"math"
 	"regexp"
@@ -66,8 +68,8 @@ func (p *Policy) prepare() *Policy {
 	if p.Algorithm == TokenBucket {
 		window = jsCeil(p.Capacity / p.RefillPerSec)
 	}
-	p.limitText = formatNumber(p.MaxLimit())
-	p.rateLimitPolicy = fmt.Sprintf(`"%s";q=%s;w=%s`, p.Name, p.limitText, formatNumber(window))
+	p.limitText = jsvalue.FormatNumber(p.MaxLimit())
+	p.rateLimitPolicy = fmt.Sprintf(`"%s";q=%s;w=%s`, p.Name, p.limitText, jsvalue.FormatNumber(window))
 	p.rateLimitPrefix = `"` + p.Name + `";r=`
 	return p
 }

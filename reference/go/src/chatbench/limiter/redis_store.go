@@ -1,6 +1,8 @@
 package limiter
 
 import (
+	"chatbench/jsvalue"
+
 	"errors"
 	"strconv"
 	"strings"
@@ -114,17 +116,17 @@ func appendScriptArgs(args []interface{}, script string, c *remoteCall) []interf
 	}
 	args = append(args, script, 1, c.key)
 	if p.Algorithm == TokenBucket {
-		args = append(args, "tb", formatNumber(p.Capacity), formatNumber(p.RefillPerSec))
+		args = append(args, "tb", jsvalue.FormatNumber(p.Capacity), jsvalue.FormatNumber(p.RefillPerSec))
 	} else {
-		args = append(args, "sw", formatNumber(p.Limit), formatNumber(p.WindowMs))
+		args = append(args, "sw", jsvalue.FormatNumber(p.Limit), jsvalue.FormatNumber(p.WindowMs))
 	}
-	args = append(args, formatNumber(c.cost), consume, "-1", ttlSlackMs)
+	args = append(args, jsvalue.FormatNumber(c.cost), consume, "-1", ttlSlackMs)
 	if c.hasHandBack {
 		h := &c.handBack
 		if p.Algorithm == TokenBucket {
-			args = append(args, formatNumber(h.Tokens), formatNumber(h.TS))
+			args = append(args, jsvalue.FormatNumber(h.Tokens), jsvalue.FormatNumber(h.TS))
 		} else {
-			args = append(args, formatNumber(h.Start), formatNumber(h.Cur), formatNumber(h.Prev))
+			args = append(args, jsvalue.FormatNumber(h.Start), jsvalue.FormatNumber(h.Cur), jsvalue.FormatNumber(h.Prev))
 		}
 	}
 	return args

@@ -1,6 +1,8 @@
 package limiter
 
 import (
+	"chatbench/jsvalue"
+
 	"math"
 	"strconv"
 )
@@ -163,7 +165,7 @@ func (s *Service) resolve(r *request, at string) (resolved, *apiError) {
 		}
 	}
 	if r.cost > p.MaxLimit() {
-		return resolved{}, invalid(at + "cost " + formatNumber(r.cost) + " is above the policy's limit of " + p.limitText)
+		return resolved{}, invalid(at + "cost " + jsvalue.FormatNumber(r.cost) + " is above the policy's limit of " + p.limitText)
 	}
 	return resolved{policy: p, key: policyKey(p, r), cost: r.cost}, nil
 }

@@ -1,6 +1,8 @@
 package limiter
 
 import (
+	"chatbench/jsvalue"
+
 	"strings"
 	"testing"
 )
@@ -46,11 +48,11 @@ func TestRequestChecksInJavaScriptOrder(t *testing.T) {
 func TestWritesAsJavaScript(t *testing.T) {
 	for x, want := range map[float64]string{0: "0", 1e21: "1e+21", 123456789012: "123456789012", 0.000001: "0.000001",
 		1e-7: "1e-7", 0.00025: "0.00025", 1.5: "1.5", -2: "-2", 1.2345678901234567e-5: "0.000012345678901234568"} {
-		if got := formatNumber(x); got != want {
-			t.Errorf("formatNumber(%v) = %s, want %s", x, got, want)
+		if got := jsvalue.FormatNumber(x); got != want {
+			t.Errorf("jsvalue.FormatNumber(%v) = %s, want %s", x, got, want)
 		}
 	}
-	if got := string(appendJSONString(nil, "a\"\\\n\x01\xed\xa0\x80é")); got != `"a\"\\\n\u0001\ud800é"` {
+	if got := string(jsvalue.AppendString(nil, "a\"\\\n\x01\xed\xa0\x80é")); got != `"a\"\\\n\u0001\ud800é"` {
 		t.Errorf("appendJSONString: %s", got)
 	}
 	if got := string(decodeUTF8([]byte{0xff, 0xfe, 0x41, 0xe2, 0x82, 0x41, 0xed, 0xa0, 0x80, 0xf0, 0x9f, 0x98})); got != "\ufffd\ufffdA\ufffdA\ufffd\ufffd\ufffd\ufffd" {

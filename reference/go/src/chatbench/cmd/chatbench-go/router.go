@@ -1,11 +1,16 @@
 package main
 
 import (
+	"io"
 	"net/http"
 
 	"chatbench/chat"
 	"chatbench/limiter"
 )
+
+// drainLimit bounds how much of an unread request body is read after the answer (1 MiB, the
+// decision API's body limit).
+const drainLimit = 1 << 20
 
 // router routes by the raw request-target's exact path, as Profile B's handleHttp does
 // (http.ServeMux would clean and redirect paths): upgrades to the chat, then the limiter's routes,
@@ -20,6 +25,10 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.hub.ServeUpgrade(w, r)
 		return
 	}
+	// The body no route reads is read after the answer, as Node's server does (and up to the
+	// decision API's limit): closing a connection with the body unread would reset it, and the
+	// client could lose the answer before reading it (the differential fuzzer saw ECONNRESET).
+	defer io.Copy(io.Discard, io.LimitReader(r.Body, drainLimit))
 	path := chat.RoutePath(r.RequestURI)
 	get := r.Method == http.MethodGet
 	head := r.Method == http.MethodHead

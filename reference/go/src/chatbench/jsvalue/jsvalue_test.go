@@ -1,4 +1,4 @@
-package chat
+package jsvalue
 
 import (
 	"math"
@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestJSNumber(t *testing.T) {
+func TestNumber(t *testing.T) {
 	for in, want := range map[string]string{
 		"-0": "0", "-0.0e0": "0", "1.50e3": "1500", "1E-7": "1e-7", "1e21": "1e+21",
 		"100000000000000000000": "100000000000000000000", "0.10": "0.1", "-12.50": "-12.5",
@@ -15,18 +15,21 @@ func TestJSNumber(t *testing.T) {
 		"9007199254740993": "9007199254740992", "-1e-7": "-1e-7", "0.1e1": "1", "12345.678e-2": "123.45678",
 	} {
 		f, _ := strconv.ParseFloat(in, 64)
-		if got := formatJSNumber(f); got != want {
+		if got := FormatNumber(f); got != want {
 			t.Errorf("%s: got %s, want %s", in, got, want)
 		}
 	}
-	if got := formatJSNumber(math.Inf(1)); got != "null" {
-		t.Errorf("Inf: %s", got)
+	if got := FormatNumber(math.Inf(-1)); got != "-Infinity" {
+		t.Errorf("-Inf: %s", got)
+	}
+	if got := string(AppendJSONNumber(nil, math.Inf(1))); got != "null" {
+		t.Errorf("JSON Inf: %s", got)
 	}
 }
 
-func TestJSONString(t *testing.T) {
-	got := string(appendJSONString(nil, "a\"\\\b\f\n\r\t\x00\x1f\x7f<>&\u2028😀"))
-	want := `"a\"\\\b\f\n\r\t\u0000\u001f` + "\x7f<>&\u2028😀" + `"`
+func TestString(t *testing.T) {
+	got := string(AppendString(nil, "a\"\\\b\f\n\r\t\x00\x1f\x7f<>&\u2028😀\xed\xa0\x80"))
+	want := `"a\"\\\b\f\n\r\t\u0000\u001f` + "\x7f<>&\u2028😀" + `\ud800"`
 	if got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
