@@ -129,7 +129,7 @@ export async function openTarget(
   // `a-express`, `a-fastify`: Profile A with HTTP_PLATFORM set, named as asked
   const platform = PLATFORM_TARGETS[spec];
   const profile = platform === undefined ? spec : 'a';
-  if (profile === 'a' || profile === 'b' || profile === 'go' || profile === 'cluster' || rung !== undefined) {
+  if (isStartedProfile(profile) || profile === 'cluster' || rung !== undefined) {
     const cpus = tasksetAvailable() ? (options.serverCpus ?? SERVER_CPU) : undefined;
     const needsRedis = profile === 'cluster' || (profile === 'a' && options.bus === 'redis');
     if ((profile === 'b' || profile === 'go') && options.bus === 'redis')
@@ -154,13 +154,18 @@ export async function openTarget(
     const pin = cpus ? ['taskset', '-c', cpus] : [];
     if (options.cpuProfileDir && profile === 'cluster') throw new Error('--cpu-prof profiles a started a or b');
     const profiling = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
-    const entry =
-      rung !== undefined ? [LEDGER_ENTRY] : profile === 'go' ? [] : profileArgs(profile as 'a' | 'b' | 'cluster');
     const nodeFlags = options.nodeFlags ?? [];
-    const [cmd, ...args] =
+    // the Go server is its own binary; every other target is node with an entry under dist/
+    const command =
       profile === 'go'
-        ? [...pin, GO_REFERENCE_BINARY]
-        : [...pin, process.execPath, ...nodeFlags, ...profiling, ...entry];
+        ? [GO_REFERENCE_BINARY]
+        : [
+            process.execPath,
+            ...nodeFlags,
+            ...profiling,
+            ...(rung !== undefined ? [LEDGER_ENTRY] : profileArgs(profile as 'a' | 'b' | 'cluster')),
+          ];
+    const [cmd, ...args] = [...pin, ...command];
     const child = spawn(cmd as string, args, {
       env: {
         ...process.env,

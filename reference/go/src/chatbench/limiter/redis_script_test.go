@@ -1,9 +1,6 @@
 package limiter
 
 import (
-	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -11,11 +8,7 @@ import (
 // The Lua scripts are copies of the TypeScript profiles' (src/core/limiter/redis/limiter-script.ts):
 // the same semantics in Redis for every server sharing it. A change on one side fails here.
 func TestScriptsAreTheTypeScriptProfilesScripts(t *testing.T) {
-	_, here, _, _ := runtime.Caller(0)
-	text, err := os.ReadFile(filepath.Join(filepath.Dir(here), "../../../../../src/core/limiter/redis/limiter-script.ts"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	text := repoFile(t, "src/core/limiter/redis/limiter-script.ts")
 	for name, script := range map[string]string{"LIMITER_SCRIPT": limiterScript, "INSTANCES_SCRIPT": instancesScript} {
 		start := strings.Index(string(text), "export const "+name+" = `")
 		if start < 0 {

@@ -11,11 +11,7 @@ import (
 // src/core/limiter/algorithms/vectors.spec.ts reads it: each case on a fresh state, each step
 // at its own now.
 func TestVectors(t *testing.T) {
-	_, here, _, _ := runtime.Caller(0)
-	text, err := os.ReadFile(filepath.Join(filepath.Dir(here), "../../../../../test/vectors/limiter.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	text := repoFile(t, "test/vectors/limiter.json")
 	doc, err := parseJSONDocument(text)
 	if err != nil {
 		t.Fatal(err)
@@ -54,4 +50,16 @@ func TestVectors(t *testing.T) {
 	if !algorithms[TokenBucket] || !algorithms[SlidingWindow] {
 		t.Errorf("the vectors must hold cases for both algorithms: %v", algorithms)
 	}
+}
+
+// repoFile reads a file of the repository by its path from the repository's root (five levels
+// above this package's directory), or fails the test.
+func repoFile(t *testing.T, path string) []byte {
+	t.Helper()
+	_, here, _, _ := runtime.Caller(0)
+	text, err := os.ReadFile(filepath.Join(filepath.Dir(here), "../../../../..", path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return text
 }
